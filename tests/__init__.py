@@ -1,0 +1,1 @@
+"""Tests for the OAuth2 REST integration."""
