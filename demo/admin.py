@@ -11,7 +11,12 @@ from aiohttp import web
 from . import pages
 from .api import ApiViews
 from .config import DemoConfig
-from .store import CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, PUBLIC_CLIENT_ID, Store
+from .store import (
+    CONFIDENTIAL_CLIENT_ID,
+    CONFIDENTIAL_CLIENT_SECRET,
+    PUBLIC_CLIENT_ID,
+    Store,
+)
 
 
 class AdminViews:
@@ -43,7 +48,11 @@ class AdminViews:
                 if isinstance(body, dict):
                     data |= body
             else:
-                data |= {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+                data |= {
+                    k: v
+                    for k, v in (await request.post()).items()
+                    if isinstance(v, str)
+                }
         return data
 
     def reply(self, request: web.Request, result: dict[str, Any]) -> web.StreamResponse:
@@ -83,8 +92,8 @@ class AdminViews:
         )
         body = f"""
 <p>Issuer: <code>{escape(c.issuer)}</code><br>
-Discovery: <a href="{escape(c.url('/.well-known/openid-configuration'))}">openid-configuration</a><br>
-API base: <code>{escape(c.url('/api'))}</code> (e.g. <code>/api/weather</code>)<br>
+Discovery: <a href="{escape(c.url("/.well-known/openid-configuration"))}">openid-configuration</a><br>
+API base: <code>{escape(c.url("/api"))}</code> (e.g. <code>/api/weather</code>)<br>
 Access token lifetime: {c.token_ttl} s</p>
 <p>User <code>demo</code> / <code>demo</code>.<br>
 Clients: <code>{CONFIDENTIAL_CLIENT_ID}</code> / <code>{CONFIDENTIAL_CLIENT_SECRET}</code>

@@ -20,6 +20,8 @@ from .tokens import Principal, TokenCheck, error_response
 READ_SCOPE = "api:read"
 WRITE_SCOPE = "api:write"
 RATE_WINDOW = 60.0
+STATUS_CYCLE = 30  # intervals per online/offline cycle
+STATUS_ONLINE = 28  # intervals online in each cycle
 Handler = Callable[[web.Request, Principal], Awaitable[dict[str, Any]]]
 
 
@@ -58,7 +60,9 @@ class ApiViews:
             web.get(f"{p}/me", self.wrap(self.me, [])),
         ]
 
-    def wrap(self, handler: Handler, scopes: list[str]) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def wrap(
+        self, handler: Handler, scopes: list[str]
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
         """Add token check, rate limit, ETag and conditional GET around a handler."""
 
         async def view(request: web.Request) -> web.Response:
@@ -68,13 +72,19 @@ class ApiViews:
                 return error_response(error)
             headers, limited = self.rate_limit(request)
             if limited:
-                return web.json_response({"error": "rate_limited"}, status=429, headers=headers)
+                return web.json_response(
+                    {"error": "rate_limited"}, status=429, headers=headers
+                )
             body = json.dumps(await handler(request, principal), sort_keys=True)
             etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:20] + '"'
             headers |= {"ETag": etag, "Cache-Control": "no-cache"}
-            if request.method == "GET" and etag_matches(request.headers.get("If-None-Match"), etag):
+            if request.method == "GET" and etag_matches(
+                request.headers.get("If-None-Match"), etag
+            ):
                 return web.Response(status=304, headers=headers)
-            return web.Response(text=body, content_type="application/json", headers=headers)
+            return web.Response(
+                text=body, content_type="application/json", headers=headers
+            )
 
         return view
 
@@ -83,7 +93,9 @@ class ApiViews:
         limit = self.config.rate_limit
         if limit <= 0:
             return {}, False
-        key = hashlib.sha256(request.headers.get("Authorization", "").encode()).hexdigest()
+        key = hashlib.sha256(
+            request.headers.get("Authorization", "").encode()
+        ).hexdigest()
         now = self.config.clock()
         start, used = self.state.rate.get(key, (now, 0))
         if now - start >= RATE_WINDOW:
@@ -117,12 +129,16 @@ class ApiViews:
             }
         }
 
-    async def weather(self, request: web.Request, principal: Principal) -> dict[str, Any]:
+    async def weather(
+        self, request: web.Request, principal: Principal
+    ) -> dict[str, Any]:
         """Temperature and humidity drifting slowly over time."""
         b = self.bucket()
         noise = random.Random(b)  # noqa: S311 - deterministic demo values, not security
         return {
-            "temperature": round(20 + 4 * math.sin(b / 30) + noise.uniform(-0.3, 0.3), 1),
+            "temperature": round(
+                20 + 4 * math.sin(b / 30) + noise.uniform(-0.3, 0.3), 1
+            ),
             "humidity": round(50 + 12 * math.cos(b / 45) + noise.uniform(-1, 1)),
             "pressure": round(1013 + 6 * math.sin(b / 90), 1),
             "condition": ("sunny", "cloudy", "rainy")[(b // 30) % 3],
@@ -131,12 +147,14 @@ class ApiViews:
             "updated_at": self.updated_at(),
         }
 
-    async def status(self, request: web.Request, principal: Principal) -> dict[str, Any]:
+    async def status(
+        self, request: web.Request, principal: Principal
+    ) -> dict[str, Any]:
         """A service status that goes offline for two intervals out of thirty."""
         b = self.bucket()
         online = self.state.online_override
         if online is None:
-            online = b % 30 < 28
+            online = b % STATUS_CYCLE < STATUS_ONLINE
         return {
             "online": online,
             "uptime": int((b - self.state.started_bucket) * self.config.api_interval),
@@ -144,11 +162,19 @@ class ApiViews:
             "updated_at": self.updated_at(),
         }
 
-    async def counter(self, request: web.Request, principal: Principal) -> dict[str, Any]:
+    async def counter(
+        self, request: web.Request, principal: Principal
+    ) -> dict[str, Any]:
         """Counts intervals since start, plus POSTed increments."""
-        return {"value": self.bucket() - self.state.started_bucket + self.state.counter_extra}
+        return {
+            "value": self.bucket()
+            - self.state.started_bucket
+            + self.state.counter_extra
+        }
 
-    async def increment(self, request: web.Request, principal: Principal) -> dict[str, Any]:
+    async def increment(
+        self, request: web.Request, principal: Principal
+    ) -> dict[str, Any]:
         """Add ``amount`` (JSON body, default 1) to the counter."""
         amount = 1
         if request.can_read_body:
@@ -162,7 +188,11 @@ class ApiViews:
 
     async def me(self, request: web.Request, principal: Principal) -> dict[str, Any]:
         """Who the token belongs to."""
-        return {"sub": principal.sub, "client_id": principal.client_id, "scope": principal.scope}
+        return {
+            "sub": principal.sub,
+            "client_id": principal.client_id,
+            "scope": principal.scope,
+        }
 
 
 def etag_matches(header: str | None, etag: str) -> bool:

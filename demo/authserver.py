@@ -6,7 +6,7 @@ from collections import defaultdict
 import json
 import logging
 import secrets
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 from authlib.oauth2 import rfc7009, rfc8628
@@ -37,7 +37,10 @@ class _Payload(OAuth2Payload):
     """Query string and form fields of one request (form wins)."""
 
     def __init__(self, query: MultiDictProxy[str], form: MultiDictProxy[Any]) -> None:
-        self._data: dict[str, str] = {**query, **{k: v for k, v in form.items() if isinstance(v, str)}}
+        self._data: dict[str, str] = {
+            **query,
+            **{k: v for k, v in form.items() if isinstance(v, str)},
+        }
         self._datalist: defaultdict[str, list[str]] = defaultdict(list)
         for source in (query, form):
             for key, value in source.items():
@@ -60,7 +63,9 @@ class AiohttpOAuth2Request(OAuth2Request):
 
     def __init__(self, request: web.Request, form: MultiDictProxy[Any]) -> None:
         """Snapshot method, URL, headers, query and form."""
-        super().__init__(method=request.method, uri=str(request.url), headers=request.headers)
+        super().__init__(
+            method=request.method, uri=str(request.url), headers=request.headers
+        )
         self._query = request.query
         self._form = form
         self.payload = _Payload(request.query, form)
@@ -88,7 +93,11 @@ class _JsonPayload(JsonPayload):
 
 async def read_oauth2_request(request: web.Request) -> AiohttpOAuth2Request:
     """Read the body of an aiohttp request and wrap it for authlib."""
-    form = await request.post() if request.method == "POST" else MultiDictProxy(MultiDict())
+    form = (
+        await request.post()
+        if request.method == "POST"
+        else MultiDictProxy(MultiDict())
+    )
     return AiohttpOAuth2Request(request, form)
 
 
@@ -100,7 +109,9 @@ class DemoAuthorizationServer(AuthorizationServer):
         super().__init__(scopes_supported=list(SCOPES))
         self.config = config
         self.store = store
-        self.signing_key = RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(4), "use": "sig", "alg": "RS256"})
+        self.signing_key = RSAKey.generate_key(
+            2048, parameters={"kid": secrets.token_hex(4), "use": "sig", "alg": "RS256"}
+        )
         self.register_token_generator(
             "default",
             BearerTokenGenerator(
@@ -109,7 +120,9 @@ class DemoAuthorizationServer(AuthorizationServer):
                 expires_generator=lambda client, grant_type: config.token_ttl,
             ),
         )
-        self.register_grant(CodeGrant, [S256CodeChallenge(required=True), DemoOpenIDCode(self)])
+        self.register_grant(
+            CodeGrant, [S256CodeChallenge(required=True), DemoOpenIDCode(self)]
+        )
         self.register_grant(RefreshGrant)
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(DeviceCodeGrant)
@@ -161,13 +174,17 @@ class DemoAuthorizationServer(AuthorizationServer):
 class S256CodeChallenge(CodeChallenge):
     """PKCE, S256 only (required for public clients)."""
 
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
 
-    def get_authorization_code_challenge(self, authorization_code: AuthorizationCode) -> str | None:
+    def get_authorization_code_challenge(
+        self, authorization_code: AuthorizationCode
+    ) -> str | None:
         """Return the stored challenge."""
         return authorization_code.code_challenge
 
-    def get_authorization_code_challenge_method(self, authorization_code: AuthorizationCode) -> str | None:
+    def get_authorization_code_challenge_method(
+        self, authorization_code: AuthorizationCode
+    ) -> str | None:
         """Return the stored challenge method."""
         return authorization_code.code_challenge_method
 
@@ -202,7 +219,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
-    def create_authorization_response(self, redirect_uri: str, grant_user: User | None) -> Any:
+    def create_authorization_response(
+        self, redirect_uri: str, grant_user: User | None
+    ) -> Any:
         """Narrow the scope to what the user ticked on the consent page."""
         consented = getattr(self.request, "consented_scope", None)
         if consented is not None:
@@ -230,7 +249,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             code_challenge_method=data.get("code_challenge_method"),
         )
 
-    def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
+    def query_authorization_code(
+        self, code: str, client: Client
+    ) -> AuthorizationCode | None:
         """Return a live code of this client."""
         return self.server.store.get_code(code, client.client_id)
 
@@ -260,7 +281,9 @@ class RefreshGrant(grants.RefreshTokenGrant):
         if token is None:
             return None
         if token.rotated and self.server.config.reuse_detection:
-            _LOGGER.warning("Refresh token reuse for grant %s: revoking the grant", token.grant_id)
+            _LOGGER.warning(
+                "Refresh token reuse for grant %s: revoking the grant", token.grant_id
+            )
             store.revoke_grant(token.grant_id)
             return None
         return token if token.is_refresh_usable() else None
@@ -278,7 +301,10 @@ class RefreshGrant(grants.RefreshTokenGrant):
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     """Client credentials for confidential clients."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [
+        "client_secret_basic",
+        "client_secret_post",
+    ]
 
 
 class DeviceEndpoint(rfc8628.DeviceAuthorizationEndpoint):
@@ -290,7 +316,9 @@ class DeviceEndpoint(rfc8628.DeviceAuthorizationEndpoint):
         """Where the user enters the code."""
         return self.server.config.url("/device")
 
-    def save_device_credential(self, client_id: str, scope: str | None, data: dict[str, Any]) -> None:
+    def save_device_credential(
+        self, client_id: str, scope: str | None, data: dict[str, Any]
+    ) -> None:
         """Remember the pending authorization."""
         store: Store = self.server.store
         client = store.clients[client_id]
@@ -337,11 +365,15 @@ class RevocationEndpoint(rfc7009.RevocationEndpoint):
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+    def query_token(
+        self, token_string: str, token_type_hint: str | None
+    ) -> Token | None:
         """Find an access or refresh token."""
         store: Store = self.server.store
         if token_type_hint == "refresh_token":
-            return store.by_refresh.get(token_string) or store.by_access.get(token_string)
+            return store.by_refresh.get(token_string) or store.by_access.get(
+                token_string
+            )
         return store.by_access.get(token_string) or store.by_refresh.get(token_string)
 
     def revoke_token(self, token: Token, request: OAuth2Request) -> None:

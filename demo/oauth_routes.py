@@ -22,13 +22,17 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def html(text: str, status: int = 200) -> web.Response:
     """An HTML response that is never cached."""
-    return web.Response(text=text, status=status, content_type="text/html", headers=NO_STORE)
+    return web.Response(
+        text=text, status=status, content_type="text/html", headers=NO_STORE
+    )
 
 
 class OAuthViews:
     """Request handlers bound to one server instance."""
 
-    def __init__(self, config: DemoConfig, store: Store, server: DemoAuthorizationServer) -> None:
+    def __init__(
+        self, config: DemoConfig, store: Store, server: DemoAuthorizationServer
+    ) -> None:
         """Keep the collaborators."""
         self.config = config
         self.store = store
@@ -121,7 +125,9 @@ class OAuthViews:
 
     async def jwks(self, request: web.Request) -> web.Response:
         """Public keys that sign id_tokens."""
-        return web.json_response({"keys": [self.server.signing_key.as_dict(private=False)]})
+        return web.json_response(
+            {"keys": [self.server.signing_key.as_dict(private=False)]}
+        )
 
     # -- browser session -----------------------------------------------------------
     def session(self, request: web.Request) -> Session | None:
@@ -141,16 +147,22 @@ class OAuthViews:
             return home
         return next_url
 
-    async def login(self, request: web.Request) -> web.StreamResponse:
+    async def login(self, request: web.Request) -> web.Response:
         """Login form; sets the session cookie on success."""
         action = f"{self.config.prefix}/login"
         if request.method == "GET":
-            return html(pages.login_page(action, self.safe_next(request.query.get("next"))))
+            return html(
+                pages.login_page(action, self.safe_next(request.query.get("next")))
+            )
         form = await request.post()
         next_url = self.safe_next(str(form.get("next", "")))
-        user = self.store.check_login(str(form.get("username", "")), str(form.get("password", "")))
+        user = self.store.check_login(
+            str(form.get("username", "")), str(form.get("password", ""))
+        )
         if user is None:
-            return html(pages.login_page(action, next_url, "Wrong username or password."), 401)
+            return html(
+                pages.login_page(action, next_url, "Wrong username or password."), 401
+            )
         response = web.HTTPFound(next_url, headers=NO_STORE)
         response.set_cookie(
             SESSION_COOKIE,
@@ -159,16 +171,16 @@ class OAuthViews:
             samesite="Lax",
             path=f"{self.config.prefix}/",
         )
-        return response
+        raise response
 
-    async def logout(self, request: web.Request) -> web.StreamResponse:
+    async def logout(self, request: web.Request) -> web.Response:
         """Forget the browser session."""
         session_id = request.cookies.get(SESSION_COOKIE)
         if session_id:
             self.store.sessions.pop(session_id, None)
         response = web.HTTPFound(f"{self.config.prefix}/")
         response.del_cookie(SESSION_COOKIE, path=f"{self.config.prefix}/")
-        return response
+        raise response
 
     # -- authorization code ------------------------------------------------------------
     async def authorize(self, request: web.Request) -> web.StreamResponse:
@@ -182,7 +194,9 @@ class OAuthViews:
             if error.redirect_uri:
                 return self.server.handle_error_response(oauth_request, error)
             text = f"{error.error}: {error.get_error_description() or ''}"
-            return html(pages.message_page("Invalid authorization request", text, "error"), 400)
+            return html(
+                pages.message_page("Invalid authorization request", text, "error"), 400
+            )
         if session is None:
             raise self.login_redirect(request)
         client = grant.client
@@ -197,7 +211,10 @@ class OAuthViews:
                 )
             )
         if oauth_request.form.get("csrf") != session.csrf:
-            return html(pages.message_page("Expired form", "Reload and try again.", "error"), 400)
+            return html(
+                pages.message_page("Expired form", "Reload and try again.", "error"),
+                400,
+            )
         allowed = oauth_request.form.get("decision") == "allow"
         requested = (oauth_request.scope or "").split()
         ticked = set(oauth_request.form.getall("grant_scope", []))
@@ -214,7 +231,9 @@ class OAuthViews:
 
     async def revoke(self, request: web.Request) -> web.Response:
         """RFC 7009 revocation."""
-        return self.server.create_endpoint_response("revocation", await read_oauth2_request(request))
+        return self.server.create_endpoint_response(
+            "revocation", await read_oauth2_request(request)
+        )
 
     async def device_authorization(self, request: web.Request) -> web.Response:
         """RFC 8628 device authorization request."""
@@ -234,14 +253,27 @@ class OAuthViews:
         else:
             post = await request.post()
             if post.get("csrf") != session.csrf:
-                return html(pages.message_page("Expired form", "Reload and try again.", "error"), 400)
+                return html(
+                    pages.message_page(
+                        "Expired form", "Reload and try again.", "error"
+                    ),
+                    400,
+                )
             user_code = str(post.get("user_code", ""))
-            form = {"decision": post.get("decision"), "grant_scope": post.getall("grant_scope", [])}
+            form = {
+                "decision": post.get("decision"),
+                "grant_scope": post.getall("grant_scope", []),
+            }
         if not user_code:
             return html(pages.device_entry_page(action, session.csrf))
         credential = self.store.device_by_user_code(user_code)
         if credential is None:
-            return html(pages.device_entry_page(action, session.csrf, "Unknown or expired code."), 400)
+            return html(
+                pages.device_entry_page(
+                    action, session.csrf, "Unknown or expired code."
+                ),
+                400,
+            )
         client = self.store.clients[credential.client_id]
         decision = form.get("decision")
         if decision is None:
@@ -259,10 +291,16 @@ class OAuthViews:
         approved = decision == "allow"
         if approved:
             ticked = set(form["grant_scope"])
-            credential.scope = " ".join(s for s in credential.scope.split() if s in ticked)
+            credential.scope = " ".join(
+                s for s in credential.scope.split() if s in ticked
+            )
         self.store.device_decisions[credential.user_code] = (session.user, approved)
         text = "You may return to your device." if approved else "Access was denied."
-        return html(pages.message_page("Device " + ("connected" if approved else "denied"), text))
+        return html(
+            pages.message_page(
+                "Device " + ("connected" if approved else "denied"), text
+            )
+        )
 
     async def userinfo(self, request: web.Request) -> web.Response:
         """OpenID Connect userinfo for a token carrying the openid scope."""

@@ -52,7 +52,13 @@ def scope_checkboxes(scope: str) -> str:
 
 
 def consent_page(
-    *, action: str, client_name: str, username: str, scope: str, csrf: str, extra: str = ""
+    *,
+    action: str,
+    client_name: str,
+    username: str,
+    scope: str,
+    csrf: str,
+    extra: str = "",
 ) -> str:
     """Allow/deny page listing the requested scopes."""
     return page(

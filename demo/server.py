@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -33,7 +34,7 @@ def create_app(config: DemoConfig) -> web.Application:
     """The provider (or, with ``api_only``, just the API) as an aiohttp app."""
     app = web.Application()
     if config.api_only:
-        assert config.validate_with_userinfo  # noqa: S101 - DemoConfig guarantees it
+        assert config.validate_with_userinfo
         checker = UserinfoTokenCheck(config.validate_with_userinfo)
         api = ApiViews(config, checker)
 
@@ -84,11 +85,17 @@ def parse_args(argv: list[str] | None = None) -> DemoConfig:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--issuer", default="", help="default: http://HOST:PORT")
-    parser.add_argument("--token-ttl", type=int, default=3600, help="access token seconds")
+    parser.add_argument(
+        "--token-ttl", type=int, default=3600, help="access token seconds"
+    )
     parser.add_argument("--refresh-ttl", type=int, default=0, help="0: never expires")
     parser.add_argument("--device-interval", type=int, default=5)
-    parser.add_argument("--api-interval", type=float, default=10.0, help="seconds per value change")
-    parser.add_argument("--rate-limit", type=int, default=600, help="API calls/min/token; 0: off")
+    parser.add_argument(
+        "--api-interval", type=float, default=10.0, help="seconds per value change"
+    )
+    parser.add_argument(
+        "--rate-limit", type=int, default=600, help="API calls/min/token; 0: off"
+    )
     parser.add_argument(
         "--no-reuse-detection",
         action="store_true",
@@ -130,10 +137,14 @@ def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
     # Plain http is fine for this local demo, also for non-loopback issuer hosts.
     os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("authlib").setLevel(logging.WARNING)  # its debug logs print tokens
-    print(banner(config), flush=True)  # noqa: T201
-    try:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("authlib").setLevel(
+        logging.WARNING
+    )  # its debug logs print tokens
+    print(banner(config), flush=True)
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         web.run_app(
             create_app(config),
             host=config.host,
@@ -141,6 +152,4 @@ def main(argv: list[str] | None = None) -> None:
             print=None,
             access_log_format='%a "%r" %s %b',
         )
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        pass
     sys.exit(0)

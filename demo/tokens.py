@@ -68,7 +68,9 @@ class LocalTokenCheck:
         token: Token = self._protector.validate_request(scopes, request)
         user = token.get_user()
         sub = user.sub if user else token.client.client_id
-        return Principal(sub=sub, client_id=token.client.client_id, scope=token.scope, token=token)
+        return Principal(
+            sub=sub, client_id=token.client.client_id, scope=token.scope, token=token
+        )
 
 
 class UserinfoTokenCheck:
@@ -94,16 +96,22 @@ class UserinfoTokenCheck:
         if kind.lower() != "bearer" or not token.strip():
             raise InvalidTokenError(description="Missing bearer token", realm=REALM)
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=10)
+            )
         try:
             async with self._session.get(
                 self._url, headers={"Authorization": f"Bearer {token.strip()}"}
             ) as resp:
                 if resp.status in (401, 403):
-                    raise InvalidTokenError(description="Rejected by the issuer", realm=REALM)
+                    raise InvalidTokenError(
+                        description="Rejected by the issuer", realm=REALM
+                    )
                 resp.raise_for_status()
                 info: dict[str, Any] = await resp.json(content_type=None)
         except aiohttp.ClientError as err:
             _LOGGER.warning("userinfo check failed: %s", err)
-            raise InvalidTokenError(description="Issuer unreachable", realm=REALM) from err
+            raise InvalidTokenError(
+                description="Issuer unreachable", realm=REALM
+            ) from err
         return Principal(sub=str(info.get("sub", "")), client_id=None, scope=None)

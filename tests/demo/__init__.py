@@ -1,0 +1,1 @@
+"""Tests of the offline demo OAuth2/OpenID provider (demo/)."""
