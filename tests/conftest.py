@@ -7,9 +7,107 @@ from __future__ import annotations
 # reports the integration as not found.
 import custom_components  # noqa: F401  # isort: skip
 
+from collections.abc import Awaitable, Callable
+import time
+from typing import Any
+
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.oauth2_rest.const import DOMAIN
+
+from .common import (
+    API_BASE,
+    AUTH_DOMAIN,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ISSUER,
+    TOKEN_URL,
+    endpoint_subentry,
+    manual_profile,
+)
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components/."""
+
+
+@pytest.fixture
+async def setup_credentials(hass: HomeAssistant) -> None:
+    """Set up application_credentials with the test client stored."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass,
+        DOMAIN,
+        ClientCredential(CLIENT_ID, CLIENT_SECRET, "Example"),
+        auth_domain=AUTH_DOMAIN,
+    )
+
+
+@pytest.fixture
+def expires_at() -> float:
+    """An access token expiry an hour away."""
+    return time.time() + 3600
+
+
+@pytest.fixture
+def token_data(expires_at: float) -> dict[str, Any]:
+    """The stored token of the test account."""
+    return {
+        "access_token": "stored-access-token",
+        "refresh_token": "stored-refresh-token",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "expires_at": expires_at,
+    }
+
+
+@pytest.fixture
+def subentries() -> list[ConfigSubentryData]:
+    """The account's endpoint subentries."""
+    return [endpoint_subentry()]
+
+
+@pytest.fixture
+def config_entry(
+    token_data: dict[str, Any], subentries: list[ConfigSubentryData]
+) -> MockConfigEntry:
+    """A linked test account."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Example (user@example.com)",
+        unique_id=f"{ISSUER}#subject-1",
+        data={
+            "auth_implementation": AUTH_DOMAIN,
+            "token": token_data,
+            "provider": manual_profile().as_dict(),
+            "scopes": ["read"],
+            "subject": "subject-1",
+        },
+        subentries_data=subentries,
+    )
+
+
+@pytest.fixture
+def setup_integration(
+    hass: HomeAssistant, config_entry: MockConfigEntry, setup_credentials: None
+) -> Callable[[], Awaitable[None]]:
+    """Return a function that adds and sets up the entry."""
+
+    async def run() -> None:
+        config_entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+
+    return run
+
+
+__all__ = ["API_BASE", "TOKEN_URL"]

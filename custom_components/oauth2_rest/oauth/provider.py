@@ -160,4 +160,7 @@ class _Strict(dict[str, str]):
 def load_presets() -> dict[str, ProviderProfile]:
     """Return the preset catalog, keyed by preset key (blocking: run in executor)."""
     raw = json.loads(PRESETS_FILE.read_text(encoding="utf-8"))
-    return {key: ProviderProfile.from_dict({"key": key, **value}) for key, value in raw.items()}
+    return {
+        key: ProviderProfile.from_dict({"key": key, **value})
+        for key, value in raw.items()
+    }

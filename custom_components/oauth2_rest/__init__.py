@@ -1,0 +1,141 @@
+"""OAuth2 REST: Home Assistant sensors for any OAuth 2.0-protected web API."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeassistant.components.application_credentials import ClientCredential
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.config_entry_oauth2_flow import (
+    LocalOAuth2Implementation,
+    async_get_config_entry_implementation,
+)
+from homeassistant.helpers.typing import ConfigType
+
+from .api import AccountSession, ConfigEntryAuth
+from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, CONF_PROVIDER, DOMAIN
+from .coordinator import AccountCoordinator, EndpointCoordinator
+from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
+from .oauth.implementation import OAuth2RestImplementation
+from .oauth.provider import ProviderProfile
+
+PLATFORMS: list[Platform] = [Platform.SENSOR]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+@dataclass(slots=True)
+class RuntimeData:
+    """What a loaded account entry holds."""
+
+    account: AccountCoordinator
+    auth: ConfigEntryAuth
+    options: dict[str, Any]
+    endpoints: dict[str, EndpointCoordinator] = field(default_factory=dict)
+
+
+type OAuth2RestConfigEntry = ConfigEntry[RuntimeData]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up the integration (UI only)."""
+    return True
+
+
+async def async_build_implementation(
+    hass: HomeAssistant, entry: ConfigEntry
+) -> OAuth2RestImplementation:
+    """Return the entry's implementation: its stored credential + its provider profile.
+
+    Raises ConfigEntryAuthFailed when the credential was deleted (re-link needed),
+    ConfigEntryNotReady when a credential provider is unavailable.
+    """
+    try:
+        stored = await async_get_config_entry_implementation(hass, entry)
+    except ValueError as err:  # Unknown implementation: the credential is gone.
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="credential_missing"
+        ) from err
+    if not isinstance(stored, LocalOAuth2Implementation):
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="credential_missing"
+        )
+    credential = ClientCredential(
+        stored.client_id, stored.client_secret, getattr(stored, "name", None)
+    )
+    profile = ProviderProfile.from_dict(entry.data[CONF_PROVIDER])
+    return OAuth2RestImplementation(hass, stored.domain, credential, profile)
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -> bool:
+    """Set up an account: implementation -> session -> client -> coordinators."""
+    implementation = await async_build_implementation(hass, entry)
+    session = AccountSession(hass, entry, implementation)
+    account = AccountCoordinator(hass, entry, session)
+    session.set_refresh_listener(account.record_refresh)
+    profile = implementation.profile
+    auth = ConfigEntryAuth(
+        async_get_clientsession(hass),
+        session,
+        profile.api_base_url or profile.token_url,
+        allowed_origins=tuple(entry.options.get(CONF_ALLOWED_ORIGINS, ())),
+        max_response_bytes=entry.options.get(CONF_MAX_RESPONSE_BYTES),
+    )
+    # A dead grant means reauth, an unreachable token endpoint a retried setup.
+    await account.async_config_entry_first_refresh()
+
+    runtime = RuntimeData(
+        account=account,
+        auth=auth,
+        options=dict(entry.options),
+        endpoints={
+            subentry.subentry_id: EndpointCoordinator(
+                hass, entry, subentry, auth, account
+            )
+            for subentry in _endpoint_subentries(entry)
+        },
+    )
+    # One failing endpoint must not keep the account or the others from loading:
+    # its entities start unavailable and it retries on its own interval.
+    await asyncio.gather(
+        *(coordinator.async_refresh() for coordinator in runtime.endpoints.values())
+    )
+    entry.runtime_data = runtime
+
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_reload_on_change))
+    return True
+
+
+def _endpoint_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:
+    return [
+        subentry
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_TYPE_ENDPOINT
+    ]
+
+
+async def _async_reload_on_change(
+    hass: HomeAssistant, entry: OAuth2RestConfigEntry
+) -> None:
+    """Reload when endpoints or options change; token updates change neither."""
+    runtime = entry.runtime_data
+    running = {sid: c.endpoint for sid, c in runtime.endpoints.items()}
+    configured = {
+        sub.subentry_id: EndpointConfig.from_subentry(sub)
+        for sub in _endpoint_subentries(entry)
+    }
+    if running != configured or runtime.options != entry.options:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -> bool:
+    """Unload an account."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,139 @@
+"""The bridge between Home Assistant's OAuth2Session and the HA-agnostic client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+import time
+from typing import Any, cast, override
+
+from aiohttp import ClientError, ClientSession
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import OAuth2TokenRequestReauthError
+from homeassistant.helpers.config_entry_oauth2_flow import (
+    AbstractOAuth2Implementation,
+    OAuth2Session,
+)
+
+from .client.auth import AbstractAuth
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshOutcome:
+    """What one token refresh attempt of the account ended in."""
+
+    succeeded: bool
+    at: float
+    error: str | None = None
+
+
+class AccountSession(OAuth2Session):
+    """The account's one OAuth2Session: every token refresh goes through it.
+
+    HA's session already makes refreshes single-flight (one lock per session). This
+    adds what an API client needs on top:
+    - a forced refresh after the API rejected a token that looked valid, which
+      still collapses into one refresh when several callers ask at once;
+    - once the grant is dead (a reauth error) no further token requests are made
+      until the entry is re-linked and reloaded: no retry storm;
+    - a callback per refresh attempt, so the account coordinator can show health.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        config_entry: ConfigEntry[Any],
+        implementation: AbstractOAuth2Implementation,
+    ) -> None:
+        """Initialise like HA's session."""
+        super().__init__(hass, config_entry, implementation)
+        self._rejected_access_token: str | None = None
+        self._dead_grant: OAuth2TokenRequestReauthError | None = None
+        self._on_refresh: Callable[[RefreshOutcome], None] | None = None
+
+    def set_refresh_listener(self, listener: Callable[[RefreshOutcome], None]) -> None:
+        """Have ``listener`` hear about every refresh attempt."""
+        self._on_refresh = listener
+
+    @property
+    def access_token(self) -> str:
+        """The current access token (validity not checked)."""
+        return cast("str", self.token["access_token"])
+
+    @property
+    @override
+    def valid_token(self) -> bool:
+        """Expired, or rejected by the API, means not valid."""
+        if self.access_token == self._rejected_access_token:
+            return False
+        return super().valid_token
+
+    @override
+    async def async_ensure_token_valid(self) -> None:
+        """Refresh when needed; report the attempt; stop once the grant is dead."""
+        if self._dead_grant is not None:
+            raise self._dead_grant
+        before = self.access_token
+        try:
+            await super().async_ensure_token_valid()
+        except OAuth2TokenRequestReauthError as err:
+            self._dead_grant = err
+            self._report(RefreshOutcome(False, time.time(), type(err).__name__))
+            raise
+        except ClientError as err:
+            # Transient token errors, HA >= 2026.3 (all are aiohttp ClientErrors).
+            self._report(RefreshOutcome(False, time.time(), type(err).__name__))
+            raise
+        if self.access_token != before:
+            self._rejected_access_token = None
+            self._report(RefreshOutcome(True, time.time()))
+
+    async def async_force_refresh(self, rejected_token: str) -> None:
+        """Refresh because the API rejected ``rejected_token``.
+
+        When another caller already replaced that token, nothing is requested.
+        """
+        if self.access_token == rejected_token:
+            self._rejected_access_token = rejected_token
+        await self.async_ensure_token_valid()
+
+    def _report(self, outcome: RefreshOutcome) -> None:
+        if self._on_refresh is not None:
+            self._on_refresh(outcome)
+
+
+class ConfigEntryAuth(AbstractAuth):
+    """AbstractAuth whose tokens come from the account's session."""
+
+    def __init__(
+        self,
+        websession: ClientSession,
+        session: AccountSession,
+        api_base_url: str,
+        *,
+        allowed_origins: tuple[str, ...] = (),
+        max_response_bytes: int | None = None,
+    ) -> None:
+        """Initialise with the account's session and the API base URL."""
+        kwargs = (
+            {}
+            if max_response_bytes is None
+            else {"max_response_bytes": max_response_bytes}
+        )
+        super().__init__(
+            websession, api_base_url, allowed_origins=allowed_origins, **kwargs
+        )
+        self._session = session
+
+    @override
+    async def async_get_access_token(self) -> str:
+        """Return a valid access token from the session."""
+        await self._session.async_ensure_token_valid()
+        return self._session.access_token
+
+    @override
+    async def async_force_refresh(self, rejected_token: str) -> str:
+        """Refresh once after a 401 and return the new token."""
+        await self._session.async_force_refresh(rejected_token)
+        return self._session.access_token

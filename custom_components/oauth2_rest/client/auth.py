@@ -1,0 +1,216 @@
+"""AbstractAuth: authenticated requests to an OAuth 2.0-protected API.
+
+Shaped as Home Assistant's API-library guide describes it: the caller supplies the
+aiohttp session and how to get a valid access token; this class makes the requests.
+On top of the guide it enforces what keeps the token safe and the API happy:
+
+- the token goes only to the API base origin and origins explicitly allowed;
+  anything else is refused before a connection is made;
+- redirects are followed by hand: same origin keeps the Authorization header,
+  another origin never gets it;
+- 401 with a token that looked valid forces one refresh and one retry;
+- 429/503 carry Retry-After to the caller; 403 is its own error;
+- conditional requests (ETag / Last-Modified) and a response size cap.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from http import HTTPStatus
+import logging
+from typing import Any
+
+from aiohttp import ClientError, ClientResponse, ClientSession, ClientTimeout, hdrs
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from .errors import (
+    ApiAuthError,
+    ApiConnectionError,
+    ApiForbiddenError,
+    ApiRateLimitedError,
+    ApiResponseError,
+    OriginNotAllowedError,
+    ResponseTooLargeError,
+    TooManyRedirectsError,
+)
+from .response import ApiResponse, ConditionalState, retry_after_seconds
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+MAX_REDIRECTS = 5
+_CHUNK = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def origin_of(url: URL) -> str:
+    """Return scheme://host[:port] of a URL, the unit the allow-list works in."""
+    return str(url.origin())
+
+
+class AbstractAuth(ABC):
+    """Make authenticated requests; subclasses say how to get the access token."""
+
+    def __init__(
+        self,
+        websession: ClientSession,
+        api_base_url: str,
+        *,
+        allowed_origins: tuple[str, ...] = (),
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        """Initialise with the session, the API base URL and extra allowed origins."""
+        self._websession = websession
+        self.api_base_url = URL(api_base_url)
+        self.allowed_origins = frozenset(
+            {
+                origin_of(self.api_base_url),
+                *(origin_of(URL(o)) for o in allowed_origins),
+            }
+        )
+        self.max_response_bytes = max_response_bytes
+
+    @abstractmethod
+    async def async_get_access_token(self) -> str:
+        """Return a valid access token, refreshing it when needed."""
+
+    async def async_force_refresh(self, rejected_token: str) -> str:
+        """Return a new access token after the API rejected ``rejected_token``.
+
+        The default cannot refresh and returns the current token; subclasses that
+        can refresh on demand override this.
+        """
+        return await self.async_get_access_token()
+
+    def resolve_url(self, url_or_path: str) -> URL:
+        """Return an absolute URL; a relative path is joined to the API base URL."""
+        url = URL(url_or_path)
+        if url.is_absolute():
+            return url
+        base = str(self.api_base_url).rstrip("/")
+        return URL(f"{base}/{url_or_path.lstrip('/')}", encoded="%" in url_or_path)
+
+    def check_origin(self, url: URL) -> None:
+        """Raise OriginNotAllowedError unless the token may go to ``url``."""
+        if (
+            url.scheme not in ("http", "https")
+            or origin_of(url) not in self.allowed_origins
+        ):
+            raise OriginNotAllowedError(origin_of(url) if url.host else str(url))
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Any = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        conditional: ConditionalState | None = None,
+    ) -> ApiResponse:
+        """Make an authenticated request and return the response, body read.
+
+        Raises an ApiError subclass for refused origins, failed connections, error
+        statuses and oversized bodies. 304 is returned (``not_modified``), not raised.
+        """
+        target = self.resolve_url(url)
+        if params:
+            target = target.update_query(params)
+        self.check_origin(target)
+        request_headers: CIMultiDict[str] = CIMultiDict(headers or {})
+        if conditional is not None:
+            request_headers.update(conditional.headers())
+
+        token = await self.async_get_access_token()
+        response = await self._send(
+            method, target, request_headers, token, json, data, timeout
+        )
+        if response.status == HTTPStatus.UNAUTHORIZED:
+            _LOGGER.debug("401 from %s; refreshing the token once", origin_of(target))
+            token = await self.async_force_refresh(token)
+            response = await self._send(
+                method, target, request_headers, token, json, data, timeout
+            )
+            if response.status == HTTPStatus.UNAUTHORIZED:
+                raise ApiAuthError(response.status, "unauthorized after refresh")
+        return self._checked(response)
+
+    async def _send(
+        self,
+        method: str,
+        url: URL,
+        headers: CIMultiDict[str],
+        token: str,
+        json: Any,
+        data: Any,
+        timeout: float,
+    ) -> ApiResponse:
+        """Send with the token, following redirects by the origin policy."""
+        with_token = True
+        for _ in range(MAX_REDIRECTS + 1):
+            send_headers = CIMultiDict(headers)
+            if with_token:
+                send_headers[hdrs.AUTHORIZATION] = f"Bearer {token}"
+            try:
+                async with self._websession.request(
+                    method,
+                    url,
+                    headers=send_headers,
+                    json=json,
+                    data=data,
+                    allow_redirects=False,
+                    timeout=ClientTimeout(total=timeout),
+                ) as resp:
+                    if resp.status in _REDIRECTS and hdrs.LOCATION in resp.headers:
+                        next_url = url.join(URL(resp.headers[hdrs.LOCATION]))
+                        if origin_of(next_url) != origin_of(url):
+                            # Never carry the token to another origin.
+                            with_token = False
+                        if resp.status == HTTPStatus.SEE_OTHER:
+                            method, json, data = "GET", None, None
+                        url = next_url
+                        continue
+                    return await self._read(resp, url)
+            except (ClientError, TimeoutError) as err:
+                raise ApiConnectionError(
+                    f"{method} {origin_of(url)}{url.path}: {type(err).__name__}"
+                ) from None
+        raise TooManyRedirectsError(f"more than {MAX_REDIRECTS} redirects")
+
+    async def _read(self, resp: ClientResponse, url: URL) -> ApiResponse:
+        """Read the body, stopping as soon as it exceeds the cap."""
+        limit = self.max_response_bytes
+        declared = resp.headers.get(hdrs.CONTENT_LENGTH, "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ResponseTooLargeError(limit)
+        body = bytearray()
+        async for chunk in resp.content.iter_chunked(_CHUNK):
+            body.extend(chunk)
+            if len(body) > limit:
+                raise ResponseTooLargeError(limit)
+        return ApiResponse(
+            status=resp.status,
+            headers=CIMultiDictProxy(CIMultiDict(resp.headers)),
+            body=bytes(body),
+            url=str(url),
+            content_type=resp.content_type or "",
+        )
+
+    @staticmethod
+    def _checked(response: ApiResponse) -> ApiResponse:
+        """Raise the typed error for an error status."""
+        status = response.status
+        if status < HTTPStatus.BAD_REQUEST:
+            return response
+        if status == HTTPStatus.FORBIDDEN:
+            raise ApiForbiddenError(status, "forbidden")
+        if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):
+            raise ApiRateLimitedError(
+                status, retry_after_seconds(response.headers.get("Retry-After"))
+            )
+        raise ApiResponseError(status)

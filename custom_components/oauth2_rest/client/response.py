@@ -1,0 +1,110 @@
+"""What a request returns: status, headers and the body, already read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+import json
+import re
+import time
+from typing import Any
+
+_RATELIMIT_REMAINING_HEADERS = ("X-RateLimit-Remaining", "RateLimit-Remaining")
+_DRAFT_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])r=(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionalState:
+    """Validators of the last successful response, for a conditional request."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """Return If-None-Match / If-Modified-Since for the next request."""
+        headers: dict[str, str] = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    """A response whose body was read within the size cap."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+    content_type: str = ""
+    _json: list[Any] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def not_modified(self) -> bool:
+        """True for 304: the caller's last data is still current."""
+        return self.status == HTTPStatus.NOT_MODIFIED
+
+    @property
+    def text(self) -> str:
+        """The body as text (UTF-8, undecodable bytes replaced)."""
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON (ValueError when it is not JSON)."""
+        if not self._json:
+            self._json.append(json.loads(self.body))
+        return self._json[0]
+
+    def json_or_none(self) -> Any:
+        """The body parsed as JSON, or None when it is not JSON."""
+        try:
+            return self.json()
+        except ValueError:
+            return None
+
+    @property
+    def conditional_state(self) -> ConditionalState:
+        """The validators to send next time."""
+        return ConditionalState(
+            etag=self.headers.get("ETag"),
+            last_modified=self.headers.get("Last-Modified"),
+        )
+
+    @property
+    def rate_limit_remaining(self) -> int | None:
+        """Requests left in the provider's window, when it says so."""
+        return rate_limit_remaining(self.headers)
+
+
+def rate_limit_remaining(headers: Mapping[str, str]) -> int | None:
+    """Read X-RateLimit-Remaining, RateLimit-Remaining or the IETF draft's RateLimit."""
+    for name in _RATELIMIT_REMAINING_HEADERS:
+        if (value := headers.get(name)) is not None:
+            try:
+                return int(value.split(",")[0].strip())
+            except ValueError:
+                return None
+    if (draft := headers.get("RateLimit")) is not None and (
+        match := _DRAFT_RATELIMIT_REMAINING.search(draft)
+    ):
+        return int(match.group(1))
+    return None
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Parse Retry-After (seconds or an HTTP date) into seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except TypeError, ValueError:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)

@@ -1,0 +1,498 @@
+"""Config flow: provider -> credentials -> grant -> entry; reauth; reconfigure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+import logging
+import re
+from typing import Any
+
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.config_entry_oauth2_flow import (
+    AbstractOAuth2FlowHandler,
+    LocalOAuth2Implementation,
+    async_get_implementations,
+    async_get_redirect_uri,
+)
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.helpers.typing import UNDEFINED
+from homeassistant.util import slugify
+import voluptuous as vol
+from yarl import URL
+
+from .const import CONF_PROVIDER, CONF_SCOPES, CONF_SUBJECT, DOMAIN
+from .endpoint import SUBENTRY_TYPE_ENDPOINT
+from .endpoint_flow import EndpointSubentryFlow
+from .oauth.discovery import DiscoveryError, async_discover
+from .oauth.identity import AccountIdentity, async_identify
+from .oauth.implementation import OAuth2RestImplementation
+from .oauth.provider import ClientAuthMethod, PkceMode, ProviderProfile, load_presets
+
+CONF_PRESET = "preset"
+CONF_ISSUER_URL = "issuer_url"
+CONF_CREDENTIAL = "credential"
+CONF_CLIENT_ID = "client_id"
+CONF_CLIENT_SECRET = "client_secret"
+CONF_API_BASE_URL = "api_base_url"
+CONF_ACCOUNT_NAME = "account_name"
+CONF_NAME = "name"
+NEW_CREDENTIAL = "__new__"
+
+_MANUAL_URL_FIELDS = ("authorize_url", "token_url")
+_MANUAL_OPTIONAL_URL_FIELDS = ("api_base_url", "userinfo_url", "revocation_url")
+_SCOPE_SPLIT = re.compile(r"[\s,]+")
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+
+def parse_scopes(text: str) -> list[str]:
+    """Split what the user typed (spaces or commas) into scopes."""
+    return [scope for scope in _SCOPE_SPLIT.split(text.strip()) if scope]
+
+
+def is_http_url(value: str) -> bool:
+    """Whether value is an absolute http(s) URL with a host."""
+    url = URL(value)
+    return url.scheme in ("http", "https") and bool(url.host)
+
+
+def provider_id(profile: ProviderProfile) -> str:
+    """Identify the authorization server: its issuer, else its token endpoint origin."""
+    return profile.issuer or str(URL(profile.token_url).origin())
+
+
+class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
+    """Link an account at any OAuth 2.0 provider."""
+
+    DOMAIN = DOMAIN
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing chosen."""
+        super().__init__()
+        self._profile: ProviderProfile | None = None
+        self._scopes: list[str] = []
+        self._credential: ClientCredential | None = None
+        self._title: str | None = None
+        self._token_data: dict[str, Any] | None = None
+
+    @property
+    def logger(self) -> logging.Logger:
+        """Return the flow's logger."""
+        return logging.getLogger(__name__)
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Endpoints are subentries of an account."""
+        return {SUBENTRY_TYPE_ENDPOINT: EndpointSubentryFlow}
+
+    @property
+    def extra_authorize_data(self) -> dict[str, Any]:
+        """The scopes of this grant, joined the provider's way."""
+        if self._profile is None or not self._scopes:
+            return {}
+        return {"scope": self._profile.join_scopes(self._scopes)}
+
+    # -- choosing the provider ---------------------------------------------------
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask where the provider's description comes from."""
+        return self.async_show_menu(
+            step_id="user", menu_options=["preset", "discovery", "manual"]
+        )
+
+    async def async_step_preset(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick a provider from the catalog."""
+        presets = await self.hass.async_add_executor_job(load_presets)
+        if user_input is not None:
+            self._profile = presets[user_input[CONF_PRESET]]
+            if self._profile.placeholders:
+                return await self.async_step_preset_details()
+            return await self.async_step_credentials()
+        options = [
+            SelectOptionDict(value=key, label=profile.name)
+            for key, profile in sorted(
+                presets.items(), key=lambda kv: kv[1].name.lower()
+            )
+        ]
+        return self.async_show_form(
+            step_id="preset",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_PRESET): SelectSelector(
+                        SelectSelectorConfig(
+                            options=options, mode=SelectSelectorMode.DROPDOWN
+                        )
+                    )
+                }
+            ),
+        )
+
+    async def async_step_preset_details(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the tenant, realm or domain a preset needs."""
+        assert self._profile is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            values = {k: str(v).strip().strip("/") for k, v in user_input.items()}
+            filled = self._profile.with_placeholders(values)
+            if all(
+                is_http_url(url) for url in (filled.authorize_url, filled.token_url)
+            ):
+                self._profile = filled
+                return await self.async_step_credentials()
+            errors["base"] = "invalid_placeholder"
+        return self.async_show_form(
+            step_id="preset_details",
+            data_schema=vol.Schema(
+                {vol.Required(name): str for name in self._profile.placeholders}
+            ),
+            description_placeholders={"provider": self._profile.name},
+            errors=errors,
+        )
+
+    async def async_step_discovery(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Describe the provider from its issuer URL (RFC 8414 / OpenID discovery)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                self._profile = await async_discover(
+                    async_get_clientsession(self.hass),
+                    user_input[CONF_ISSUER_URL].strip(),
+                )
+            except DiscoveryError as err:
+                errors["base"] = err.translation_key
+            else:
+                return await self.async_step_credentials()
+        return self.async_show_form(
+            step_id="discovery",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_ISSUER_URL): _URL}), user_input
+            ),
+            errors=errors,
+        )
+
+    async def async_step_manual(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Enter the endpoints by hand."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            for key in _MANUAL_URL_FIELDS:
+                if not is_http_url(user_input[key]):
+                    errors[key] = "invalid_url"
+            for key in _MANUAL_OPTIONAL_URL_FIELDS:
+                if user_input.get(key) and not is_http_url(user_input[key]):
+                    errors[key] = "invalid_url"
+            if not errors:
+                self._profile = ProviderProfile(
+                    key="manual",
+                    name=user_input[CONF_NAME],
+                    authorize_url=user_input["authorize_url"],
+                    token_url=user_input["token_url"],
+                    api_base_url=user_input.get("api_base_url") or None,
+                    userinfo_url=user_input.get("userinfo_url") or None,
+                    revocation_url=user_input.get("revocation_url") or None,
+                    client_auth=ClientAuthMethod(user_input["client_auth"]),
+                    pkce=PkceMode(user_input["pkce"]),
+                    default_scopes=tuple(parse_scopes(user_input.get(CONF_SCOPES, ""))),
+                    scope_separator=user_input.get("scope_separator") or " ",
+                )
+                return await self.async_step_credentials()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_NAME): str,
+                vol.Required("authorize_url"): _URL,
+                vol.Required("token_url"): _URL,
+                vol.Optional("api_base_url"): _URL,
+                vol.Optional("userinfo_url"): _URL,
+                vol.Optional("revocation_url"): _URL,
+                vol.Required(
+                    "client_auth", default=ClientAuthMethod.CLIENT_SECRET_BASIC.value
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[m.value for m in ClientAuthMethod],
+                        translation_key="client_auth",
+                    )
+                ),
+                vol.Required("pkce", default=PkceMode.SUPPORTED.value): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[m.value for m in PkceMode], translation_key="pkce"
+                    )
+                ),
+                vol.Optional(CONF_SCOPES, default=""): str,
+                vol.Optional("scope_separator", default=" "): str,
+            }
+        )
+        return self.async_show_form(
+            step_id="manual",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+        )
+
+    # -- credentials and scopes -----------------------------------------------------
+
+    async def _async_stored_credentials(self) -> dict[str, LocalOAuth2Implementation]:
+        """Credentials of this integration in HA's Application Credentials store."""
+        implementations = await async_get_implementations(self.hass, DOMAIN)
+        return {
+            auth_domain: impl
+            for auth_domain, impl in implementations.items()
+            if isinstance(impl, LocalOAuth2Implementation)
+        }
+
+    def _redirect_uri(self) -> str:
+        try:
+            return async_get_redirect_uri(self.hass)
+        except RuntimeError:
+            return "<your Home Assistant URL>/auth/external/callback"
+
+    async def async_step_credentials(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Client id and secret (new, or stored under Application Credentials), scopes."""
+        assert self._profile is not None
+        profile = self._profile
+        stored = await self._async_stored_credentials()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            chosen = user_input.get(CONF_CREDENTIAL, NEW_CREDENTIAL)
+            client_id = user_input.get(CONF_CLIENT_ID, "").strip()
+            client_secret = user_input.get(CONF_CLIENT_SECRET, "").strip()
+            base_url = user_input.get(CONF_API_BASE_URL, "").strip()
+            auth_domain = slugify(f"{DOMAIN}.{client_id}")
+            if chosen != NEW_CREDENTIAL:
+                impl = stored[chosen]
+                auth_domain = chosen
+                credential = ClientCredential(
+                    impl.client_id, impl.client_secret, impl.name
+                )
+            elif not client_id:
+                errors[CONF_CLIENT_ID] = "client_id_required"
+            elif not client_secret and profile.client_auth is not ClientAuthMethod.NONE:
+                errors[CONF_CLIENT_SECRET] = "client_secret_required"
+            elif (
+                auth_domain in stored
+                and stored[auth_domain].client_secret != client_secret
+            ):
+                errors[CONF_CLIENT_ID] = "credential_conflict"
+            else:
+                credential = ClientCredential(client_id, client_secret, profile.name)
+            if base_url and not is_http_url(base_url):
+                errors[CONF_API_BASE_URL] = "invalid_url"
+            if not errors:
+                self._credential = credential
+                self._scopes = parse_scopes(user_input.get(CONF_SCOPES, ""))
+                self._profile = replace(
+                    profile, api_base_url=base_url or profile.api_base_url
+                )
+                self.flow_impl = OAuth2RestImplementation(
+                    self.hass, auth_domain, credential, self._profile
+                )
+                return await self.async_step_auth()
+
+        fields: dict[Any, Any] = {}
+        if stored:
+            options = [SelectOptionDict(value=NEW_CREDENTIAL, label="+")] + [
+                SelectOptionDict(value=key, label=f"{impl.name} ({impl.client_id})")
+                for key, impl in stored.items()
+            ]
+            fields[vol.Required(CONF_CREDENTIAL, default=NEW_CREDENTIAL)] = (
+                SelectSelector(
+                    SelectSelectorConfig(options=options, translation_key="credential")
+                )
+            )
+        fields[vol.Optional(CONF_CLIENT_ID)] = str
+        fields[vol.Optional(CONF_CLIENT_SECRET)] = _PASSWORD
+        fields[vol.Optional(CONF_SCOPES, default=" ".join(profile.default_scopes))] = (
+            str
+        )
+        fields[vol.Optional(CONF_API_BASE_URL, default=profile.api_base_url or "")] = (
+            _URL
+        )
+        suggested = (
+            {k: v for k, v in user_input.items() if k != CONF_CLIENT_SECRET}
+            if user_input
+            else None
+        )
+        return self.async_show_form(
+            step_id="credentials",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(fields), suggested
+            ),
+            description_placeholders={
+                "provider": profile.name,
+                "redirect_uri": self._redirect_uri(),
+                "docs_url": profile.documentation_url or "-",
+            },
+            errors=errors,
+        )
+
+    # -- after the grant ----------------------------------------------------------
+
+    async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """Identify the account, then create or update the entry."""
+        assert self._profile is not None and self._credential is not None
+        identity = await async_identify(
+            async_get_clientsession(self.hass),
+            self._profile,
+            self._credential.client_id,
+            data["token"],
+        )
+        if identity is None and self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            entry = self._get_entry_being_changed()
+            identity = AccountIdentity(entry.data[CONF_SUBJECT])
+        if identity is None:
+            self._token_data = data
+            return await self.async_step_account_name()
+        return await self._async_finish(data, identity)
+
+    async def async_step_account_name(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The provider does not say who the account is: ask for a name."""
+        assert self._token_data is not None and self._profile is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = user_input[CONF_ACCOUNT_NAME].strip()
+            if name:
+                return await self._async_finish(
+                    self._token_data, AccountIdentity(name, name)
+                )
+            errors[CONF_ACCOUNT_NAME] = "account_name_required"
+        return self.async_show_form(
+            step_id="account_name",
+            data_schema=vol.Schema({vol.Required(CONF_ACCOUNT_NAME): str}),
+            description_placeholders={"provider": self._profile.name},
+            errors=errors,
+        )
+
+    def _get_entry_being_changed(self) -> ConfigEntry:
+        if self.source == SOURCE_REAUTH:
+            return self._get_reauth_entry()
+        return self._get_reconfigure_entry()
+
+    async def _async_finish(
+        self, data: dict[str, Any], identity: AccountIdentity
+    ) -> ConfigFlowResult:
+        assert self._profile is not None and self._credential is not None
+        await self.async_set_unique_id(
+            f"{provider_id(self._profile)}#{identity.subject}"
+        )
+        entry_data = {
+            **data,
+            CONF_PROVIDER: self._profile.as_dict(),
+            CONF_SCOPES: self._scopes,
+            CONF_SUBJECT: identity.subject,
+        }
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
+        else:
+            self._abort_if_unique_id_configured()
+        # Only now, with a working grant, does the credential go into HA's store.
+        await async_import_client_credential(
+            self.hass, DOMAIN, self._credential, auth_domain=self.flow_impl.domain
+        )
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            return self.async_update_reload_and_abort(
+                self._get_entry_being_changed(),
+                title=self._title or UNDEFINED,
+                data=entry_data,
+            )
+        label = identity.label or identity.subject
+        return self.async_create_entry(
+            title=f"{self._profile.name} ({label})", data=entry_data
+        )
+
+    # -- reauth and reconfigure -----------------------------------------------------
+
+    async def _async_use_entry(self, entry: ConfigEntry) -> bool:
+        """Take the entry's profile, scopes and stored credential; False if it's gone."""
+        self._profile = ProviderProfile.from_dict(entry.data[CONF_PROVIDER])
+        self._scopes = list(entry.data.get(CONF_SCOPES, []))
+        stored = await self._async_stored_credentials()
+        if (impl := stored.get(entry.data["auth_implementation"])) is None:
+            return False
+        self._credential = ClientCredential(
+            impl.client_id, impl.client_secret, impl.name
+        )
+        self.flow_impl = OAuth2RestImplementation(
+            self.hass, impl.domain, self._credential, self._profile
+        )
+        return True
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """The grant died: ask to re-link the same account."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm, then authorize again (or re-enter a deleted credential)."""
+        entry = self._get_reauth_entry()
+        if user_input is None:
+            return self.async_show_form(
+                step_id="reauth_confirm",
+                description_placeholders={"account": entry.title},
+            )
+        if await self._async_use_entry(entry):
+            return await self.async_step_auth()
+        return await self.async_step_credentials()
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the name, or the scopes (which needs a new grant)."""
+        entry = self._get_reconfigure_entry()
+        current_scopes = list(entry.data.get(CONF_SCOPES, []))
+        if user_input is not None:
+            self._title = user_input[CONF_NAME].strip() or entry.title
+            scopes = parse_scopes(user_input.get(CONF_SCOPES, ""))
+            if scopes == current_scopes:
+                return self.async_update_reload_and_abort(entry, title=self._title)
+            if not await self._async_use_entry(entry):
+                return self.async_abort(reason="credential_missing")
+            self._scopes = scopes
+            return await self.async_step_auth()
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_NAME, default=entry.title): str,
+                    vol.Optional(CONF_SCOPES, default=" ".join(current_scopes)): str,
+                }
+            ),
+        )

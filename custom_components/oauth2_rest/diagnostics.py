@@ -1,0 +1,77 @@
+"""Diagnostics: the account and its endpoints, secrets redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from . import OAuth2RestConfigEntry
+from .const import CONF_SUBJECT
+
+TO_REDACT = {
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "client_id",
+    "code_verifier",
+    CONF_SUBJECT,
+    "athlete",
+    "user_id",
+    "userid",
+    "account_id",
+    "unique_id",
+    "Authorization",
+    "authorization",
+    "title",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: OAuth2RestConfigEntry
+) -> dict[str, Any]:
+    """Return redacted diagnostics for an account entry."""
+    runtime = entry.runtime_data
+    health = runtime.account.data
+    return {
+        "entry": async_redact_data(
+            {
+                "title": entry.title,
+                "unique_id": entry.unique_id,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            TO_REDACT,
+        ),
+        "account": {
+            "last_update_success": runtime.account.last_update_success,
+            "access_token_expires_at": _iso(
+                health.access_token_expires_at if health else None
+            ),
+            "last_refresh": _iso(health.last_refresh if health else None),
+            "consecutive_refresh_failures": health.consecutive_refresh_failures
+            if health
+            else None,
+            "last_refresh_error": health.last_refresh_error if health else None,
+            "rate_limit_remaining": health.rate_limit_remaining if health else None,
+        },
+        "endpoints": [
+            {
+                "name": coordinator.endpoint.name,
+                "method": coordinator.endpoint.method,
+                "url": coordinator.endpoint.url,
+                "header_names": sorted(coordinator.endpoint.headers),
+                "scan_interval": coordinator.endpoint.scan_interval.total_seconds(),
+                "values": [value.name for value in coordinator.endpoint.values],
+                "last_update_success": coordinator.last_update_success,
+                "last_status": coordinator.data.status if coordinator.data else None,
+            }
+            for coordinator in runtime.endpoints.values()
+        ],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()

@@ -1,0 +1,73 @@
+"""Test constants and builders shared by the test modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigSubentryData
+
+from custom_components.oauth2_rest.oauth.provider import (
+    ClientAuthMethod,
+    PkceMode,
+    ProviderProfile,
+)
+
+CLIENT_ID = "test-client"
+CLIENT_SECRET = "test-secret"
+AUTH_DOMAIN = "oauth2_rest_test_client"
+ISSUER = "https://auth.example.com"
+AUTHORIZE_URL = f"{ISSUER}/authorize"
+TOKEN_URL = f"{ISSUER}/token"
+USERINFO_URL = f"{ISSUER}/userinfo"
+API_BASE = "https://api.example.com/v1"
+REDIRECT_URI = "https://example.com/auth/external/callback"
+
+
+def manual_profile(**changes: Any) -> ProviderProfile:
+    """The provider profile of the test account."""
+    values: dict[str, Any] = {
+        "key": "manual",
+        "name": "Example",
+        "authorize_url": AUTHORIZE_URL,
+        "token_url": TOKEN_URL,
+        "userinfo_url": USERINFO_URL,
+        "issuer": ISSUER,
+        "api_base_url": API_BASE,
+        "client_auth": ClientAuthMethod.CLIENT_SECRET_BASIC,
+        "pkce": PkceMode.SUPPORTED,
+        "default_scopes": ("read",),
+    }
+    values.update(changes)
+    return ProviderProfile(**values)
+
+
+def endpoint_subentry(
+    title: str = "Weather",
+    url: str = "/weather",
+    value_template: str = "{{ value_json.temperature }}",
+    unit: str | None = "°C",
+    subentry_id: str = "endpoint_weather",
+    scan_interval: int = 60,
+) -> ConfigSubentryData:
+    """An endpoint subentry with one sensor value."""
+    return ConfigSubentryData(
+        data={
+            "method": "GET",
+            "url": url,
+            "scan_interval": scan_interval,
+            "timeout": 30,
+            "values": [
+                {
+                    "key": "value",
+                    "name": title,
+                    "platform": "sensor",
+                    "value_template": value_template,
+                    "unit_of_measurement": unit,
+                }
+            ],
+        },
+        subentry_id=subentry_id,
+        subentry_type="endpoint",
+        title=title,
+        unique_id=None,
+    )
