@@ -112,11 +112,14 @@ class AbstractAuth(ABC):
         data: Any = None,
         timeout: float = DEFAULT_TIMEOUT,
         conditional: ConditionalState | None = None,
+        raise_for_status: bool = True,
     ) -> ApiResponse:
         """Make an authenticated request and return the response, body read.
 
-        Raises an ApiError subclass for refused origins, failed connections, error
-        statuses and oversized bodies. 304 is returned (``not_modified``), not raised.
+        Raises an ApiError subclass for refused origins, failed connections,
+        oversized bodies, a 401 that survives a refresh, and (unless
+        ``raise_for_status`` is False) other error statuses. 304 is returned
+        (``not_modified``), not raised.
         """
         target = self.resolve_url(url)
         if params:
@@ -138,7 +141,7 @@ class AbstractAuth(ABC):
             )
             if response.status == HTTPStatus.UNAUTHORIZED:
                 raise ApiAuthError(response.status, "unauthorized after refresh")
-        return self._checked(response)
+        return self._checked(response) if raise_for_status else response
 
     async def _send(
         self,
