@@ -25,6 +25,7 @@ from .coordinator import AccountCoordinator, EndpointCoordinator
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.provider import ProviderProfile
+from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 
@@ -45,7 +46,8 @@ type OAuth2RestConfigEntry = ConfigEntry[RuntimeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration (UI only)."""
+    """Register the actions; accounts come from the UI only."""
+    async_setup_services(hass)
     return True
 
 

@@ -48,6 +48,7 @@ from .oauth.discovery import DiscoveryError, async_discover
 from .oauth.identity import AccountIdentity, async_identify
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.provider import ClientAuthMethod, PkceMode, ProviderProfile, load_presets
+from .options_flow import OAuth2RestOptionsFlow
 
 CONF_PRESET = "preset"
 CONF_ISSUER_URL = "issuer_url"
@@ -109,6 +110,12 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Endpoints are subentries of an account."""
         return {SUBENTRY_TYPE_ENDPOINT: EndpointSubentryFlow}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OAuth2RestOptionsFlow:
+        """Allowed origins and the response size cap."""
+        return OAuth2RestOptionsFlow()
 
     @property
     def extra_authorize_data(self) -> dict[str, Any]:

@@ -1,0 +1,99 @@
+"""Account options: where the token may go, and how large a response may be."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+)
+import voluptuous as vol
+from yarl import URL
+
+from .client.auth import DEFAULT_MAX_RESPONSE_BYTES, origin_of
+from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, CONF_PROVIDER
+from .oauth.provider import ProviderProfile
+
+MIN_RESPONSE_BYTES = 1024
+MAX_RESPONSE_BYTES = 100 * 1024 * 1024
+
+
+def parse_origins(text: str) -> list[str] | None:
+    """Return the origins typed one per line, or None if one is not an origin."""
+    origins: list[str] = []
+    for line in text.splitlines():
+        if not (line := line.strip()):
+            continue
+        url = URL(line)
+        if (
+            url.scheme not in ("http", "https")
+            or not url.host
+            or url.path not in ("", "/")
+            or url.query_string
+            or url.fragment
+            or url.user
+        ):
+            return None
+        if (origin := origin_of(url)) not in origins:
+            origins.append(origin)
+    return origins
+
+
+class OAuth2RestOptionsFlow(OptionsFlow):
+    """Edit the allowed origins and the response size cap."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and save the options."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            origins = parse_origins(user_input.get(CONF_ALLOWED_ORIGINS, ""))
+            if origins is None:
+                errors[CONF_ALLOWED_ORIGINS] = "invalid_origin"
+            else:
+                return self.async_create_entry(
+                    data={
+                        CONF_ALLOWED_ORIGINS: origins,
+                        CONF_MAX_RESPONSE_BYTES: int(
+                            user_input[CONF_MAX_RESPONSE_BYTES]
+                        ),
+                    }
+                )
+        options = self.config_entry.options
+        profile = ProviderProfile.from_dict(self.config_entry.data[CONF_PROVIDER])
+        schema = vol.Schema(
+            {
+                vol.Optional(
+                    CONF_ALLOWED_ORIGINS,
+                    default="\n".join(options.get(CONF_ALLOWED_ORIGINS, [])),
+                ): TextSelector(TextSelectorConfig(multiline=True)),
+                vol.Required(
+                    CONF_MAX_RESPONSE_BYTES,
+                    default=options.get(
+                        CONF_MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES
+                    ),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_RESPONSE_BYTES,
+                        max=MAX_RESPONSE_BYTES,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="B",
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            description_placeholders={
+                "api_origin": origin_of(URL(profile.api_base_url or profile.token_url))
+            },
+            errors=errors,
+        )

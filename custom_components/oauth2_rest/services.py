@@ -1,0 +1,173 @@
+"""The ``oauth2_rest.request`` action: an authenticated request with an account's token."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import ClientError
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    OAuth2TokenRequestReauthError,
+    ServiceValidationError,
+)
+from homeassistant.helpers import config_validation as cv
+import voluptuous as vol
+
+from .client.errors import (
+    ApiAuthError,
+    ApiError,
+    OriginNotAllowedError,
+    ResponseTooLargeError,
+)
+from .const import DOMAIN
+
+SERVICE_REQUEST = "request"
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_METHOD = "method"
+ATTR_URL = "url"
+ATTR_PARAMS = "params"
+ATTR_HEADERS = "headers"
+ATTR_JSON = "json"
+ATTR_DATA = "data"
+ATTR_TIMEOUT = "timeout"
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+# Response headers worth returning; everything else (cookies included) stays out.
+RETURNED_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "ETag",
+    "Last-Modified",
+    "Location",
+    "Retry-After",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Reset",
+    "RateLimit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+)
+
+
+def _string_map(value: Any) -> dict[str, str]:
+    """Validate a mapping of names to scalar values; return it with string values."""
+    if not isinstance(value, dict):
+        raise vol.Invalid("expected a mapping")
+    result: dict[str, str] = {}
+    for key, item in value.items():
+        if isinstance(item, (dict, list)) or item is None:
+            raise vol.Invalid(f"value of {key} must be a string or number")
+        result[str(key)] = str(item)
+    return result
+
+
+REQUEST_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_METHOD, default="GET"): vol.All(vol.Upper, vol.In(METHODS)),
+        vol.Required(ATTR_URL): cv.string,
+        vol.Optional(ATTR_PARAMS): _string_map,
+        vol.Optional(ATTR_HEADERS): _string_map,
+        vol.Exclusive(ATTR_JSON, "body"): object,
+        vol.Exclusive(ATTR_DATA, "body"): cv.string,
+        vol.Optional(ATTR_TIMEOUT, default=30): vol.All(
+            vol.Coerce(float), vol.Range(min=1, max=300)
+        ),
+    }
+)
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_REQUEST,
+        _async_request,
+        schema=REQUEST_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+
+
+async def _async_request(call: ServiceCall) -> ServiceResponse:
+    """Make the request with the chosen account's token."""
+    hass = call.hass
+    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="account_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="account_not_loaded",
+            translation_placeholders={"account": entry.title},
+        )
+    auth = entry.runtime_data.auth
+    placeholders = {"account": entry.title, "url": call.data[ATTR_URL]}
+    try:
+        response = await auth.request(
+            call.data[ATTR_METHOD],
+            call.data[ATTR_URL],
+            params=call.data.get(ATTR_PARAMS),
+            headers=call.data.get(ATTR_HEADERS),
+            json=call.data.get(ATTR_JSON),
+            data=call.data.get(ATTR_DATA),
+            timeout=call.data[ATTR_TIMEOUT],
+            raise_for_status=False,
+        )
+    except OriginNotAllowedError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="action_origin_not_allowed",
+            translation_placeholders={**placeholders, "origin": err.origin},
+        ) from err
+    except (ApiAuthError, OAuth2TokenRequestReauthError) as err:
+        entry.async_start_reauth(hass)
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="action_reauth_required",
+            translation_placeholders=placeholders,
+        ) from err
+    except ResponseTooLargeError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="action_response_too_large",
+            translation_placeholders={**placeholders, "limit": str(err.limit)},
+        ) from err
+    except (ApiError, HomeAssistantError, ClientError) as err:
+        # Besides API errors: transient token errors, which HA's OAuth2 hierarchy
+        # makes HomeAssistantErrors and aiohttp ClientErrors.
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="action_request_failed",
+            translation_placeholders=placeholders,
+        ) from err
+
+    if not call.return_response:
+        return None
+    body = response.json_or_none()
+    return {
+        "status": response.status,
+        "url": response.url,
+        "headers": {
+            name: response.headers[name]
+            for name in RETURNED_HEADERS
+            if name in response.headers
+        },
+        "json": body if body is not None or response.body.strip() == b"null" else None,
+        "text": response.text if body is None else None,
+        "ok": response.status < HTTPStatus.BAD_REQUEST,
+    }
