@@ -1,0 +1,335 @@
+"""The HA-agnostic client against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+import re
+import sys
+
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
+import pytest
+
+from custom_components.oauth2_rest.client.auth import AbstractAuth
+from custom_components.oauth2_rest.client.errors import (
+    ApiAuthError,
+    ApiConnectionError,
+    ApiForbiddenError,
+    ApiRateLimitedError,
+    ApiResponseError,
+    OriginNotAllowedError,
+    ResponseTooLargeError,
+    TooManyRedirectsError,
+)
+from custom_components.oauth2_rest.client.response import (
+    ConditionalState,
+    rate_limit_remaining,
+    retry_after_seconds,
+)
+
+# Real sockets, on 127.0.0.1 only.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+@dataclass
+class Seen:
+    """What the servers received."""
+
+    requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+
+class StaticAuth(AbstractAuth):
+    """Hands out numbered tokens; a forced refresh moves to the next one."""
+
+    def __init__(self, websession: ClientSession, base: str, **kwargs: object) -> None:
+        """Start at token-1."""
+        super().__init__(websession, base, **kwargs)  # type: ignore[arg-type]
+        self.number = 1
+        self.refreshes = 0
+
+    async def async_get_access_token(self) -> str:
+        """Return the current token."""
+        return f"token-{self.number}"
+
+    async def async_force_refresh(self, rejected_token: str) -> str:
+        """Move on to a new token."""
+        self.refreshes += 1
+        self.number += 1
+        return f"token-{self.number}"
+
+
+def make_app(seen: Seen, name: str) -> web.Application:
+    """An API whose routes exercise each client behaviour."""
+
+    async def record(request: web.Request) -> None:
+        seen.requests.append(
+            (name, request.path_qs, request.headers.get("Authorization"))
+        )
+
+    async def data(request: web.Request) -> web.Response:
+        await record(request)
+        if request.headers.get("If-None-Match") == '"v1"':
+            return web.Response(status=304)
+        return web.json_response(
+            {"value": 42, "q": request.query.get("q")},
+            headers={"ETag": '"v1"', "X-RateLimit-Remaining": "17"},
+        )
+
+    async def only_token_2(request: web.Request) -> web.Response:
+        await record(request)
+        if request.headers.get("Authorization") != "Bearer token-2":
+            return web.Response(status=401)
+        return web.json_response({"ok": True})
+
+    async def always_401(request: web.Request) -> web.Response:
+        await record(request)
+        return web.Response(status=401)
+
+    async def status(request: web.Request) -> web.Response:
+        await record(request)
+        code = int(request.match_info["code"])
+        headers = {"Retry-After": "120"} if code in (429, 503) else {}
+        return web.Response(status=code, text="nope", headers=headers)
+
+    async def big(request: web.Request) -> web.StreamResponse:
+        await record(request)
+        response = web.StreamResponse()  # chunked: no Content-Length to trust
+        await response.prepare(request)
+        for _ in range(64):
+            await response.write(b"x" * 65536)
+        await response.write_eof()
+        return response
+
+    async def declared_big(request: web.Request) -> web.Response:
+        await record(request)
+        return web.Response(body=b"y" * 20_000)
+
+    async def redirect(request: web.Request) -> web.Response:
+        await record(request)
+        raise web.HTTPFound(request.query["to"])
+
+    async def loop(request: web.Request) -> web.Response:
+        await record(request)
+        raise web.HTTPFound("/loop")
+
+    async def text(request: web.Request) -> web.Response:
+        await record(request)
+        return web.Response(text="plain words")
+
+    async def echo(request: web.Request) -> web.Response:
+        await record(request)
+        return web.json_response(
+            {
+                "method": request.method,
+                "body": await request.json(),
+                "x": request.headers.get("X-Test"),
+            }
+        )
+
+    app = web.Application()
+    app.router.add_get("/v1/data", data)
+    app.router.add_get("/v1/only-token-2", only_token_2)
+    app.router.add_get("/v1/always-401", always_401)
+    app.router.add_get("/v1/status/{code}", status)
+    app.router.add_get("/v1/big", big)
+    app.router.add_get("/v1/declared-big", declared_big)
+    app.router.add_get("/v1/redirect", redirect)
+    app.router.add_get("/loop", loop)
+    app.router.add_get("/v1/text", text)
+    app.router.add_get("/landing", data)
+    app.router.add_post("/v1/echo", echo)
+    return app
+
+
+@pytest.fixture
+def seen() -> Seen:
+    """Requests received by the servers."""
+    return Seen()
+
+
+@pytest.fixture
+async def servers(seen: Seen) -> AsyncIterator[tuple[str, str]]:
+    """The API server and a second, foreign origin."""
+    api = TestServer(make_app(seen, "api"), host="127.0.0.1")
+    other = TestServer(make_app(seen, "other"), host="127.0.0.1")
+    await api.start_server()
+    await other.start_server()
+    yield str(api.make_url("/v1")), str(other.make_url("/")).rstrip("/")
+    await api.close()
+    await other.close()
+
+
+@pytest.fixture
+async def auth(servers: tuple[str, str]) -> AsyncIterator[StaticAuth]:
+    """A client for the API server."""
+    async with ClientSession() as session:
+        yield StaticAuth(session, servers[0], max_response_bytes=1024 * 1024)
+
+
+def test_no_homeassistant_import() -> None:
+    """The client layer is HA-agnostic."""
+    for name, module in sys.modules.items():
+        if name.startswith("custom_components.oauth2_rest.client"):
+            source = Path(module.__file__ or "").read_text(encoding="utf-8")
+            assert not re.search(r"^\s*(from|import) homeassistant", source, re.M), name
+
+
+async def test_relative_path_query_and_token(auth: StaticAuth, seen: Seen) -> None:
+    """A path joins the base URL; the token goes in the Authorization header."""
+    response = await auth.request("GET", "data", params={"q": "x y"})
+    assert response.status == 200
+    assert response.json() == {"value": 42, "q": "x y"}
+    assert response.rate_limit_remaining == 17
+    assert seen.requests == [("api", "/v1/data?q=x+y", "Bearer token-1")]
+
+
+async def test_conditional_request_304(auth: StaticAuth, seen: Seen) -> None:
+    """The ETag is sent back; a 304 is returned, not raised."""
+    first = await auth.request("GET", "/data")
+    assert first.conditional_state == ConditionalState(etag='"v1"')
+    second = await auth.request("GET", "/data", conditional=first.conditional_state)
+    assert second.not_modified
+    assert second.body == b""
+
+
+async def test_401_refreshes_once_and_retries(auth: StaticAuth, seen: Seen) -> None:
+    """401 with a token that looked valid: one refresh, one retry."""
+    response = await auth.request("GET", "only-token-2")
+    assert response.json() == {"ok": True}
+    assert auth.refreshes == 1
+    assert [r[2] for r in seen.requests] == ["Bearer token-1", "Bearer token-2"]
+
+
+async def test_second_401_is_auth_error(auth: StaticAuth, seen: Seen) -> None:
+    """A 401 that survives the refresh means the grant no longer works."""
+    with pytest.raises(ApiAuthError):
+        await auth.request("GET", "always-401")
+    assert auth.refreshes == 1
+    assert len(seen.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        (403, ApiForbiddenError),
+        (404, ApiResponseError),
+        (500, ApiResponseError),
+        (429, ApiRateLimitedError),
+        (503, ApiRateLimitedError),
+    ],
+)
+async def test_error_statuses(
+    auth: StaticAuth, code: int, error: type[Exception]
+) -> None:
+    """Error statuses raise typed errors; 429/503 carry Retry-After."""
+    with pytest.raises(error) as raised:
+        await auth.request("GET", f"status/{code}")
+    assert raised.value.status == code  # type: ignore[attr-defined]
+    if isinstance(raised.value, ApiRateLimitedError):
+        assert raised.value.retry_after == 120
+    not_raised = await auth.request("GET", f"status/{code}", raise_for_status=False)
+    assert not_raised.status == code
+    assert not_raised.text == "nope"
+
+
+async def test_streamed_body_over_cap_is_refused(auth: StaticAuth) -> None:
+    """Reading stops as soon as the body exceeds the cap."""
+    with pytest.raises(ResponseTooLargeError) as raised:
+        await auth.request("GET", "big")
+    assert raised.value.limit == 1024 * 1024
+
+
+async def test_declared_length_over_cap_is_refused(servers: tuple[str, str]) -> None:
+    """A Content-Length over the cap is refused before reading."""
+    async with ClientSession() as session:
+        small = StaticAuth(session, servers[0], max_response_bytes=10_000)
+        with pytest.raises(ResponseTooLargeError):
+            await small.request("GET", "declared-big")
+
+
+async def test_other_origin_refused_before_connecting(
+    auth: StaticAuth, servers: tuple[str, str], seen: Seen
+) -> None:
+    """The token never goes to an origin that is not allowed."""
+    with pytest.raises(OriginNotAllowedError) as raised:
+        await auth.request("GET", f"{servers[1]}/landing")
+    assert raised.value.origin == servers[1]
+    with pytest.raises(OriginNotAllowedError):
+        await auth.request("GET", "ftp://127.0.0.1/file")
+    assert seen.requests == []
+
+
+async def test_allowed_extra_origin(servers: tuple[str, str], seen: Seen) -> None:
+    """An explicitly allowed origin gets the token."""
+    async with ClientSession() as session:
+        client = StaticAuth(session, servers[0], allowed_origins=(servers[1],))
+        await client.request("GET", f"{servers[1]}/landing")
+    assert seen.requests == [("other", "/landing", "Bearer token-1")]
+
+
+async def test_cross_origin_redirect_drops_token(
+    auth: StaticAuth, servers: tuple[str, str], seen: Seen
+) -> None:
+    """A redirect to another origin is followed without the Authorization header."""
+    response = await auth.request(
+        "GET", "redirect", params={"to": f"{servers[1]}/landing"}
+    )
+    assert response.json()["value"] == 42
+    assert seen.requests[0][2] == "Bearer token-1"
+    assert seen.requests[1] == ("other", "/landing", None)
+
+
+async def test_same_origin_redirect_keeps_token(auth: StaticAuth, seen: Seen) -> None:
+    """A redirect within the origin keeps the token."""
+    await auth.request("GET", "redirect", params={"to": "/v1/data"})
+    assert seen.requests[1] == ("api", "/v1/data", "Bearer token-1")
+
+
+async def test_redirect_loop(auth: StaticAuth) -> None:
+    """Redirects are bounded."""
+    with pytest.raises(TooManyRedirectsError):
+        await auth.request("GET", "redirect", params={"to": "/loop"})
+
+
+async def test_text_body_and_post_json(auth: StaticAuth) -> None:
+    """Non-JSON stays text; JSON bodies and headers are sent."""
+    response = await auth.request("GET", "text")
+    assert response.json_or_none() is None
+    assert response.text == "plain words"
+    echoed = await auth.request(
+        "POST", "echo", json={"a": 1}, headers={"X-Test": "yes"}
+    )
+    assert echoed.json() == {"method": "POST", "body": {"a": 1}, "x": "yes"}
+
+
+async def test_connection_error(servers: tuple[str, str]) -> None:
+    """No response at all is a connection error, without the token in the message."""
+    async with ClientSession() as session:
+        client = StaticAuth(session, "http://127.0.0.1:9/v1")
+        with pytest.raises(ApiConnectionError) as raised:
+            await client.request("GET", "data")
+    assert "token" not in str(raised.value)
+
+
+def test_rate_limit_headers() -> None:
+    """The three header conventions of remaining requests."""
+    assert rate_limit_remaining({"X-RateLimit-Remaining": "5"}) == 5
+    assert rate_limit_remaining({"RateLimit-Remaining": "7, 100;w=60"}) == 7
+    assert rate_limit_remaining({"RateLimit": '"default";r=3;t=10'}) == 3
+    assert (
+        rate_limit_remaining({"RateLimit": "limit=100, remaining=4, reset=5"}) is None
+    )
+    assert rate_limit_remaining({"X-RateLimit-Remaining": "many"}) is None
+    assert rate_limit_remaining({}) is None
+
+
+def test_retry_after_parsing() -> None:
+    """Seconds or an HTTP date."""
+    assert retry_after_seconds("30") == 30
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+    now = 784111777.0  # Sun, 06 Nov 1994 08:49:37 GMT
+    assert retry_after_seconds("Sun, 06 Nov 1994 08:50:37 GMT", now=now) == 60
+    assert retry_after_seconds("Sun, 06 Nov 1994 08:48:37 GMT", now=now) == 0
