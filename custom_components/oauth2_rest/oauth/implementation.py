@@ -77,7 +77,8 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
     @property
     def uses_pkce(self) -> bool:
         """Whether authorize requests carry a PKCE challenge."""
-        return self.profile.pkce is not PkceMode.NO
+        # Coerced: with_placeholders() leaves the plain string value behind.
+        return PkceMode(self.profile.pkce) is not PkceMode.NO
 
     @override
     async def async_generate_authorize_url(self, flow_id: str) -> str:
@@ -134,7 +135,8 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
 
     def client_auth(self, data: dict[str, Any]) -> dict[str, str]:
         """Add client authentication to a token request; return extra headers."""
-        method = self.profile.client_auth
+        # Coerced: with_placeholders() leaves the plain string value behind.
+        method = ClientAuthMethod(self.profile.client_auth)
         if method is ClientAuthMethod.CLIENT_SECRET_BASIC and self.client_secret:
             # RFC 6749 2.3.1: both parts are form-urlencoded before base64.
             pair = (
