@@ -9,9 +9,9 @@ from typing import Any
 from homeassistant.components.application_credentials import ClientCredential
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
     LocalOAuth2Implementation,
@@ -21,13 +21,13 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import AccountSession, ConfigEntryAuth
 from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, CONF_PROVIDER, DOMAIN
-from .coordinator import AccountCoordinator, EndpointCoordinator
+from .coordinator import FORBIDDEN_ISSUE_PREFIX, AccountCoordinator, EndpointCoordinator
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.provider import ProviderProfile
 from .services import async_setup_services
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -111,9 +111,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -
     )
     entry.runtime_data = runtime
 
+    _async_clear_stale_issues(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_change))
     return True
+
+
+@callback
+def _async_clear_stale_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Drop 403 repair issues of endpoints that were removed."""
+    current = {
+        f"{FORBIDDEN_ISSUE_PREFIX}{sub.subentry_id}"
+        for sub in entry.subentries.values()
+    }
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if (
+            domain == DOMAIN
+            and issue_id.startswith(FORBIDDEN_ISSUE_PREFIX)
+            and issue_id not in current
+        ):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
 def _endpoint_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -15,8 +16,10 @@ from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     HomeAssistantError,
     OAuth2TokenRequestReauthError,
+    TemplateError,
 )
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.template import Template
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import AccountSession, ConfigEntryAuth, RefreshOutcome
@@ -44,6 +47,7 @@ _LOGGER = logging.getLogger(__name__)
 PROACTIVE_REFRESH_MARGIN = timedelta(minutes=2)
 ACCOUNT_MIN_INTERVAL = timedelta(seconds=30)
 ACCOUNT_MAX_INTERVAL = timedelta(hours=1)
+FORBIDDEN_ISSUE_PREFIX = "forbidden_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +166,21 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
         return self._health()
 
 
+def render_body(hass: HomeAssistant, body: str | None) -> tuple[Any, str | None]:
+    """Render an endpoint's body template: ``(json, None)`` or ``(None, text)``.
+
+    A body that renders to JSON is sent as JSON, anything else as text.
+    Raises TemplateError when the template fails.
+    """
+    if not body:
+        return None, None
+    rendered = Template(body, hass).async_render(parse_result=False)
+    try:
+        return json.loads(rendered), None
+    except ValueError:
+        return None, rendered
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointData:
     """The last good response of an endpoint."""
@@ -194,6 +213,8 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             config_entry=config_entry,
             name=f"{DOMAIN} endpoint {subentry.title}",
             update_interval=self.endpoint.scan_interval,
+            # A 304 returns the very same data object: no state writes then.
+            always_update=False,
         )
         self.subentry_id = subentry.subentry_id
         self._auth = auth
@@ -202,18 +223,29 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     @property
     def forbidden_issue_id(self) -> str:
         """Repair issue id for a 403 on this endpoint."""
-        return f"forbidden_{self.subentry_id}"
+        return f"{FORBIDDEN_ISSUE_PREFIX}{self.subentry_id}"
 
     async def _async_update_data(self) -> EndpointData:
         """Fetch the endpoint; a 304 keeps the last data."""
         endpoint = self.endpoint
         previous = self.data
         try:
+            json_body, text_body = render_body(self.hass, endpoint.body)
+        except TemplateError as err:
+            _LOGGER.debug("Body template of %s failed: %s", endpoint.name, err)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="api_error",
+                translation_placeholders={"endpoint": endpoint.name},
+            ) from err
+        try:
             response = await self._auth.request(
                 endpoint.method,
                 endpoint.url,
                 params=endpoint.params,
                 headers=endpoint.headers,
+                json=json_body,
+                data=text_body,
                 timeout=endpoint.timeout,
                 conditional=previous.conditional if previous else None,
             )

@@ -1,4 +1,23 @@
-"""An endpoint subentry's settings, typed: what to request and which values to read."""
+"""An endpoint subentry's settings, typed: what to request and which values to read.
+
+Stored shape of an ``endpoint`` subentry's data (JSON-serialisable; every key but
+``url`` and each value's ``key``/``name``/``value_template`` is optional, so data
+stored by earlier versions still loads)::
+
+    {
+      "method": "GET", "url": "/path or https://...", "params": {"q": "1"},
+      "headers": {"Accept": "application/json"}, "body": "<JSON or template>" | None,
+      "scan_interval": 60, "timeout": 30,
+      "values": [
+        {"key": "temperature", "name": "Temperature", "platform": "sensor",
+         "value_template": "{{ value_json.temp }}",
+         "json_attributes": ["city"], "json_attributes_path": "$.location" | None,
+         "unit_of_measurement": "°C" | None, "device_class": "temperature" | None,
+         "state_class": "measurement" | None, "entity_category": "diagnostic" | None,
+         "enabled_by_default": true}
+      ]
+    }
+"""
 
 from __future__ import annotations
 
@@ -15,6 +34,7 @@ CONF_METHOD = "method"
 CONF_URL = "url"
 CONF_PARAMS = "params"
 CONF_HEADERS = "headers"
+CONF_BODY = "body"
 CONF_SCAN_INTERVAL = "scan_interval"
 CONF_TIMEOUT = "timeout"
 CONF_VALUES = "values"
@@ -22,12 +42,26 @@ CONF_KEY = "key"
 CONF_NAME = "name"
 CONF_PLATFORM = "platform"
 CONF_VALUE_TEMPLATE = "value_template"
+CONF_JSON_ATTRS = "json_attributes"
+CONF_JSON_ATTRS_PATH = "json_attributes_path"
 CONF_UNIT = "unit_of_measurement"
+CONF_DEVICE_CLASS = "device_class"
+CONF_STATE_CLASS = "state_class"
+CONF_ENTITY_CATEGORY = "entity_category"
+CONF_ENABLED_BY_DEFAULT = "enabled_by_default"
 
+PLATFORM_SENSOR = "sensor"
+PLATFORM_BINARY_SENSOR = "binary_sensor"
+VALUE_PLATFORMS = (PLATFORM_SENSOR, PLATFORM_BINARY_SENSOR)
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 DEFAULT_METHOD = "GET"
 DEFAULT_SCAN_INTERVAL = 60
 MIN_SCAN_INTERVAL = 10
+MAX_SCAN_INTERVAL = 86400
 DEFAULT_TIMEOUT = 30
+MIN_TIMEOUT = 1
+MAX_TIMEOUT = 300
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -36,9 +70,15 @@ class ValueConfig:
 
     key: str
     name: str
-    platform: str = "sensor"
+    platform: str = PLATFORM_SENSOR
     value_template: str
+    json_attributes: tuple[str, ...] = ()
+    json_attributes_path: str | None = None
     unit_of_measurement: str | None = None
+    device_class: str | None = None
+    state_class: str | None = None
+    entity_category: str | None = None
+    enabled_by_default: bool = True
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -46,9 +86,15 @@ class ValueConfig:
         return cls(
             key=data[CONF_KEY],
             name=data[CONF_NAME],
-            platform=data.get(CONF_PLATFORM, "sensor"),
+            platform=data.get(CONF_PLATFORM) or PLATFORM_SENSOR,
             value_template=data[CONF_VALUE_TEMPLATE],
+            json_attributes=tuple(data.get(CONF_JSON_ATTRS) or ()),
+            json_attributes_path=data.get(CONF_JSON_ATTRS_PATH) or None,
             unit_of_measurement=data.get(CONF_UNIT) or None,
+            device_class=data.get(CONF_DEVICE_CLASS) or None,
+            state_class=data.get(CONF_STATE_CLASS) or None,
+            entity_category=data.get(CONF_ENTITY_CATEGORY) or None,
+            enabled_by_default=bool(data.get(CONF_ENABLED_BY_DEFAULT, True)),
         )
 
 
@@ -61,6 +107,7 @@ class EndpointConfig:
     url: str
     params: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | None = None
     scan_interval: timedelta = timedelta(seconds=DEFAULT_SCAN_INTERVAL)
     timeout: float = DEFAULT_TIMEOUT
     values: tuple[ValueConfig, ...] = ()
@@ -68,13 +115,18 @@ class EndpointConfig:
     @classmethod
     def from_subentry(cls, subentry: ConfigSubentry) -> Self:
         """Build from an ``endpoint`` subentry."""
-        data = subentry.data
+        return cls.from_data(subentry.title, subentry.data)
+
+    @classmethod
+    def from_data(cls, name: str, data: Mapping[str, Any]) -> Self:
+        """Build from an endpoint's stored data."""
         return cls(
-            name=subentry.title,
-            method=data.get(CONF_METHOD, DEFAULT_METHOD),
+            name=name,
+            method=data.get(CONF_METHOD) or DEFAULT_METHOD,
             url=data[CONF_URL],
             params=dict(data.get(CONF_PARAMS) or {}),
             headers=dict(data.get(CONF_HEADERS) or {}),
+            body=data.get(CONF_BODY) or None,
             scan_interval=timedelta(
                 seconds=max(
                     MIN_SCAN_INTERVAL,
@@ -82,7 +134,7 @@ class EndpointConfig:
                 )
             ),
             timeout=float(data.get(CONF_TIMEOUT, DEFAULT_TIMEOUT)),
-            values=tuple(ValueConfig.from_dict(v) for v in data.get(CONF_VALUES, ())),
+            values=tuple(ValueConfig.from_dict(v) for v in data.get(CONF_VALUES) or ()),
         )
 
     def values_for(self, platform: str) -> tuple[ValueConfig, ...]:

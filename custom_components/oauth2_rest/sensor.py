@@ -1,16 +1,73 @@
-"""Sensors: endpoint values."""
+"""Sensors: endpoint values, and the account's health (diagnostic)."""
 
 from __future__ import annotations
 
-from homeassistant.components.sensor import SensorEntity
-from homeassistant.const import STATE_UNKNOWN
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import STATE_UNKNOWN, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from . import OAuth2RestConfigEntry
-from .entity import EndpointValueEntity
+from .coordinator import AccountCoordinator, AccountHealth, EndpointCoordinator
+from .endpoint import PLATFORM_SENSOR, ValueConfig
+from .entity import AccountEntity, EndpointValueEntity
 
 PARALLEL_UPDATES = 0
+
+# Device classes whose state is not a number.
+_NON_NUMERIC = frozenset(
+    {SensorDeviceClass.ENUM, SensorDeviceClass.DATE, SensorDeviceClass.TIMESTAMP}
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountSensorEntityDescription(SensorEntityDescription):
+    """An account health sensor: how to read it from AccountHealth."""
+
+    value_fn: Callable[[AccountHealth], datetime | int | None]
+
+
+ACCOUNT_SENSORS: tuple[AccountSensorEntityDescription, ...] = (
+    AccountSensorEntityDescription(
+        key="access_token_expires",
+        translation_key="access_token_expires",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.access_token_expires_at,
+    ),
+    AccountSensorEntityDescription(
+        key="last_token_refresh",
+        translation_key="last_token_refresh",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.last_refresh,
+    ),
+    AccountSensorEntityDescription(
+        key="refresh_failures",
+        translation_key="refresh_failures",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.consecutive_refresh_failures,
+    ),
+    AccountSensorEntityDescription(
+        key="rate_limit_remaining",
+        translation_key="rate_limit_remaining",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda health: health.rate_limit_remaining,
+    ),
+)
 
 
 async def async_setup_entry(
@@ -18,32 +75,84 @@ async def async_setup_entry(
     entry: OAuth2RestConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add one sensor per sensor value of every endpoint."""
+    """Add the account's health sensors and one sensor per endpoint sensor value."""
+    account = entry.runtime_data.account
+    async_add_entities(
+        AccountHealthSensor(account, description) for description in ACCOUNT_SENSORS
+    )
     for subentry_id, coordinator in entry.runtime_data.endpoints.items():
         async_add_entities(
             (
                 EndpointValueSensor(coordinator, value)
-                for value in coordinator.endpoint.values_for("sensor")
+                for value in coordinator.endpoint.values_for(PLATFORM_SENSOR)
             ),
             config_subentry_id=subentry_id,
         )
 
 
+class AccountHealthSensor(AccountEntity, SensorEntity):
+    """A diagnostic sensor telling why the account's sensors might have stopped."""
+
+    entity_description: AccountSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: AccountCoordinator,
+        description: AccountSensorEntityDescription,
+    ) -> None:
+        """Initialise from its description."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    @property
+    def available(self) -> bool:
+        """Health is worth showing even when the last refresh failed."""
+        return self.coordinator.data is not None
+
+    @property
+    def native_value(self) -> datetime | int | None:
+        """The value from the account's health."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
 class EndpointValueSensor(EndpointValueEntity, SensorEntity):
     """A sensor whose state is a template rendered over an endpoint's response."""
 
-    @property
-    def native_unit_of_measurement(self) -> str | None:
-        """The unit the user gave."""
-        return self.value.unit_of_measurement
+    def __init__(self, coordinator: EndpointCoordinator, value: ValueConfig) -> None:
+        """Initialise with the value's unit and classes."""
+        super().__init__(coordinator, value)
+        value = self.value
+        self._attr_native_unit_of_measurement = value.unit_of_measurement
+        if value.device_class:
+            self._attr_device_class = SensorDeviceClass(value.device_class)
+        if value.state_class:
+            self._attr_state_class = SensorStateClass(value.state_class)
 
     @property
-    def native_value(self) -> str | int | float | None:
-        """The rendered value; numeric when the sensor has a unit."""
+    def _numeric(self) -> bool:
+        if self.device_class in _NON_NUMERIC:
+            return False
+        return (
+            self.value.unit_of_measurement is not None
+            or self.value.state_class is not None
+            or self.value.device_class is not None
+        )
+
+    @property
+    def native_value(self) -> str | int | float | datetime | date | None:
+        """The rendered value, typed as the device class / unit require."""
         rendered = self.render()
-        if rendered is None or rendered in ("", STATE_UNKNOWN, "None"):
+        if rendered is None or rendered.strip() in ("", STATE_UNKNOWN, "None"):
             return None
-        if self.value.unit_of_measurement is None:
+        rendered = rendered.strip()
+        if self.device_class == SensorDeviceClass.TIMESTAMP:
+            parsed = dt_util.parse_datetime(rendered)
+            if parsed is not None and parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
+            return parsed
+        if self.device_class == SensorDeviceClass.DATE:
+            return dt_util.parse_date(rendered)
+        if not self._numeric:
             return rendered
         try:
             number = float(rendered)
