@@ -74,7 +74,10 @@ def parse_scopes(text: str) -> list[str]:
 
 def is_http_url(value: str) -> bool:
     """Whether value is an absolute http(s) URL with a host."""
-    url = URL(value)
+    try:
+        url = URL(value)
+    except ValueError:  # yarl rejects e.g. "http://[::1" or a port out of range
+        return False
     return url.scheme in ("http", "https") and bool(url.host)
 
 
