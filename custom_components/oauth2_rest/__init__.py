@@ -10,7 +10,11 @@ from homeassistant.components.application_credentials import ClientCredential
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryNotReady,
+    HomeAssistantError,
+)
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
@@ -158,3 +162,12 @@ async def _async_reload_on_change(
 async def async_unload_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -> bool:
     """Unload an account."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -> None:
+    """Revoke the grant at the provider when the user removes the account."""
+    try:
+        implementation = await async_build_implementation(hass, entry)
+    except HomeAssistantError:
+        return  # The credential is gone: nothing to authenticate the revocation with.
+    await implementation.async_revoke(entry.data["token"])

@@ -126,12 +126,35 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         )
         return {**token, **new_token}
 
-    async def async_client_credentials_token(self, scopes: str) -> dict[str, Any]:
-        """Request a token with the client credentials grant (RFC 6749 4.4)."""
-        data: dict[str, Any] = {"grant_type": "client_credentials"}
-        if scopes:
-            data["scope"] = scopes
-        return await self._token_request(data)
+    async def async_revoke(self, token: dict[str, Any]) -> bool:
+        """Revoke the grant at the provider (RFC 7009); True when it confirmed.
+
+        Revoking the refresh token ends the whole grant at compliant servers; the
+        access token is revoked when there is no refresh token. Failures are
+        logged, never raised: the caller is removing the account anyway.
+        """
+        if not (url := self.profile.revocation_url):
+            return False
+        kind = "refresh_token" if token.get("refresh_token") else "access_token"
+        data: dict[str, Any] = {"token": token[kind], "token_type_hint": kind}
+        headers = {hdrs.ACCEPT: "application/json", **self.client_auth(data)}
+        session = async_get_clientsession(self.hass)
+        try:
+            async with session.post(
+                url,
+                data=data,
+                headers=headers,
+                timeout=ClientTimeout(total=TOKEN_REQUEST_TIMEOUT),
+            ) as resp:
+                revoked = resp.status == HTTPStatus.OK
+        except (ClientError, TimeoutError) as err:
+            _LOGGER.warning(
+                "Could not revoke the grant at %s: %s", url, type(err).__name__
+            )
+            return False
+        if not revoked:
+            _LOGGER.warning("Revocation at %s answered HTTP %s", url, resp.status)
+        return revoked
 
     def client_auth(self, data: dict[str, Any]) -> dict[str, str]:
         """Add client authentication to a token request; return extra headers."""
