@@ -345,9 +345,10 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             )
         fields[vol.Optional(CONF_CLIENT_ID)] = str
         fields[vol.Optional(CONF_CLIENT_SECRET)] = _PASSWORD
-        fields[vol.Optional(CONF_SCOPES, default=" ".join(profile.default_scopes))] = (
-            str
-        )
+        # Reauth keeps the scopes the entry was granted; a new flow starts from the
+        # provider's defaults.
+        scopes = self._scopes or list(profile.default_scopes)
+        fields[vol.Optional(CONF_SCOPES, default=" ".join(scopes))] = str
         fields[vol.Optional(CONF_API_BASE_URL, default=profile.api_base_url or "")] = (
             _URL
         )
