@@ -699,3 +699,23 @@ async def test_api_only_mode_validates_with_userinfo(
     await issuer.client.post("/demo/revoke-all")
     resp = await api.client.get("/api/weather", headers=bearer(tokens["access_token"]))
     assert resp.status == 401
+
+
+async def test_plain_pkce_refused(provider: Provider) -> None:
+    """Only S256 is accepted: a 'plain' challenge is sent back as invalid_request."""
+    resp = await provider.client.get(
+        "/authorize",
+        params={
+            "response_type": "code",
+            "client_id": PUBLIC_CLIENT_ID,
+            "redirect_uri": REDIRECT_URI,
+            "state": "s",
+            "code_challenge": "a" * 43,
+            "code_challenge_method": "plain",
+        },
+        allow_redirects=False,
+    )
+    assert resp.status == 302
+    query = parse_qs(urlsplit(resp.headers["Location"]).query)
+    assert query["error"] == ["invalid_request"]
+    assert query["state"] == ["s"]
