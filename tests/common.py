@@ -71,3 +71,23 @@ def endpoint_subentry(
         title=title,
         unique_id=None,
     )
+
+
+def token_requests(aioclient_mock: Any, token_url: str = TOKEN_URL) -> list[Any]:
+    """The calls an AiohttpClientMocker saw to the token endpoint."""
+    return [call for call in aioclient_mock.mock_calls if str(call[1]) == token_url]
+
+
+def api_requests(aioclient_mock: Any, path: str) -> list[Any]:
+    """The calls an AiohttpClientMocker saw to an API path under API_BASE."""
+    url = f"{API_BASE}{path}"
+    return [call for call in aioclient_mock.mock_calls if str(call[1]) == url]
+
+
+def reauth_flows(hass: Any, domain: str = "oauth2_rest") -> list[Any]:
+    """The reauth flows in progress for the integration."""
+    return [
+        flow
+        for flow in hass.config_entries.flow.async_progress_by_handler(domain)
+        if flow["context"].get("source") == "reauth"
+    ]
