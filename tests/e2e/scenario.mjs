@@ -1,0 +1,459 @@
+// The end-to-end scenario, run by tests/e2e/run once oidc-provider, the demo API and Home
+// Assistant are started. Drives Chromium through Home Assistant's own frontend; HTTP APIs are
+// only used to onboard, to observe (states, stored tokens, provider counters) and to revoke the
+// grant at the provider, plus as a clearly reported fallback where a UI step cannot be driven.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+import {
+  CLIENT, HA_USER, HomeAssistant, env, launchBrowser, log, providerStats, revokeAllGrants,
+  sleep, storedEntry, waitFor,
+} from './lib.mjs';
+
+const DOMAIN = 'oauth2_rest';
+const ENDPOINT_NAME = 'E2E counter';
+const SCOPES = 'openid offline_access profile api';
+const PROVIDER_LOGIN = { login: 'alice', password: 'wonderland' };
+const UI_TIMEOUT = 20000;
+
+const shotsDir = path.join(env.artifacts, 'screenshots');
+const results = { ui: 0, api: 0, failed: 0, scenarios: 0, scenarioFailed: 0, fallbacks: [] };
+let page;
+let context;
+let shotIndex = 0;
+const ha = new HomeAssistant(env.haUrl);
+
+async function screenshot(name, target = page) {
+  if (!target || target.isClosed()) return;
+  shotIndex += 1;
+  const file = path.join(shotsDir, `${String(shotIndex).padStart(2, '0')}-${name}.png`);
+  try {
+    await target.screenshot({ path: file, timeout: 10000 });
+  } catch (err) {
+    log(`  (screenshot ${name} failed: ${err.message})`);
+  }
+}
+
+/** One step: kind 'ui' (drives the browser) or 'api' (HTTP only). */
+async function step(kind, name, fn) {
+  const t0 = Date.now();
+  try {
+    const note = await fn();
+    results[kind] += 1;
+    log(`  ok   [${kind}] ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)${note ? ` - ${note}` : ''}`);
+  } catch (err) {
+    results.failed += 1;
+    log(`  FAIL [${kind}] ${name}: ${err.stack ?? err}`);
+    await screenshot(`FAILED-${name.replace(/\W+/g, '-').slice(0, 40)}`);
+    for (const p of context?.pages() ?? []) if (p !== page) await screenshot('FAILED-popup', p);
+    throw err;
+  }
+}
+
+/**
+ * A UI step that, if the UI cannot be driven, is done through HA's HTTP API instead: reported
+ * loudly (and in the summary), counted as an API step, never as a browser step.
+ */
+async function stepWithFallback(name, uiFn, fallbackName, apiFn) {
+  const t0 = Date.now();
+  try {
+    await uiFn();
+    results.ui += 1;
+    log(`  ok   [ui] ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    return;
+  } catch (err) {
+    log(`  UI FAILED [ui] ${name}: ${err.message}`);
+    await screenshot(`UI-FALLBACK-${name.replace(/\W+/g, '-').slice(0, 40)}`);
+    await page.keyboard.press('Escape').catch(() => {});
+  }
+  results.fallbacks.push(`${name} -> ${fallbackName}`);
+  await step('api', `FALLBACK (not through the UI): ${fallbackName}`, apiFn);
+}
+
+async function scenario(name, fn) {
+  log(`scenario: ${name}`);
+  try {
+    await fn();
+    results.scenarios += 1;
+    log(`scenario passed: ${name}`);
+  } catch (err) {
+    results.scenarioFailed += 1;
+    log(`scenario FAILED: ${name}`);
+    throw err;
+  }
+}
+
+// -- UI helpers ----------------------------------------------------------------------------
+
+/** The open data entry flow dialog (config, options, subentry or repair flow). */
+const flowDialog = () => page.locator('dialog-data-entry-flow, dialog-repairs-issue').first();
+
+async function submit() {
+  await page.getByRole('button', { name: 'Submit' }).click({ timeout: UI_TIMEOUT });
+}
+
+/** Log in and consent at oidc-provider in the window HA's external step opened. */
+async function authorizeInPopup(popup) {
+  await popup.waitForLoadState('domcontentloaded', { timeout: UI_TIMEOUT });
+  const login = popup.locator('input[name=login]');
+  const consent = popup.getByRole('button', { name: 'Continue' });
+  await login.or(consent).first().waitFor({ timeout: UI_TIMEOUT });
+  const closed = popup.waitForEvent('close', { timeout: UI_TIMEOUT });
+  closed.catch(() => {});
+  let loggedIn = false;
+  if (await login.isVisible()) {
+    await screenshot('provider-login', popup);
+    await login.fill(PROVIDER_LOGIN.login);
+    await popup.locator('input[name=password]').fill(PROVIDER_LOGIN.password);
+    await popup.getByRole('button', { name: 'Sign-in' }).click();
+    loggedIn = true;
+  }
+  await consent.waitFor({ timeout: UI_TIMEOUT });
+  await screenshot('provider-consent', popup);
+  await consent.click();
+  // The provider redirects to HA's /auth/external/callback, which closes the window.
+  await closed;
+  return loggedIn ? 'logged in + consented' : 'already logged in at the provider; consented';
+}
+
+/** Fill whatever fields of the endpoint subentry form are on screen; true if any was there. */
+async function fillEndpointFields() {
+  let filled = false;
+  const fields = { name: ENDPOINT_NAME, url: '/api/counter' };
+  for (const [name, value] of Object.entries(fields)) {
+    const input = page.locator(`input[name="${name}"]`);
+    if (await input.count() && await input.first().isVisible()) {
+      await input.first().fill(value);
+      filled = true;
+    }
+  }
+  const template = page.locator('ha-selector-template .cm-content, ha-code-editor .cm-content');
+  if (await template.count() && await template.first().isVisible()) {
+    await template.first().fill('{{ value_json.value }}');
+    filled = true;
+  }
+  const interval = page.getByRole('spinbutton', { name: /update interval|scan interval/i });
+  if (await interval.count() && await interval.first().isVisible()) {
+    await interval.first().fill('10');
+    filled = true;
+  }
+  return filled;
+}
+
+/** The endpoint subentry through HA's HTTP API (what the frontend posts), step by step. */
+async function addEndpointApi() {
+  const [entry] = await ha.entries(DOMAIN);
+  const known = {
+    name: ENDPOINT_NAME, url: '/api/counter', value_template: '{{ value_json.value }}',
+    scan_interval: 10,
+  };
+  let result = await ha.api('/api/config/config_entries/subentries/flow', {
+    method: 'POST', json: { handler: [entry.entry_id, 'endpoint'], show_advanced_options: false },
+  });
+  for (let i = 0; i < 6 && result.type === 'form'; i += 1) {
+    const data = {};
+    for (const field of result.data_schema ?? []) {
+      if (field.name in known) data[field.name] = known[field.name];
+      else if (field.required && field.default === undefined) {
+        throw new Error(`step ${result.step_id} needs ${field.name}, which this test does not know`);
+      }
+    }
+    result = await ha.api(`/api/config/config_entries/subentries/flow/${result.flow_id}`, {
+      method: 'POST', json: data,
+    });
+    if (result.errors && Object.keys(result.errors).length) {
+      throw new Error(`step ${result.step_id}: ${JSON.stringify(result.errors)}`);
+    }
+  }
+  if (result.type !== 'create_entry') throw new Error(`flow ended with ${result.type}`);
+  return 'subentry created over HTTP';
+}
+
+// -- observations --------------------------------------------------------------------------
+
+async function endpointSensor() {
+  const states = await ha.states();
+  return states.find((s) => s.entity_id.startsWith('sensor.')
+    && String(s.attributes.friendly_name ?? '').includes(ENDPOINT_NAME)) ?? null;
+}
+
+/** entity_id of one of the account's health sensors (by unique_id suffix), if it exists. */
+async function healthSensorId(key) {
+  try {
+    const file = path.join(env.haConfig, '.storage', 'core.entity_registry');
+    const reg = JSON.parse(await fs.readFile(file, 'utf8'));
+    return reg.data.entities.find((e) => e.platform === DOMAIN && e.unique_id.endsWith(`_${key}`))
+      ?.entity_id ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function isNumber(state) {
+  return state !== null && /^-?\d+(\.\d+)?$/.test(String(state));
+}
+
+/** Watch the endpoint sensor and the provider for up to timeoutMs until done(obs) is true. */
+async function observe(what, done, timeoutMs) {
+  const obs = {
+    values: [], unavailable: 0, refreshTokens: new Set(), lastRefresh: new Set(),
+    start: await providerStats(), stats: null,
+  };
+  const lastRefreshId = await healthSensorId('last_token_refresh');
+  await waitFor(what, async () => {
+    const sensor = await endpointSensor();
+    const value = sensor?.state ?? null;
+    if (value === 'unavailable') obs.unavailable += 1;
+    if (isNumber(value) && obs.values.at(-1) !== value) obs.values.push(value);
+    const entry = await storedEntry(env.haConfig, DOMAIN).catch(() => null);
+    if (entry?.data?.token?.refresh_token) obs.refreshTokens.add(entry.data.token.refresh_token);
+    if (lastRefreshId) {
+      const s = await ha.state(lastRefreshId);
+      if (s && s.state !== 'unknown' && s.state !== 'unavailable') obs.lastRefresh.add(s.state);
+    }
+    obs.stats = await providerStats();
+    return done(obs);
+  }, { timeoutMs, intervalMs: 1000 });
+  obs.lastRefreshId = lastRefreshId;
+  return obs;
+}
+
+const refreshes = (obs) => obs.stats.refresh_token - obs.start.refresh_token;
+
+// -- the scenarios -------------------------------------------------------------------------
+
+async function main() {
+  await fs.mkdir(shotsDir, { recursive: true });
+  log(`HA ${env.haUrl}, issuer ${env.issuer}, API ${env.apiUrl}, access tokens ${env.accessTtl} s`);
+
+  await scenario('link an account through Home Assistant\'s UI (discovery, PKCE, login + consent)', async () => {
+    await step('api', 'Home Assistant is up and onboarded through its API', async () => {
+      await ha.waitUntilUp(120000);
+      await ha.onboard();
+      // Onboarding adds a few default integrations; the ones that need the internet fail
+      // offline and would clutter the screenshots.
+      for (const e of await ha.api('/api/config/config_entries/entry')) {
+        if (['google_translate', 'shopping_list', 'met', 'radio_browser'].includes(e.domain)) {
+          await ha.api(`/api/config/config_entries/entry/${e.entry_id}`, { method: 'DELETE' });
+        }
+      }
+    });
+
+    const browser = await launchBrowser();
+    process.on('exit', () => { browser.close().catch(() => {}); });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(UI_TIMEOUT);
+    page = await context.newPage();
+
+    await step('ui', 'log in to Home Assistant', async () => {
+      await page.goto(env.haUrl);
+      await page.getByRole('textbox', { name: 'Username' }).fill(HA_USER.username);
+      await page.getByRole('textbox', { name: 'Password' }).fill(HA_USER.password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('link', { name: 'Settings' }).or(page.getByText('Settings', { exact: true }))
+        .first().waitFor();
+    });
+
+    await step('ui', 'Settings -> Devices & services -> Add integration -> OAuth2 REST', async () => {
+      await page.getByText('Settings', { exact: true }).first().click();
+      await page.getByText('Devices & services', { exact: true }).click();
+      await page.waitForURL(/\/config\/integrations/);
+      await page.getByRole('button', { name: 'Add integration' }).click();
+      await page.getByRole('textbox', { name: /search/i }).last().fill('OAuth2 REST')
+        .catch(() => page.keyboard.type('OAuth2 REST'));
+      await page.getByText('OAuth2 REST', { exact: true }).last().click();
+      await page.getByText('Discover from the issuer URL').waitFor();
+      await screenshot('add-integration-menu');
+    });
+
+    await step('ui', 'menu "Discover from the issuer URL" -> issuer URL', async () => {
+      await page.getByText('Discover from the issuer URL').click();
+      await page.getByRole('textbox', { name: 'Issuer URL' }).fill(env.issuer);
+      await submit();
+      await page.getByRole('textbox', { name: 'Client ID' }).waitFor();
+    });
+
+    let popup;
+    await step('ui', 'client id, secret, scopes, API base URL -> the authorize window opens', async () => {
+      await page.getByRole('textbox', { name: 'Client ID' }).fill(CLIENT.id);
+      await page.getByRole('textbox', { name: 'Client secret' }).fill(CLIENT.secret);
+      await page.getByRole('textbox', { name: 'Scopes' }).fill(SCOPES);
+      await page.getByRole('textbox', { name: 'API base URL' }).fill(env.apiUrl);
+      const redirect = `${env.haUrl}/auth/external/callback`;
+      await page.getByText(redirect).first().waitFor();
+      await screenshot('credentials');
+      const opened = context.waitForEvent('page', { timeout: UI_TIMEOUT });
+      await submit();
+      popup = await opened;
+      return `redirect URI shown: ${redirect}`;
+    });
+
+    await step('ui', 'log in and consent at oidc-provider', () => authorizeInPopup(popup));
+
+    await step('ui', 'back in Home Assistant: the account entry is created', async () => {
+      await flowDialog().getByText('Successfully authenticated').waitFor({ timeout: 30000 });
+      await screenshot('entry-created');
+      const finish = page.getByRole('button', { name: /skip and finish|finish/i });
+      await finish.first().click();
+      const entries = await waitFor('the entry to load', async () => {
+        const list = await ha.entries(DOMAIN);
+        return list.length === 1 && list[0].state === 'loaded' && list;
+      });
+      const stored = await storedEntry(env.haConfig, DOMAIN);
+      if (!stored?.data?.token?.refresh_token) throw new Error('no refresh token was stored');
+      return `entry "${entries[0].title}" loaded, refresh token stored`;
+    });
+  });
+
+  await scenario('an endpoint subentry against the demo API shows the API value', async () => {
+    const addEndpointUi = async () => {
+      await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      // Submit each step of the (possibly multi-step) subentry flow until HA says it's done.
+      const success = flowDialog().getByText(/Created configuration|Success/i).first();
+      for (let i = 0; i < 6; i += 1) {
+        await Promise.race([
+          success.waitFor({ timeout: UI_TIMEOUT }),
+          page.getByRole('button', { name: 'Submit' }).waitFor({ timeout: UI_TIMEOUT }),
+        ]).catch(() => {});
+        if (await success.isVisible()) break;
+        await sleep(300);
+        await fillEndpointFields();
+        if (i === 0) await screenshot('endpoint-form');
+        await submit();
+        await sleep(500);
+        const error = flowDialog().locator('ha-alert[alert-type="error"]');
+        if (await error.count() && await error.first().isVisible()) {
+          throw new Error(`the form reports: ${await error.first().innerText()}`);
+        }
+      }
+      await success.waitFor({ timeout: UI_TIMEOUT });
+      await page.getByRole('button', { name: 'Finish' }).click();
+    };
+    await stepWithFallback(
+      'integration page -> Add endpoint -> fill the form(s) -> created',
+      addEndpointUi,
+      'subentry flow over /api/config/config_entries/subentries/flow',
+      addEndpointApi,
+    );
+
+    let sensor;
+    await step('api', 'the sensor has a numeric value from the API (/api/states)', async () => {
+      sensor = await waitFor('the endpoint sensor to show a number', async () => {
+        const s = await endpointSensor();
+        return s && isNumber(s.state) && s;
+      }, { timeoutMs: 30000 });
+      return `${sensor.entity_id} = ${sensor.state}`;
+    });
+
+    await step('ui', 'the sensor value shows in Home Assistant\'s UI', async () => {
+      await page.goto(`${env.haUrl}/config/entities`);
+      await page.getByRole('textbox', { name: /search/i }).first().fill(ENDPOINT_NAME);
+      await page.getByText(ENDPOINT_NAME).first().waitFor();
+      await page.locator('ha-data-table .mdc-data-table__row, ha-data-table [role="row"]')
+        .filter({ hasText: ENDPOINT_NAME }).first().click();
+      // The more-info dialog shows the current state; it may have moved on since we read it.
+      const current = (await endpointSensor()).state;
+      const dialog = page.locator('ha-more-info-dialog');
+      await waitFor('the more-info dialog to show the value', async () => {
+        const text = await dialog.innerText({ timeout: 2000 });
+        const now = (await endpointSensor()).state;
+        return text.includes(String(now)) || text.includes(String(current));
+      }, { timeoutMs: UI_TIMEOUT });
+      await screenshot('sensor-more-info');
+      await page.keyboard.press('Escape');
+      return `more-info shows ${current}`;
+    });
+  });
+
+  await scenario('values keep updating while the short-lived access token is refreshed', async () => {
+    const ttl = env.accessTtl;
+    let obs;
+    await step('api', `>= 2 refreshes (rotated refresh tokens) and changing values over > ${ttl} s`, async () => {
+      const since = Date.now();
+      obs = await observe('2 refreshes, value changes and one access token lifetime', (o) => (
+        refreshes(o) >= 2 && o.values.length >= 3 && o.refreshTokens.size >= 2
+        && Date.now() - since > (ttl + 5) * 1000
+      ), Math.max(120000, (ttl * 4 + 30) * 1000));
+      if (obs.unavailable) throw new Error(`the sensor was unavailable ${obs.unavailable} times`);
+      if (obs.stats.refresh_errors !== obs.start.refresh_errors) throw new Error('a refresh failed');
+      const ha = obs.lastRefreshId ? `, HA's ${obs.lastRefreshId} took ${obs.lastRefresh.size} values` : '';
+      return `provider: ${refreshes(obs)} refresh grants; HA stored ${obs.refreshTokens.size} `
+        + `different refresh tokens${ha}; values ${obs.values.join(' -> ')}`;
+    });
+
+    await step('ui', 'the integration page shows the account and endpoint, no error', async () => {
+      await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
+      await page.getByText(ENDPOINT_NAME).first().waitFor();
+      const sensor = await endpointSensor();
+      if (!isNumber(sensor.state)) throw new Error(`sensor is ${sensor.state}`);
+      await screenshot('integration-page');
+    });
+  });
+
+  await scenario('a revoked grant asks for reauth in the UI; re-linking resumes the values', async () => {
+    await step('api', 'revoke the grant at the provider (its admin route destroys grant + tokens)', async () => {
+      const { revoked } = await revokeAllGrants();
+      if (revoked < 1) throw new Error('no grant to revoke');
+      return `${revoked} grant(s) revoked`;
+    });
+
+    await step('ui', 'Settings shows the re-authentication repair', async () => {
+      await page.goto(`${env.haUrl}/config/dashboard`);
+      const repair = page.getByText(/Authentication expired for|Re-authentication required/i).first();
+      await waitFor('the reauth repair in Settings', async () => {
+        if (await repair.isVisible()) return true;
+        await page.reload();
+        await repair.waitFor({ timeout: 5000 }).catch(() => {});
+        return repair.isVisible();
+      }, { timeoutMs: Math.max(90000, env.accessTtl * 3000) });
+      await screenshot('reauth-repair');
+      const sensor = await endpointSensor();
+      return `sensor now ${sensor?.state}`;
+    });
+
+    let popup;
+    await step('ui', 'open the repair -> "Re-link" -> the authorize window opens', async () => {
+      await page.getByText(/Authentication expired for|Re-authentication required/i).first().click();
+      await flowDialog().getByText(/Re-link/).first().waitFor();
+      await screenshot('reauth-confirm');
+      const opened = context.waitForEvent('page', { timeout: UI_TIMEOUT });
+      await submit();
+      popup = await opened;
+    });
+
+    await step('ui', 'consent again at oidc-provider', () => authorizeInPopup(popup));
+
+    await step('ui', 'Home Assistant reports the re-authentication as successful', async () => {
+      await page.getByText(/Re-authentication was successful|re-linked/i).first().waitFor({ timeout: 30000 });
+      await screenshot('reauth-done');
+      await page.getByRole('button', { name: /close|finish/i }).first().click();
+    });
+
+    await step('api', 'the entry is loaded again and the values resume (with refreshes)', async () => {
+      await waitFor('the entry to load', async () => {
+        const list = await ha.entries(DOMAIN);
+        return list[0]?.state === 'loaded';
+      });
+      const stats = await providerStats();
+      if (stats.authorization_code < 2) throw new Error('no second authorization code was redeemed');
+      const obs = await observe('values to change after re-linking', (o) => (
+        o.values.length >= 3 && refreshes(o) >= 1
+      ), Math.max(90000, (env.accessTtl * 3 + 30) * 1000));
+      return `values ${obs.values.join(' -> ')}, ${refreshes(obs)} refresh grant(s)`;
+    });
+  });
+}
+
+let rc = 0;
+try {
+  await main();
+} catch {
+  rc = 1;
+}
+const total = results.ui + results.api;
+if (results.fallbacks.length) log(`steps driven through the HTTP API instead of the UI: ${results.fallbacks.join('; ')}`);
+console.log(`e2e: ${results.ui} browser steps passed, ${results.api} API/observation steps passed, `
+  + `${results.scenarios} scenarios passed, ${results.scenarioFailed} failed`);
+console.log(`${total} passed, ${results.failed} failed`);
+process.exit(rc || results.failed ? 1 : 0);
