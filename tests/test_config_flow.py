@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from http import HTTPStatus
+import json
 from typing import Any
+from unittest.mock import AsyncMock, patch
 from urllib.parse import parse_qs
 
-from homeassistant.config_entries import SOURCE_USER
+import aiohttp
+from homeassistant.components.application_credentials import (
+    DATA_COMPONENT,
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
@@ -17,12 +27,16 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
+from custom_components.oauth2_rest.config_flow import OAuth2RestConfigFlow
 from custom_components.oauth2_rest.const import DOMAIN
+from custom_components.oauth2_rest.endpoint_flow import EndpointSubentryFlow
 
 from .common import (
+    AUTH_DOMAIN,
     AUTHORIZE_URL,
     CLIENT_ID,
     CLIENT_SECRET,
+    ISSUER,
     REDIRECT_URI,
     TOKEN_URL,
     USERINFO_URL,
@@ -37,6 +51,76 @@ TOKEN_RESPONSE = {
     "expires_in": 3600,
 }
 
+GITHUB_AUTHORIZE = "https://github.com/login/oauth/authorize"
+GITHUB_TOKEN = "https://github.com/login/oauth/access_token"
+GITHUB_USER = "https://api.github.com/user"
+
+OIDC_ISSUER = "https://id.example.org"
+OIDC_OAUTH_DOC = f"{OIDC_ISSUER}/.well-known/oauth-authorization-server"
+OIDC_DOC = f"{OIDC_ISSUER}/.well-known/openid-configuration"
+OIDC_METADATA = {
+    "issuer": OIDC_ISSUER,
+    "authorization_endpoint": f"{OIDC_ISSUER}/oauth2/auth",
+    "token_endpoint": f"{OIDC_ISSUER}/oauth2/token",
+    "userinfo_endpoint": f"{OIDC_ISSUER}/oauth2/userinfo",
+    "token_endpoint_auth_methods_supported": ["client_secret_post"],
+    "code_challenge_methods_supported": ["S256"],
+    "scopes_supported": ["openid", "email", "profile", "offline_access", "phone"],
+    "service_documentation": "https://docs.example.org",
+}
+
+NEW_AUTH_DOMAIN = "oauth2_rest_new_client"
+
+
+def fake_id_token(claims: dict[str, Any]) -> str:
+    """An unsigned JWT-shaped id_token (the flow does not check signatures)."""
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def token_form(aioclient_mock: AiohttpClientMocker, url: str) -> tuple[Any, Any]:
+    """The form and headers of the single POST to url."""
+    calls = [
+        c for c in aioclient_mock.mock_calls if c[0] == "POST" and str(c[1]) == url
+    ]
+    assert len(calls) == 1
+    _, _, body, headers = calls[0]
+    return (body if isinstance(body, dict) else parse_qs(body)), headers
+
+
+def requested(aioclient_mock: AiohttpClientMocker) -> list[tuple[str, str]]:
+    """(method, URL) of every request made, in order."""
+    return [(c[0], str(c[1])) for c in aioclient_mock.mock_calls]
+
+
+async def stored_credentials(hass: HomeAssistant) -> dict[str, tuple[str, str]]:
+    """Application Credentials of the integration: auth domain -> (id, secret)."""
+    implementations = await config_entry_oauth2_flow.async_get_implementations(
+        hass, DOMAIN
+    )
+    return {
+        domain: (impl.client_id, impl.client_secret)  # type: ignore[attr-defined]
+        for domain, impl in implementations.items()
+    }
+
+
+def suggested(result: dict[str, Any], field: str) -> Any:
+    """The suggested (or default) value of a form field."""
+    for key in result["data_schema"].schema:
+        if key == field:
+            if key.description and "suggested_value" in key.description:
+                return key.description["suggested_value"]
+            return key.default() if callable(key.default) else None
+    raise KeyError(field)
+
+
+def fields(result: dict[str, Any]) -> list[str]:
+    """The names of a form's fields."""
+    return [str(key) for key in result["data_schema"].schema]
+
 
 @pytest.fixture(autouse=True)
 async def setup_application_credentials(hass: HomeAssistant) -> None:
@@ -44,33 +128,72 @@ async def setup_application_credentials(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, "application_credentials", {})
 
 
-async def start_manual_flow(
-    hass: HomeAssistant,
-    client_auth: str = "client_secret_basic",
-    pkce: str = "supported",
-) -> dict[str, Any]:
-    """Walk the flow up to the credentials form with a manual provider."""
+@pytest.fixture
+def mock_setup_entry() -> Iterator[AsyncMock]:
+    """Stand-in for setting up an entry: counts (re)loads without polling."""
+    with (
+        patch(
+            "custom_components.oauth2_rest.async_setup_entry", return_value=True
+        ) as setup,
+        patch("custom_components.oauth2_rest.async_unload_entry", return_value=True),
+    ):
+        yield setup
+
+
+async def start_step(hass: HomeAssistant, step: str) -> dict[str, Any]:
+    """Open the menu and pick a provider source."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "manual"}
+        result["flow_id"], {"next_step_id": step}
     )
-    assert result["step_id"] == "manual"
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == step
+    return result
+
+
+async def start_preset_flow(
+    hass: HomeAssistant, preset: str, details: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Walk the flow up to the credentials form with a preset."""
+    result = await start_step(hass, "preset")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            "name": "Example",
-            "authorize_url": AUTHORIZE_URL,
-            "token_url": TOKEN_URL,
-            "userinfo_url": USERINFO_URL,
-            "api_base_url": "https://api.example.com/v1",
-            "client_auth": client_auth,
-            "pkce": pkce,
-            "scopes": "read write",
-            "scope_separator": " ",
-        },
+        result["flow_id"], {"preset": preset}
+    )
+    if details is not None:
+        assert result["step_id"] == "preset_details"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], details
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "credentials"
+    return result
+
+
+async def start_manual_flow(
+    hass: HomeAssistant,
+    client_auth: str = "client_secret_basic",
+    pkce: str = "supported",
+    **changes: str,
+) -> dict[str, Any]:
+    """Walk the flow up to the credentials form with a manual provider."""
+    result = await start_step(hass, "manual")
+    user_input = {
+        "name": "Example",
+        "authorize_url": AUTHORIZE_URL,
+        "token_url": TOKEN_URL,
+        "userinfo_url": USERINFO_URL,
+        "api_base_url": "https://api.example.com/v1",
+        "client_auth": client_auth,
+        "pkce": pkce,
+        "scopes": "read write",
+        "scope_separator": " ",
+    }
+    user_input.update(changes)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {k: v for k, v in user_input.items() if v is not None}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "credentials"
@@ -82,17 +205,503 @@ async def authorize(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
     result: dict[str, Any],
+    **query: str,
 ) -> URL:
-    """Check the external step and come back through the callback with a code."""
+    """Check the external step and come back through the callback.
+
+    The provider sends the user back with the state of the authorize URL and a code
+    (or with what ``query`` says, an error for example).
+    """
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     url = URL(result["url"])
-    state = config_entry_oauth2_flow._encode_jwt(
-        hass, {"flow_id": result["flow_id"], "redirect_uri": REDIRECT_URI}
-    )
+    state = url.query["state"]
+    assert config_entry_oauth2_flow._decode_jwt(hass, state) == {
+        "flow_id": result["flow_id"],
+        "redirect_uri": REDIRECT_URI,
+    }
     client = await hass_client_no_auth()
-    resp = await client.get(f"/auth/external/callback?code=the-code&state={state}")
-    assert resp.status == 200
+    resp = await client.get(
+        "/auth/external/callback",
+        params={"state": state, **(query or {"code": "the-code"})},
+    )
+    assert resp.status == HTTPStatus.OK
     return url
+
+
+# -- menu and provider sources -----------------------------------------------------
+
+
+async def test_user_step_is_a_menu(hass: HomeAssistant) -> None:
+    """The flow starts by asking where the provider description comes from."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "user"
+    assert result["menu_options"] == ["preset", "discovery", "manual"]
+
+
+async def test_preset_form_lists_the_catalog(hass: HomeAssistant) -> None:
+    """The preset form offers every preset, sorted by name."""
+    result = await start_step(hass, "preset")
+    options = result["data_schema"].schema["preset"].config["options"]
+    labels = [option["label"] for option in options]
+    assert labels == sorted(labels, key=str.lower)
+    values = {option["value"] for option in options}
+    assert {"google", "microsoft", "github", "strava", "keycloak", "okta"} <= values
+
+
+async def test_github_preset_full_flow(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A preset without placeholders: client_secret_post, userinfo `id`, `login`."""
+    result = await start_preset_flow(hass, "github")
+    assert result["description_placeholders"] == {
+        "provider": "GitHub",
+        "redirect_uri": REDIRECT_URI,
+        "docs_url": "https://github.com/settings/applications/new",
+    }
+    assert suggested(result, "scopes") == "read:user"
+    assert suggested(result, "api_base_url") == "https://api.github.com"
+    assert "credential" not in fields(result)  # nothing stored yet
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "client_id": f" {CLIENT_ID} ",
+            "client_secret": CLIENT_SECRET,
+            "scopes": "read:user, repo",
+            "api_base_url": "https://api.github.com",
+        },
+    )
+    # The credential is stored only once the grant worked.
+    assert await stored_credentials(hass) == {}
+    url = await authorize(hass, hass_client_no_auth, result)
+    assert str(url.with_query(None)) == GITHUB_AUTHORIZE
+    assert url.query["client_id"] == CLIENT_ID
+    assert url.query["redirect_uri"] == REDIRECT_URI
+    assert url.query["response_type"] == "code"
+    assert url.query["scope"] == "read:user repo"
+    assert url.query["code_challenge_method"] == "S256"
+
+    # GitHub: classic token without expires_in; account id is `id`, name is `login`.
+    aioclient_mock.post(
+        GITHUB_TOKEN,
+        json={"access_token": "gho_x", "token_type": "bearer", "scope": "repo"},
+    )
+    aioclient_mock.get(GITHUB_USER, json={"id": 583231, "login": "octocat"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "GitHub (octocat)"
+    entry = result["result"]
+    assert entry.unique_id == "https://github.com#583231"
+    assert entry.data["auth_implementation"] == AUTH_DOMAIN
+    assert entry.data["subject"] == "583231"
+    assert entry.data["scopes"] == ["read:user", "repo"]
+    assert entry.data["provider"]["key"] == "github"
+    assert entry.data["token"]["access_token"] == "gho_x"
+    assert entry.data["token"]["non_expiring"] is True
+
+    form, headers = token_form(aioclient_mock, GITHUB_TOKEN)
+    assert "Authorization" not in headers
+    assert headers["Accept"] == "application/json"
+    assert form["client_id"] == CLIENT_ID
+    assert form["client_secret"] == CLIENT_SECRET
+    assert form["code"] == "the-code"
+    assert form["redirect_uri"] == REDIRECT_URI
+    assert "code_verifier" in form
+    userinfo_call = next(c for c in aioclient_mock.mock_calls if c[0] == "GET")
+    assert userinfo_call[3]["Authorization"] == "Bearer gho_x"
+
+    assert await stored_credentials(hass) == {AUTH_DOMAIN: (CLIENT_ID, CLIENT_SECRET)}
+
+
+@pytest.mark.parametrize(
+    ("preset", "authorize_url", "scope", "extra"),
+    [
+        (
+            "google",
+            "https://accounts.google.com/o/oauth2/v2/auth",
+            "openid email profile",
+            {"access_type": "offline", "prompt": "consent"},
+        ),
+        (
+            "dropbox",
+            "https://www.dropbox.com/oauth2/authorize",
+            "account_info.read",
+            {"token_access_type": "offline"},
+        ),
+    ],
+)
+async def test_preset_extra_authorize_params(
+    hass: HomeAssistant,
+    preset: str,
+    authorize_url: str,
+    scope: str,
+    extra: dict[str, str],
+) -> None:
+    """Extra authorize parameters of a preset go into the authorize URL."""
+    result = await start_preset_flow(hass, preset)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "scopes": suggested(result, "scopes"),
+        },
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    url = URL(result["url"])
+    assert str(url.with_query(None)) == authorize_url
+    assert url.query["scope"] == scope
+    for key, value in extra.items():
+        assert url.query[key] == value
+
+
+@pytest.mark.parametrize(
+    (
+        "preset",
+        "details",
+        "authorize_url",
+        "token_url",
+        "userinfo_url",
+        "unique_id",
+        "client_auth",
+    ),
+    [
+        (
+            "microsoft",
+            {"tenant": " contoso.onmicrosoft.com "},
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize",
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+            "https://graph.microsoft.com/oidc/userinfo",
+            "https://login.microsoftonline.com#ms-subject",
+            "client_secret_post",
+        ),
+        (
+            "keycloak",
+            {"base_url": "https://sso.example.com/", "realm": "home"},
+            "https://sso.example.com/realms/home/protocol/openid-connect/auth",
+            "https://sso.example.com/realms/home/protocol/openid-connect/token",
+            "https://sso.example.com/realms/home/protocol/openid-connect/userinfo",
+            "https://sso.example.com/realms/home#ms-subject",
+            "client_secret_basic",
+        ),
+    ],
+)
+async def test_preset_with_placeholders(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    preset: str,
+    details: dict[str, str],
+    authorize_url: str,
+    token_url: str,
+    userinfo_url: str,
+    unique_id: str,
+    client_auth: str,
+) -> None:
+    """Tenant/realm values fill the endpoints; the grant goes to the filled ones."""
+    result = await start_step(hass, "preset")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"preset": preset}
+    )
+    assert result["step_id"] == "preset_details"
+    assert fields(result) == list(details)
+    assert result["errors"] == {}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], details)
+    assert result["step_id"] == "credentials"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scopes": "openid"},
+    )
+    url = await authorize(hass, hass_client_no_auth, result)
+    assert str(url.with_query(None)) == authorize_url
+
+    aioclient_mock.post(token_url, json=TOKEN_RESPONSE)
+    aioclient_mock.get(userinfo_url, json={"sub": "ms-subject", "name": "Ann"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.unique_id == unique_id
+    assert entry.data["provider"]["token_url"] == token_url
+    assert entry.title.endswith("(Ann)")
+    form, headers = token_form(aioclient_mock, token_url)
+    if client_auth == "client_secret_post":
+        assert form["client_secret"] == CLIENT_SECRET
+    else:
+        assert headers["Authorization"].startswith("Basic ")
+        assert "client_secret" not in form
+
+
+@pytest.mark.parametrize(
+    ("preset", "bad", "good"),
+    [
+        (
+            "keycloak",
+            {"base_url": "not a url", "realm": "home"},
+            {"base_url": "https://sso.example.com", "realm": "home"},
+        ),
+        (
+            "keycloak",
+            {"base_url": "ftp://sso.example.com", "realm": "home"},
+            {"base_url": "http://sso.local:8080", "realm": "home"},
+        ),
+        (
+            "keycloak",
+            {"base_url": "http://[::1", "realm": "home"},
+            {"base_url": "http://[::1]:8080", "realm": "home"},
+        ),
+        ("auth0", {"domain": "  "}, {"domain": "example.eu.auth0.com"}),
+    ],
+)
+async def test_preset_invalid_placeholder(
+    hass: HomeAssistant, preset: str, bad: dict[str, str], good: dict[str, str]
+) -> None:
+    """Values that don't make endpoint URLs are a form error; fixing them goes on."""
+    result = await start_step(hass, "preset")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"preset": preset}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], bad)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "preset_details"
+    assert result["errors"] == {"base": "invalid_placeholder"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], good)
+    assert result["step_id"] == "credentials"
+
+
+async def test_discovery_flow_with_id_token(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Discovered endpoints; the identity comes from the id_token, not userinfo."""
+    aioclient_mock.get(OIDC_OAUTH_DOC, status=HTTPStatus.NOT_FOUND)
+    aioclient_mock.get(OIDC_DOC, json=OIDC_METADATA)
+    result = await start_step(hass, "discovery")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"issuer_url": f" {OIDC_ISSUER} "}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "credentials"
+    assert result["description_placeholders"]["provider"] == "id.example.org"
+    assert result["description_placeholders"]["docs_url"] == "https://docs.example.org"
+    assert suggested(result, "scopes") == "openid offline_access profile email"
+    assert suggested(result, "api_base_url") == OIDC_ISSUER
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scopes": "openid"},
+    )
+    url = await authorize(hass, hass_client_no_auth, result)
+    assert str(url.with_query(None)) == f"{OIDC_ISSUER}/oauth2/auth"
+    assert url.query["scope"] == "openid"
+
+    id_token = fake_id_token(
+        {
+            "iss": OIDC_ISSUER,
+            "sub": "oidc-subject",
+            "aud": CLIENT_ID,
+            "email": "me@example.org",
+        }
+    )
+    aioclient_mock.post(
+        f"{OIDC_ISSUER}/oauth2/token", json={**TOKEN_RESPONSE, "id_token": id_token}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "id.example.org (me@example.org)"
+    entry = result["result"]
+    assert entry.unique_id == f"{OIDC_ISSUER}#oidc-subject"
+    assert entry.data["subject"] == "oidc-subject"
+    assert entry.data["provider"]["issuer"] == OIDC_ISSUER
+    assert entry.data["provider"]["client_auth"] == "client_secret_post"
+    assert entry.data["token"]["id_token"] == id_token
+    # The id_token told who it is: userinfo was not asked.
+    assert requested(aioclient_mock) == [
+        ("GET", OIDC_OAUTH_DOC),
+        ("GET", OIDC_DOC),
+        ("POST", f"{OIDC_ISSUER}/oauth2/token"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("issuer_url", "mocks", "error"),
+    [
+        ("not a url", {}, "invalid_issuer_url"),
+        ("https://user:pw@id.example.org", {}, "invalid_issuer_url"),
+        (
+            OIDC_ISSUER,
+            {
+                OIDC_OAUTH_DOC: {"status": HTTPStatus.NOT_FOUND},
+                OIDC_DOC: {"status": HTTPStatus.NOT_FOUND},
+            },
+            "discovery_not_found",
+        ),
+        (
+            OIDC_ISSUER,
+            {
+                OIDC_OAUTH_DOC: {"text": "<html>hello</html>"},
+                OIDC_DOC: {"text": "<html>hello</html>"},
+            },
+            "discovery_invalid_document",
+        ),
+        (
+            OIDC_ISSUER,
+            {
+                OIDC_OAUTH_DOC: {"status": HTTPStatus.NOT_FOUND},
+                OIDC_DOC: {"json": {"issuer": OIDC_ISSUER}},
+            },
+            "discovery_invalid_document",
+        ),
+        (
+            OIDC_ISSUER,
+            {OIDC_OAUTH_DOC: {"exc": aiohttp.ClientError()}},
+            "discovery_cannot_connect",
+        ),
+        (
+            OIDC_ISSUER,
+            {
+                OIDC_OAUTH_DOC: {"status": HTTPStatus.BAD_GATEWAY},
+                OIDC_DOC: {"status": HTTPStatus.SERVICE_UNAVAILABLE},
+            },
+            "discovery_cannot_connect",
+        ),
+    ],
+)
+async def test_discovery_errors(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    issuer_url: str,
+    mocks: dict[str, dict[str, Any]],
+    error: str,
+) -> None:
+    """Each discovery failure is a form error; a corrected URL then works."""
+    for url, kwargs in mocks.items():
+        aioclient_mock.get(url, **kwargs)
+    result = await start_step(hass, "discovery")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"issuer_url": issuer_url}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "discovery"
+    assert result["errors"] == {"base": error}
+    assert suggested(result, "issuer_url") == issuer_url
+    assert requested(aioclient_mock) == [("GET", url) for url in mocks]
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(OIDC_DOC, json=OIDC_METADATA)
+    aioclient_mock.get(OIDC_OAUTH_DOC, status=HTTPStatus.NOT_FOUND)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"issuer_url": OIDC_ISSUER}
+    )
+    assert result["step_id"] == "credentials"
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        (
+            {"authorize_url": "auth.example.com/authorize"},
+            {"authorize_url": "invalid_url"},
+        ),
+        (
+            {"authorize_url": "not a url", "token_url": "ftp://auth.example.com/t"},
+            {"authorize_url": "invalid_url", "token_url": "invalid_url"},
+        ),
+        (
+            {"token_url": "https://auth.example.com:99999/token"},
+            {"token_url": "invalid_url"},
+        ),
+        ({"userinfo_url": "/userinfo"}, {"userinfo_url": "invalid_url"}),
+        ({"api_base_url": "api.example.com"}, {"api_base_url": "invalid_url"}),
+        ({"revocation_url": "mailto:x@example.com"}, {"revocation_url": "invalid_url"}),
+    ],
+)
+async def test_manual_invalid_urls(
+    hass: HomeAssistant, changes: dict[str, str], errors: dict[str, str]
+) -> None:
+    """Each URL field that is not an absolute http(s) URL gets `invalid_url`."""
+    result = await start_step(hass, "manual")
+    user_input = {
+        "name": "Example",
+        "authorize_url": AUTHORIZE_URL,
+        "token_url": TOKEN_URL,
+        "client_auth": "client_secret_basic",
+        "pkce": "supported",
+        **changes,
+    }
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "manual"
+    assert result["errors"] == errors
+    for key, value in changes.items():
+        assert suggested(result, key) == value
+
+
+async def test_manual_flow_without_scopes_or_userinfo(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A public client with no scopes; no userinfo: the user names the account."""
+    result = await start_step(hass, "manual")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "name": "Public",
+            "authorize_url": AUTHORIZE_URL,
+            "token_url": TOKEN_URL,
+            "client_auth": "none",
+            "pkce": "required",
+        },
+    )
+    assert result["step_id"] == "credentials"
+    assert suggested(result, "scopes") == ""
+    assert suggested(result, "api_base_url") == ""
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "scopes": " "}
+    )
+    url = await authorize(hass, hass_client_no_auth, result)
+    assert "scope" not in url.query
+
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "account_name"
+    assert result["description_placeholders"] == {"provider": "Public"}
+    # Nothing is stored while the flow still asks.
+    assert await stored_credentials(hass) == {}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"account_name": "  "}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"account_name": "account_name_required"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"account_name": " Home "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Public (Home)"
+    entry = result["result"]
+    assert entry.unique_id == "https://auth.example.com#Home"
+    assert entry.data["subject"] == "Home"
+    assert entry.data["scopes"] == []
+    assert "api_base_url" not in entry.data["provider"]
+    form, headers = token_form(aioclient_mock, TOKEN_URL)
+    assert form["client_id"] == CLIENT_ID
+    assert "client_secret" not in form
+    assert "Authorization" not in headers
+    assert await stored_credentials(hass) == {AUTH_DOMAIN: (CLIENT_ID, "")}
 
 
 @pytest.mark.parametrize(
@@ -145,9 +754,7 @@ async def test_manual_flow_creates_entry(
     assert entry.data["provider"]["token_url"] == TOKEN_URL
 
     # What was sent to the token endpoint.
-    token_call = next(c for c in aioclient_mock.mock_calls if str(c[1]) == TOKEN_URL)
-    _, _, body, headers = token_call
-    form = body if isinstance(body, dict) else parse_qs(body)
+    form, headers = token_form(aioclient_mock, TOKEN_URL)
     assert headers["Accept"] == "application/json"
     assert form["grant_type"] == "authorization_code"
     assert form["code"] == "the-code"
@@ -175,17 +782,395 @@ async def test_manual_flow_creates_entry(
         )
 
 
+# -- credentials ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("client_auth", "user_input", "errors"),
+    [
+        (
+            "client_secret_basic",
+            {"client_id": "", "client_secret": CLIENT_SECRET},
+            {"client_id": "client_id_required"},
+        ),
+        (
+            "client_secret_post",
+            {"client_secret": "s"},
+            {"client_id": "client_id_required"},
+        ),
+        (
+            "client_secret_basic",
+            {"client_id": CLIENT_ID},
+            {"client_secret": "client_secret_required"},
+        ),
+        (
+            "client_secret_post",
+            {"client_id": CLIENT_ID, "client_secret": "   "},
+            {"client_secret": "client_secret_required"},
+        ),
+        (
+            "client_secret_basic",
+            {
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "api_base_url": "api.example.com",
+            },
+            {"api_base_url": "invalid_url"},
+        ),
+        (
+            "none",
+            {"client_id": " ", "api_base_url": "ftp://api.example.com"},
+            {"client_id": "client_id_required", "api_base_url": "invalid_url"},
+        ),
+    ],
+)
+async def test_credentials_errors(
+    hass: HomeAssistant,
+    client_auth: str,
+    user_input: dict[str, str],
+    errors: dict[str, str],
+) -> None:
+    """Missing client id or secret and a bad API base URL are field errors."""
+    result = await start_manual_flow(hass, client_auth)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "credentials"
+    assert result["errors"] == errors
+    # What was typed is offered again, except the secret.
+    if "client_id" in user_input:
+        assert suggested(result, "client_id") == user_input["client_id"]
+    assert suggested(result, "client_secret") is None
+    assert await stored_credentials(hass) == {}
+
+
+async def test_credential_conflict(hass: HomeAssistant) -> None:
+    """A stored client id with another secret is not silently replaced."""
+    await async_import_client_credential(
+        hass,
+        DOMAIN,
+        ClientCredential(CLIENT_ID, CLIENT_SECRET, "Example"),
+        auth_domain=AUTH_DOMAIN,
+    )
+    stored = await stored_credentials(hass)
+    assert stored == {AUTH_DOMAIN: (CLIENT_ID, CLIENT_SECRET)}
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"credential": "__new__", "client_id": CLIENT_ID, "client_secret": "other"},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"client_id": "credential_conflict"}
+    assert await stored_credentials(hass) == stored
+
+    # The same id with the same secret is the stored credential: fine.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_pick_stored_credential(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A credential from Application Credentials is offered and used as is."""
+    before = await stored_credentials(hass)
+    assert before == {AUTH_DOMAIN: (CLIENT_ID, CLIENT_SECRET)}
+    result = await start_manual_flow(hass)
+    assert suggested(result, "credential") == "__new__"
+    options = result["data_schema"].schema["credential"].config["options"]
+    assert options == [
+        {"value": "__new__", "label": "+"},
+        {"value": AUTH_DOMAIN, "label": f"Example ({CLIENT_ID})"},
+    ]
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"credential": AUTH_DOMAIN, "scopes": "read"}
+    )
+    url = await authorize(hass, hass_client_no_auth, result)
+    assert url.query["client_id"] == CLIENT_ID
+    assert url.query["scope"] == "read"
+
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.get(USERINFO_URL, json={"sub": "user-42"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Example (user-42)"
+    assert result["result"].data["auth_implementation"] == AUTH_DOMAIN
+    _, headers = token_form(aioclient_mock, TOKEN_URL)
+    expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    assert headers["Authorization"] == f"Basic {expected}"
+    assert await stored_credentials(hass) == before
+
+
+async def test_redirect_uri_unknown(hass: HomeAssistant) -> None:
+    """Without a request to tell HA's URL, the form still explains the redirect."""
+    with patch(
+        "custom_components.oauth2_rest.config_flow.async_get_redirect_uri",
+        side_effect=RuntimeError("No current request in context"),
+    ):
+        result = await start_step(hass, "manual")
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                "name": "Example",
+                "authorize_url": AUTHORIZE_URL,
+                "token_url": TOKEN_URL,
+                "client_auth": "client_secret_basic",
+                "pkce": "supported",
+            },
+        )
+    assert result["step_id"] == "credentials"
+    assert (
+        result["description_placeholders"]["redirect_uri"]
+        == "<your Home Assistant URL>/auth/external/callback"
+    )
+
+
+# -- identity --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("token_extra", "userinfo", "unique_id", "title"),
+    [
+        (  # id_token for this client: userinfo is not needed
+            {"id_token": fake_id_token({"sub": "tok-sub", "aud": [CLIENT_ID, "x"]})},
+            None,
+            "https://auth.example.com#tok-sub",
+            "Example (tok-sub)",
+        ),
+        (  # id_token for another client is ignored
+            {"id_token": fake_id_token({"sub": "tok-sub", "aud": "someone-else"})},
+            {"json": {"sub": "info-sub", "preferred_username": "ann"}},
+            "https://auth.example.com#info-sub",
+            "Example (ann)",
+        ),
+        (
+            {},
+            {"json": {"sub": 7, "name": "Ann Example"}},
+            "https://auth.example.com#7",
+            "Example (Ann Example)",
+        ),
+    ],
+)
+async def test_identity_sources(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    token_extra: dict[str, Any],
+    userinfo: dict[str, Any] | None,
+    unique_id: str,
+    title: str,
+) -> None:
+    """The id_token's `sub` (for this client), else userinfo's."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(TOKEN_URL, json={**TOKEN_RESPONSE, **token_extra})
+    if userinfo is not None:
+        aioclient_mock.get(USERINFO_URL, **userinfo)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == unique_id
+    assert result["title"] == title
+    userinfo_calls = [c for c in aioclient_mock.mock_calls if c[0] == "GET"]
+    assert len(userinfo_calls) == (0 if userinfo is None else 1)
+
+
+async def test_identity_from_token_response_field(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Strava names the athlete in the token response (`athlete.id`)."""
+    result = await start_preset_flow(hass, "strava")
+    assert suggested(result, "scopes") == "read activity:read"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "client_id": "12345",
+            "client_secret": CLIENT_SECRET,
+            "scopes": "read activity:read",
+        },
+    )
+    url = await authorize(hass, hass_client_no_auth, result)
+    assert str(url.with_query(None)) == "https://www.strava.com/oauth/authorize"
+    assert url.query["scope"] == "read,activity:read"  # Strava's separator
+    assert "code_challenge" not in url.query  # no PKCE at Strava
+
+    aioclient_mock.post(
+        "https://www.strava.com/oauth/token",
+        json={
+            **TOKEN_RESPONSE,
+            "expires_in": 21600,
+            "athlete": {"id": 134815, "firstname": "Marianne"},
+        },
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Strava (134815)"
+    entry = result["result"]
+    assert entry.unique_id == "https://www.strava.com#134815"
+    assert entry.data["subject"] == "134815"
+    assert entry.data["auth_implementation"] == "oauth2_rest_12345"
+    # The token response said who it is: the athlete endpoint was not asked.
+    assert requested(aioclient_mock) == [("POST", "https://www.strava.com/oauth/token")]
+    form, _ = token_form(aioclient_mock, "https://www.strava.com/oauth/token")
+    assert form["client_secret"] == CLIENT_SECRET
+    assert "code_verifier" not in form
+
+
+@pytest.mark.parametrize(
+    "userinfo",
+    [
+        {"status": HTTPStatus.INTERNAL_SERVER_ERROR},
+        {"json": {"email": "no-subject@example.com"}},
+        {"json": ["not", "an", "object"]},
+        {"text": "not json"},
+        {"exc": aiohttp.ClientError()},
+    ],
+)
+async def test_no_identity_asks_for_a_name(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    userinfo: dict[str, Any],
+) -> None:
+    """When userinfo does not tell the subject, the user names the account."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.get(USERINFO_URL, **userinfo)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "account_name"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"account_name": "Work"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Example (Work)"
+    assert result["result"].unique_id == f"{ISSUER}#Work"
+
+
+async def test_netatmo_has_no_identity(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A preset without any account source goes to the account name step."""
+    result = await start_preset_flow(hass, "netatmo")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "scopes": "read_station",
+        },
+    )
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post("https://api.netatmo.com/oauth2/token", json=TOKEN_RESPONSE)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["step_id"] == "account_name"
+    assert result["description_placeholders"] == {"provider": "Netatmo"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"account_name": "Cottage"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Netatmo (Cottage)"
+    assert result["result"].unique_id == "https://api.netatmo.com#Cottage"
+    assert requested(aioclient_mock) == [
+        ("POST", "https://api.netatmo.com/oauth2/token")
+    ]
+
+
+# -- token endpoint failures and denied authorization -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("response", "reason"),
+    [
+        (
+            {"status": HTTPStatus.BAD_REQUEST, "json": {"error": "invalid_grant"}},
+            "oauth_unauthorized",
+        ),
+        (
+            {"status": HTTPStatus.UNAUTHORIZED, "json": {"error": "invalid_client"}},
+            "oauth_unauthorized",
+        ),
+        ({"json": {"error": "bad_verification_code"}}, "oauth_unauthorized"),
+        ({"status": HTTPStatus.INTERNAL_SERVER_ERROR, "text": "boom"}, "oauth_failed"),
+        (
+            {"status": HTTPStatus.TOO_MANY_REQUESTS, "json": {"error": "slow_down"}},
+            "oauth_failed",
+        ),
+        ({"json": {"token_type": "Bearer"}}, "oauth_failed"),
+        ({"exc": aiohttp.ClientError()}, "oauth_failed"),
+    ],
+)
+async def test_token_request_fails(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    response: dict[str, Any],
+    reason: str,
+) -> None:
+    """A refused code aborts as unauthorized; a broken server as failed."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(TOKEN_URL, **response)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert requested(aioclient_mock) == [("POST", TOKEN_URL)]
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    assert await stored_credentials(hass) == {}
+
+
+async def test_user_denies_at_provider(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """The provider sends the user back with an error: no token request."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    await authorize(hass, hass_client_no_auth, result, error="access_denied")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "user_rejected_authorize"
+    assert result["description_placeholders"] == {"error": "access_denied"}
+    assert aioclient_mock.call_count == 0
+    assert await stored_credentials(hass) == {}
+
+
+# -- duplicates ------------------------------------------------------------------------
+
+
 async def test_duplicate_account_aborts(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
     aioclient_mock: AiohttpClientMocker,
     config_entry: MockConfigEntry,
 ) -> None:
-    """The same account at the same provider is linked once."""
+    """The same account at the same provider is linked once; no credential left."""
     config_entry.add_to_hass(hass)
     result = await start_manual_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+        result["flow_id"], {"client_id": "new-client", "client_secret": "new-secret"}
     )
     await authorize(hass, hass_client_no_auth, result)
     aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
@@ -193,4 +1178,273 @@ async def test_duplicate_account_aborts(
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+    assert hass.config_entries.async_entries(DOMAIN) == [config_entry]
+    assert config_entry.data["token"]["access_token"] == "stored-access-token"
+    assert NEW_AUTH_DOMAIN not in await stored_credentials(hass)
+
+
+# -- reauth ----------------------------------------------------------------------------
+
+
+async def start_reauth(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> dict[str, Any]:
+    """Load the entry, start its reauth flow and confirm."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    result = await config_entry.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"]["account"] == config_entry.title
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {})
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(
+    "userinfo",
+    [
+        {"json": {"sub": "subject-1", "email": "user@example.com"}},
+        # The provider does not tell: the account being re-linked is assumed.
+        {"status": HTTPStatus.INTERNAL_SERVER_ERROR},
+    ],
+)
+async def test_reauth_success(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+    userinfo: dict[str, Any],
+) -> None:
+    """Re-linking the same account updates the token and reloads the entry."""
+    result = await start_reauth(hass, config_entry)
+    assert mock_setup_entry.call_count == 1
+    url = await authorize(hass, hass_client_no_auth, result)
+    assert str(url.with_query(None)) == AUTHORIZE_URL
+    assert url.query["client_id"] == CLIENT_ID
+    assert url.query["scope"] == "read"
+
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.get(USERINFO_URL, **userinfo)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert config_entry.unique_id == f"{ISSUER}#subject-1"
+    assert config_entry.title == "Example (user@example.com)"
+    assert config_entry.data["token"]["access_token"] == "new-access-token"
+    assert config_entry.data["token"]["refresh_token"] == "new-refresh-token"
+    assert config_entry.data["auth_implementation"] == AUTH_DOMAIN
+    assert config_entry.data["subject"] == "subject-1"
+    assert config_entry.data["scopes"] == ["read"]
+    assert mock_setup_entry.call_count == 2
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert await stored_credentials(hass) == {AUTH_DOMAIN: (CLIENT_ID, CLIENT_SECRET)}
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_reauth_wrong_account(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+) -> None:
+    """Logging in as someone else does not touch the entry."""
+    data_before = dict(config_entry.data)
+    result = await start_reauth(hass, config_entry)
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.get(USERINFO_URL, json={"sub": "someone-else"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert dict(config_entry.data) == data_before
+    assert config_entry.unique_id == f"{ISSUER}#subject-1"
+    assert mock_setup_entry.call_count == 1
+
+
+async def test_reauth_after_credential_deleted(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+) -> None:
+    """Without its credential, reauth asks for one, then re-links with it."""
+    await async_import_client_credential(
+        hass,
+        DOMAIN,
+        ClientCredential(CLIENT_ID, CLIENT_SECRET, "Example"),
+        auth_domain=AUTH_DOMAIN,
+    )
+    # Deleted under Settings (possible only while no entry uses it).
+    await hass.data[DATA_COMPONENT].async_delete_item(AUTH_DOMAIN)
+    assert await stored_credentials(hass) == {}
+    config_entry.add_to_hass(hass)
+    # Scopes other than the provider's defaults ("read") were granted.
+    hass.config_entries.async_update_entry(
+        config_entry, data={**config_entry.data, "scopes": ["read", "history"]}
+    )
+
+    result = await config_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "credentials"
+    assert result["description_placeholders"]["provider"] == "Example"
+    assert suggested(result, "scopes") == "read history"  # the entry's scopes
+    assert suggested(result, "api_base_url") == "https://api.example.com/v1"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "client_id": "new-client",
+            "client_secret": "new-secret",
+            "scopes": "read history",
+        },
+    )
+    url = await authorize(hass, hass_client_no_auth, result)
+    assert url.query["client_id"] == "new-client"
+    assert url.query["scope"] == "read history"
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.get(USERINFO_URL, json={"sub": "subject-1"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert config_entry.data["auth_implementation"] == NEW_AUTH_DOMAIN
+    assert config_entry.data["scopes"] == ["read", "history"]
+    assert config_entry.data["token"]["access_token"] == "new-access-token"
+    assert await stored_credentials(hass) == {
+        NEW_AUTH_DOMAIN: ("new-client", "new-secret")
+    }
+    expected = base64.b64encode(b"new-client:new-secret").decode()
+    assert token_form(aioclient_mock, TOKEN_URL)[1]["Authorization"] == (
+        f"Basic {expected}"
+    )
+    assert mock_setup_entry.call_count == 1
+
+
+# -- reconfigure -----------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [(" Work account ", "Work account"), ("  ", "Example (user@example.com)")],
+)
+async def test_reconfigure_name_only(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+    name: str,
+    title: str,
+) -> None:
+    """Same scopes: no new grant, only the title changes."""
+    config_entry.add_to_hass(hass)
+    data_before = dict(config_entry.data)
+    result = await config_entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert suggested(result, "name") == "Example (user@example.com)"
+    assert suggested(result, "scopes") == "read"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": name, "scopes": " read "}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert config_entry.title == title
+    assert dict(config_entry.data) == data_before
+    assert aioclient_mock.call_count == 0
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [("subject-1", "reconfigure_successful"), ("someone-else", "wrong_account")],
+)
+async def test_reconfigure_scopes(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+    subject: str,
+    reason: str,
+) -> None:
+    """New scopes need a new grant, of the same account."""
+    config_entry.add_to_hass(hass)
+    data_before = dict(config_entry.data)
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Work", "scopes": "read, write"}
+    )
+    url = await authorize(hass, hass_client_no_auth, result)
+    assert str(url.with_query(None)) == AUTHORIZE_URL
+    assert url.query["scope"] == "read write"
+    assert url.query["client_id"] == CLIENT_ID
+
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.get(USERINFO_URL, json={"sub": subject})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    if reason == "wrong_account":
+        assert dict(config_entry.data) == data_before
+        assert config_entry.title == "Example (user@example.com)"
+        assert mock_setup_entry.call_count == 0
+        return
+    assert config_entry.title == "Work"
+    assert config_entry.data["scopes"] == ["read", "write"]
+    assert config_entry.data["token"]["access_token"] == "new-access-token"
+    assert config_entry.data["subject"] == "subject-1"
+    assert config_entry.unique_id == f"{ISSUER}#subject-1"
+    assert mock_setup_entry.call_count == 1
+
+
+async def test_reconfigure_scopes_without_credential(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+) -> None:
+    """New scopes need the credential; when it is gone, say so."""
+    config_entry.add_to_hass(hass)
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Work", "scopes": "read write"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "credential_missing"
+    assert config_entry.title == "Example (user@example.com)"
+    assert config_entry.data["scopes"] == ["read"]
+    assert aioclient_mock.call_count == 0
+
+
+# -- entry features --------------------------------------------------------------------
+
+
+async def test_supported_subentry_types(config_entry: MockConfigEntry) -> None:
+    """Endpoints are added to an account as subentries."""
+    assert OAuth2RestConfigFlow.async_get_supported_subentry_types(config_entry) == {
+        "endpoint": EndpointSubentryFlow
+    }
+
+
+async def test_options_flow_is_offered(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """An account has options (allowed origins, response size cap)."""
+    config_entry.add_to_hass(hass)
+    assert config_entry.supports_options
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert {"allowed_origins", "max_response_bytes"} <= set(fields(result))
