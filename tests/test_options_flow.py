@@ -63,6 +63,8 @@ def test_parse_origins() -> None:
         "https://a.example?q=1",
         "https://u:p@a.example",
         "https://a.example#f",
+        "http://[::1",
+        "https://a.example:99999",
         "a.example",
     ):
         assert parse_origins(bad) is None, bad

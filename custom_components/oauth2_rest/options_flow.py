@@ -29,7 +29,10 @@ def parse_origins(text: str) -> list[str] | None:
     for line in text.splitlines():
         if not (line := line.strip()):
             continue
-        url = URL(line)
+        try:
+            url = URL(line)
+        except ValueError:  # yarl refuses some malformed hosts outright
+            return None
         if (
             url.scheme not in ("http", "https")
             or not url.host
