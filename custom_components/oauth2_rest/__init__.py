@@ -15,7 +15,11 @@ from homeassistant.exceptions import (
     ConfigEntryNotReady,
     HomeAssistantError,
 )
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers import (
+    config_validation as cv,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
     LocalOAuth2Implementation,
@@ -116,6 +120,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -
     entry.runtime_data = runtime
 
     _async_clear_stale_issues(hass, entry)
+    _async_remove_stale_entities(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_change))
     return True
@@ -135,6 +140,26 @@ def _async_clear_stale_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
             and issue_id not in current
         ):
             ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+@callback
+def _async_remove_stale_entities(
+    hass: HomeAssistant, entry: OAuth2RestConfigEntry
+) -> None:
+    """Drop entities of values that were removed from (or moved within) an endpoint."""
+    endpoints = entry.runtime_data.endpoints
+    wanted = {
+        (value.platform, f"{subentry_id}_{value.key}")
+        for subentry_id, coordinator in endpoints.items()
+        for value in coordinator.endpoint.values
+    }
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if (
+            entity.config_subentry_id in endpoints
+            and (entity.domain, entity.unique_id) not in wanted
+        ):
+            registry.async_remove(entity.entity_id)
 
 
 def _endpoint_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:

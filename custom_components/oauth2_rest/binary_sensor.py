@@ -16,6 +16,7 @@ from .entity import EndpointValueEntity
 
 PARALLEL_UPDATES = 0
 
+BINARY_SENSOR_DEVICE_CLASSES = sorted(c.value for c in BinarySensorDeviceClass)
 _ON_WORDS = frozenset({"true", "on", "open", "yes"})
 
 

@@ -1,0 +1,678 @@
+"""The endpoint subentry flow: request, preview, values; add, reconfigure, remove."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import ClientConnectionError
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+
+from custom_components.oauth2_rest.const import CONF_ALLOWED_ORIGINS, DOMAIN
+from custom_components.oauth2_rest.endpoint_flow import (
+    format_lines,
+    parse_lines,
+    redact_text,
+)
+
+from .common import API_BASE, TOKEN_URL
+
+WEATHER = f"{API_BASE}/weather"
+REQUEST = {
+    "name": "Forecast",
+    "method": "GET",
+    "url": "/forecast",
+    "scan_interval": 120,
+    "timeout": 10,
+}
+
+
+@pytest.fixture
+async def loaded(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> MockConfigEntry:
+    """The account, loaded, with its Weather endpoint answering."""
+    aioclient_mock.get(WEATHER, json={"temperature": 21.5})
+    await setup_integration()
+    return config_entry
+
+
+async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> FlowResult:
+    return await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "endpoint"), context={"source": SOURCE_USER}
+    )
+
+
+async def _configure(
+    hass: HomeAssistant, result: FlowResult, user_input: dict[str, Any] | None = None
+) -> FlowResult:
+    return await hass.config_entries.subentries.async_configure(
+        result["flow_id"], user_input or {}
+    )
+
+
+async def _menu(hass: HomeAssistant, result: FlowResult, option: str) -> FlowResult:
+    assert result["type"] is FlowResultType.MENU
+    assert option in result["menu_options"]
+    return await _configure(hass, result, {"next_step_id": option})
+
+
+async def test_add_endpoint_with_two_values(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Request -> preview -> sensor value -> binary sensor value -> saved -> entities."""
+    aioclient_mock.get(
+        f"{API_BASE}/forecast",
+        json={
+            "temp": 18.25,
+            "raining": "yes",
+            "city": "Oslo",
+            "access_token": "leaked-secret",
+            "nested": {"Password": "hunter2"},
+        },
+    )
+    result = await _start(hass, loaded)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["description_placeholders"] == {"api_base_url": API_BASE}
+
+    result = await _configure(
+        hass,
+        result,
+        {
+            **REQUEST,
+            "params": "units=metric\n\nlang = en",
+            "headers": "Accept: application/json",
+        },
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "preview"
+    assert result["errors"] is None
+    placeholders = result["description_placeholders"]
+    assert placeholders["status"] == "200"
+    assert '"temp": 18.25' in placeholders["response"]
+    assert "leaked-secret" not in placeholders["response"]
+    assert "hunter2" not in placeholders["response"]
+    assert "**REDACTED**" in placeholders["response"]
+    assert placeholders["values"] == "—"
+    _, url, _, headers = aioclient_mock.mock_calls[-1]
+    assert url.query == {"units": "metric", "lang": "en"}
+    assert headers["Accept"] == "application/json"
+    assert headers["Authorization"] == "Bearer stored-access-token"
+
+    result = await _configure(hass, result)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == [
+        "add_sensor",
+        "add_binary_sensor",
+        "user",
+        "preview",
+    ]
+
+    result = await _menu(hass, result, "add_sensor")
+    assert result["step_id"] == "value"
+    assert result["description_placeholders"]["platform"] == "sensor"
+    schema = result["data_schema"].schema
+    keys = {str(key) for key in schema}
+    assert {"unit_of_measurement", "state_class", "device_class"} <= keys
+    # Attribute suggestions come from the response, never secret keys.
+    attrs = next(v for k, v in schema.items() if str(k) == "json_attributes")
+    assert attrs.config["options"] == ["city", "nested", "raining", "temp"]
+
+    result = await _configure(
+        hass,
+        result,
+        {
+            "name": "Temperature",
+            "value_template": "{{ value_json.temp }}",
+            "json_attributes": ["city", "access_token"],
+            "unit_of_measurement": "°C",
+            "device_class": "temperature",
+            "state_class": "measurement",
+            "diagnostic": False,
+            "enabled_by_default": True,
+        },
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["description_placeholders"]["values"] == (
+        "- **Temperature** (sensor): `18.25`"
+    )
+    assert "finish" in result["menu_options"]
+
+    result = await _menu(hass, result, "add_binary_sensor")
+    keys = {str(key) for key in result["data_schema"].schema}
+    assert "unit_of_measurement" not in keys
+    assert "state_class" not in keys
+    result = await _configure(
+        hass,
+        result,
+        {
+            "name": "Raining",
+            "value_template": "{{ value_json.raining }}",
+            "device_class": "moisture",
+            "diagnostic": True,
+            "enabled_by_default": True,
+        },
+    )
+    result = await _menu(hass, result, "finish")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Forecast"
+    assert result["data"] == {
+        "method": "GET",
+        "url": "/forecast",
+        "params": {"units": "metric", "lang": "en"},
+        "headers": {"Accept": "application/json"},
+        "body": None,
+        "scan_interval": 120,
+        "timeout": 10,
+        "values": [
+            {
+                "key": "temperature",
+                "name": "Temperature",
+                "platform": "sensor",
+                "value_template": "{{ value_json.temp }}",
+                "json_attributes": ["city", "access_token"],
+                "json_attributes_path": None,
+                "unit_of_measurement": "°C",
+                "device_class": "temperature",
+                "state_class": "measurement",
+                "entity_category": None,
+                "enabled_by_default": True,
+            },
+            {
+                "key": "raining",
+                "name": "Raining",
+                "platform": "binary_sensor",
+                "value_template": "{{ value_json.raining }}",
+                "json_attributes": [],
+                "json_attributes_path": None,
+                "unit_of_measurement": None,
+                "device_class": "moisture",
+                "state_class": None,
+                "entity_category": "diagnostic",
+                "enabled_by_default": True,
+            },
+        ],
+    }
+    await hass.async_block_till_done()
+
+    # The new subentry reloads the entry: its entities exist and read the API.
+    subentry_id = next(
+        sid for sid, sub in loaded.subentries.items() if sub.title == "Forecast"
+    )
+    temperature = hass.states.get("sensor.forecast_temperature")
+    assert temperature is not None
+    assert temperature.state == "18.25"
+    assert temperature.attributes["city"] == "Oslo"
+    assert "access_token" not in temperature.attributes
+    raining = hass.states.get("binary_sensor.forecast_raining")
+    assert raining is not None
+    assert raining.state == "on"
+    entry = entity_registry.async_get("binary_sensor.forecast_raining")
+    assert entry is not None
+    assert entry.unique_id == f"{subentry_id}_raining"
+    assert entry.entity_category == "diagnostic"
+    assert entry.config_subentry_id == subentry_id
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"name": "  "}, {"name": "name_required"}),
+        ({"url": "https://evil.example.org/x"}, {"url": "origin_not_allowed"}),
+        ({"url": "ftp://api.example.com/x"}, {"url": "invalid_url"}),
+        ({"url": "a path"}, {"url": "invalid_url"}),
+        ({"params": "no equals sign"}, {"params": "invalid_params"}),
+        ({"headers": "Bad Name: x"}, {"headers": "invalid_headers"}),
+        ({"headers": "no colon"}, {"headers": "invalid_headers"}),
+        ({"headers": "authorization: Bearer x"}, {"headers": "header_authorization"}),
+        ({"body": "{{ 1 / 0 }}"}, {"body": "invalid_body"}),
+    ],
+)
+async def test_request_errors(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    changes: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """Invalid request settings are form errors on the request step."""
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, {**REQUEST, **changes})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == errors
+
+
+async def test_absolute_url_in_allowed_origins(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """An absolute URL on an allowed origin is accepted (options reload the entry)."""
+    aioclient_mock.get(WEATHER, json={"temperature": 1})
+    aioclient_mock.get("https://files.example.net/list", json=[{"name": "a"}])
+    await setup_integration()
+    hass.config_entries.async_update_entry(
+        config_entry, options={CONF_ALLOWED_ORIGINS: ["https://files.example.net"]}
+    )
+    await hass.async_block_till_done()
+    result = await _start(hass, config_entry)
+    result = await _configure(
+        hass, result, {**REQUEST, "url": "https://files.example.net/list"}
+    )
+    assert result["step_id"] == "preview"
+    assert result["errors"] is None
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "add_sensor")
+    attrs = next(
+        v
+        for k, v in result["data_schema"].schema.items()
+        if str(k) == "json_attributes"
+    )
+    assert attrs.config["options"] == ["name"]
+
+
+def _error_preview_cases() -> list[Any]:
+    return [
+        pytest.param({"status": HTTPStatus.FORBIDDEN}, "forbidden", id="403"),
+        pytest.param({"status": HTTPStatus.NOT_FOUND}, "not_found", id="404"),
+        pytest.param(
+            {"status": HTTPStatus.INTERNAL_SERVER_ERROR}, "http_error", id="500"
+        ),
+        pytest.param(
+            {"status": HTTPStatus.TOO_MANY_REQUESTS}, "rate_limited", id="429"
+        ),
+        pytest.param({"exc": TimeoutError()}, "timeout", id="timeout"),
+        pytest.param(
+            {"exc": ClientConnectionError("down")}, "cannot_connect", id="connection"
+        ),
+        pytest.param({"text": "<html>hello</html>"}, "not_json", id="non-json"),
+        pytest.param({"content": b"x" * 2048}, "too_large", id="too-large"),
+    ]
+
+
+@pytest.mark.parametrize(("response", "error"), _error_preview_cases())
+async def test_preview_errors(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    response: dict[str, Any],
+    error: str,
+) -> None:
+    """Each failure of the preview request is a translated form error."""
+    loaded.runtime_data.auth.max_response_bytes = 1024
+    aioclient_mock.get(f"{API_BASE}/forecast", **response)
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "preview"
+    assert result["errors"] == {"base": error}
+    placeholders = result["description_placeholders"]
+    if error == "http_error":
+        assert placeholders["status"] == "500"
+    if error == "too_large":
+        assert placeholders["limit"] == "1024"
+    if error == "not_json":
+        assert "<html>hello</html>" in placeholders["response"]
+    # Errors don't trap the user: on to the values, or back to the request.
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "user")
+    assert result["step_id"] == "user"
+
+
+async def test_preview_unauthorized_after_refresh(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """401, one refresh, 401 again: the preview says so."""
+    aioclient_mock.get(f"{API_BASE}/forecast", status=HTTPStatus.UNAUTHORIZED)
+    aioclient_mock.post(
+        TOKEN_URL,
+        json={"access_token": "new-token", "token_type": "Bearer", "expires_in": 60},
+    )
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    assert result["errors"] == {"base": "unauthorized"}
+    calls = [c for c in aioclient_mock.mock_calls if str(c[1]) == TOKEN_URL]
+    assert len(calls) == 1
+
+
+async def test_preview_token_error(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A token that cannot be refreshed is its own preview error."""
+    session = loaded.runtime_data.account.session
+    session.config_entry.data["token"]["expires_at"] = 0
+    aioclient_mock.post(TOKEN_URL, status=HTTPStatus.INTERNAL_SERVER_ERROR)
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    assert result["errors"] == {"base": "token_error"}
+
+
+async def test_preview_origin_refused_by_runtime(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """The runtime's allow-list is the last word: nothing is sent."""
+    hass.config_entries.async_update_entry(
+        loaded, options={CONF_ALLOWED_ORIGINS: ["https://other.example.net"]}
+    )
+    await hass.async_block_till_done()
+    # The options change is not applied until the reload: the running client
+    # still refuses the origin.
+    loaded.runtime_data.auth.allowed_origins = frozenset({"https://api.example.com"})
+    calls = aioclient_mock.call_count
+    result = await _start(hass, loaded)
+    result = await _configure(
+        hass, result, {**REQUEST, "url": "https://other.example.net/x"}
+    )
+    assert result["errors"] == {"base": "origin_not_allowed"}
+    assert result["description_placeholders"]["origin"] == "https://other.example.net"
+    assert aioclient_mock.call_count == calls
+
+
+async def test_preview_redacts_and_truncates_text(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A long non-JSON body is redacted and cut."""
+    body = "access_token=abc123&x=1 stored-access-token " + "y" * 5000
+    aioclient_mock.get(f"{API_BASE}/forecast", text=body)
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    response = result["description_placeholders"]["response"]
+    assert "abc123" not in response
+    assert "stored-access-token" not in response
+    assert "truncated" in response
+    assert len(response) < 2700
+
+
+async def test_preview_redacts_token_in_json(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """The account's token is scrubbed even under an innocent key."""
+    aioclient_mock.get(
+        f"{API_BASE}/forecast", json={"echo": "Bearer stored-access-token"}
+    )
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    assert "stored-access-token" not in result["description_placeholders"]["response"]
+
+
+async def test_non_get_sent_only_on_demand(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A POST is previewed only when asked; its JSON body template is rendered."""
+    aioclient_mock.post(f"{API_BASE}/search", json={"hits": 3})
+    result = await _start(hass, loaded)
+    result = await _configure(
+        hass,
+        result,
+        {
+            **REQUEST,
+            "method": "POST",
+            "url": "/search",
+            "body": '{"q": "{{ 1 + 1 }}"}',
+        },
+    )
+    assert result["step_id"] == "preview"
+    assert result["description_placeholders"]["status"] == "—"
+    assert not [c for c in aioclient_mock.mock_calls if c[0] == "POST"]
+
+    result = await _configure(hass, result, {"send": True})
+    assert result["step_id"] == "preview"
+    assert result["description_placeholders"]["status"] == "200"
+    method, _, data, _ = aioclient_mock.mock_calls[-1]
+    assert method == "POST"
+    assert data == {"q": "2"}
+
+    result = await _configure(hass, result, {"send": False})
+    assert result["type"] is FlowResultType.MENU
+    result = await _menu(hass, result, "add_sensor")
+    result = await _configure(
+        hass,
+        result,
+        {
+            "name": "Forecast",
+            "value_template": "{{ value_json.hits }}",
+            "diagnostic": False,
+            "enabled_by_default": False,
+        },
+    )
+    result = await _menu(hass, result, "finish")
+    assert result["data"]["body"] == '{"q": "{{ 1 + 1 }}"}'
+    assert result["data"]["values"][0]["key"] == "forecast"
+    assert result["data"]["values"][0]["enabled_by_default"] is False
+
+
+async def test_value_errors_and_keys(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Value form errors; keys are unique; the preview can be sent again."""
+    aioclient_mock.get(f"{API_BASE}/forecast", json=[{"a": 1}])
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "add_sensor")
+    value = {"name": "A", "value_template": "{{ value_json[0].a }}"}
+    result = await _configure(hass, result, {**value, "json_attributes_path": "a.b"})
+    assert result["errors"] == {"json_attributes_path": "invalid_json_path"}
+    result = await _configure(hass, result, {**value, "name": " "})
+    assert result["errors"] == {"name": "name_required"}
+    result = await _configure(hass, result, value)
+    result = await _menu(hass, result, "add_sensor")
+    result = await _configure(hass, result, {**value, "name": "a"})
+    assert result["errors"] == {"name": "duplicate_name"}
+    result = await _configure(hass, result, {**value, "name": "A!"})
+    result = await _menu(hass, result, "add_sensor")
+    result = await _configure(
+        hass, result, {**value, "name": "Broken", "value_template": "{{ 1 / 0 }}"}
+    )
+    summary = result["description_placeholders"]["values"]
+    assert "- **A** (sensor): `1`" in summary
+    assert "**Broken** (sensor): `⚠" in summary
+
+    result = await _menu(hass, result, "preview")
+    assert result["step_id"] == "preview"
+    assert "`1`" in result["description_placeholders"]["values"]
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "finish")
+    assert [v["key"] for v in result["data"]["values"]] == ["a", "a_2", "broken"]
+
+
+async def test_preview_aborts_when_entry_not_loaded(
+    hass: HomeAssistant, loaded: MockConfigEntry
+) -> None:
+    """Without a loaded account there is no token to preview with."""
+    await hass.config_entries.async_unload(loaded.entry_id)
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+
+
+async def test_reconfigure_edit_remove_add(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Reconfigure keeps value keys (and entities) when values are edited."""
+    aioclient_mock.get(f"{API_BASE}/weather2", json={"temperature": 5, "wind": 7})
+    old_unique_id = "endpoint_weather_value"
+    assert entity_registry.async_get_entity_id("sensor", DOMAIN, old_unique_id)
+
+    result = await loaded.start_subentry_reconfigure_flow(hass, "endpoint_weather")
+    assert result["step_id"] == "reconfigure"
+    suggested = {
+        str(k): k.description["suggested_value"]
+        for k in result["data_schema"].schema
+        if k.description
+    }
+    assert suggested["url"] == "/weather"
+    assert suggested["method"] == "GET"
+    assert suggested["timeout"] == 30
+
+    result = await _configure(
+        hass,
+        result,
+        {
+            **REQUEST,
+            "name": "Weather",
+            "url": "/weather2",
+            "headers": "X-Api-Version: 2",
+        },
+    )
+    assert result["step_id"] == "preview"
+    assert result["description_placeholders"]["values"] == "- **Weather** (sensor): `5`"
+    result = await _configure(hass, result)
+    assert result["menu_options"] == [
+        "add_sensor",
+        "add_binary_sensor",
+        "edit_value",
+        "remove_value",
+        "reconfigure",
+        "preview",
+        "finish",
+    ]
+    # Edit the existing value: its form is pre-filled and its key is kept.
+    result = await _menu(hass, result, "edit_value")
+    result = await _configure(hass, result, {"value": "value"})
+    assert result["step_id"] == "value"
+    suggested = {
+        str(k): k.description["suggested_value"]
+        for k in result["data_schema"].schema
+        if k.description
+    }
+    assert suggested["value_template"] == "{{ value_json.temperature }}"
+    assert suggested["unit_of_measurement"] == "°C"
+    assert suggested["diagnostic"] is False
+    result = await _configure(
+        hass,
+        result,
+        {
+            "name": "Weather",
+            "value_template": "{{ value_json.temperature * 2 }}",
+            "unit_of_measurement": "°C",
+        },
+    )
+    result = await _menu(hass, result, "add_sensor")
+    result = await _configure(
+        hass, result, {"name": "Wind", "value_template": "{{ value_json.wind }}"}
+    )
+    result = await _menu(hass, result, "remove_value")
+    result = await _configure(hass, result, {"remove": []})
+    # Back to the request form, then on without changes.
+    result = await _menu(hass, result, "reconfigure")
+    assert result["step_id"] == "reconfigure"
+    result = await _configure(
+        hass, result, {**REQUEST, "name": "Weather", "url": "/weather2"}
+    )
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "finish")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+
+    subentry = loaded.subentries["endpoint_weather"]
+    assert subentry.data["url"] == "/weather2"
+    assert subentry.data["headers"] == {}
+    assert [v["key"] for v in subentry.data["values"]] == ["value", "wind"]
+    state = hass.states.get("sensor.weather")
+    assert state is not None
+    assert state.state == "10"
+    wind = hass.states.get("sensor.weather_wind")
+    assert wind is not None
+    assert wind.state == "7"
+
+
+async def test_reconfigure_remove_value_and_subentry_removal(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Removing a value removes its entity; removing the endpoint its device too."""
+    aioclient_mock.get(f"{API_BASE}/forecast", json={"temperature": 5, "wind": 7})
+    # Add a second value through reconfigure.
+    result = await loaded.start_subentry_reconfigure_flow(hass, "endpoint_weather")
+    result = await _configure(hass, result, {**REQUEST, "name": "Weather"})
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "add_binary_sensor")
+    result = await _configure(
+        hass, result, {"name": "Windy", "value_template": "{{ value_json.wind > 5 }}"}
+    )
+    result = await _menu(hass, result, "finish")
+    await hass.async_block_till_done()
+
+    def snapshot() -> tuple[list[tuple[str, str]], list[set[tuple[str, str]]]]:
+        entities = sorted(
+            (e.entity_id, e.unique_id)
+            for e in er.async_entries_for_config_entry(entity_registry, loaded.entry_id)
+            if e.config_subentry_id
+        )
+        devices = sorted(
+            (
+                d.identifiers
+                for d in dr.async_entries_for_config_entry(
+                    device_registry, loaded.entry_id
+                )
+            ),
+            key=str,
+        )
+        return entities, devices
+
+    assert snapshot() == (
+        [
+            ("binary_sensor.weather_windy", "endpoint_weather_windy"),
+            ("sensor.weather", "endpoint_weather_value"),
+        ],
+        [{(DOMAIN, loaded.entry_id)}, {(DOMAIN, "endpoint_weather")}],
+    )
+    windy = hass.states.get("binary_sensor.weather_windy")
+    assert windy is not None
+    assert windy.state == "on"
+
+    # Remove the sensor value: only its entity goes.
+    result = await loaded.start_subentry_reconfigure_flow(hass, "endpoint_weather")
+    result = await _configure(hass, result, {**REQUEST, "name": "Weather"})
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "remove_value")
+    result = await _configure(hass, result, {"remove": ["value"]})
+    result = await _menu(hass, result, "finish")
+    await hass.async_block_till_done()
+    assert snapshot() == (
+        [("binary_sensor.weather_windy", "endpoint_weather_windy")],
+        [{(DOMAIN, loaded.entry_id)}, {(DOMAIN, "endpoint_weather")}],
+    )
+    assert hass.states.get("sensor.weather") is None
+
+    # Remove the whole endpoint: its entities and device go.
+    assert hass.config_entries.async_remove_subentry(loaded, "endpoint_weather")
+    await hass.async_block_till_done()
+    assert snapshot() == ([], [{(DOMAIN, loaded.entry_id)}])
+    assert hass.states.get("binary_sensor.weather_windy") is None
+
+
+def test_line_helpers() -> None:
+    """Header / parameter lines round-trip; secrets in text are redacted."""
+    assert parse_lines("a=1\n b = 2 \n", "=") == {"a": "1", "b": "2"}
+    assert parse_lines("=1", "=") is None
+    assert parse_lines(None, "=") == {}
+    assert format_lines({"a": "1", "b": "2"}, "=") == "a=1\nb=2"
+    assert redact_text('{"Token": "abc", "x": 1}', None) == (
+        '{"Token": "**REDACTED**", "x": 1}'
+    )
+    assert redact_text("password=p&x=1", "tok") == "password=**REDACTED**&x=1"
