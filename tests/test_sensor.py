@@ -1,0 +1,238 @@
+"""Sensors: endpoint values and account health."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from unittest.mock import PropertyMock, patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+from syrupy.assertion import SnapshotAssertion
+
+from .common import API_BASE, api_requests, endpoint_subentry
+
+NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+WEATHER_URL = f"{API_BASE}/weather"
+
+
+@pytest.fixture
+def config_entry(
+    config_entry: MockConfigEntry, subentries: list[ConfigSubentryData]
+) -> MockConfigEntry:
+    """The test account with a fixed entry id (it is part of unique ids)."""
+    return MockConfigEntry(
+        domain=config_entry.domain,
+        title=config_entry.title,
+        unique_id=config_entry.unique_id,
+        data=dict(config_entry.data),
+        subentries_data=subentries,
+        entry_id="01JTESTACCOUNTENTRY0000000",
+    )
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's serializer (ids and times made stable)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Enable entities that are disabled by default."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def sensor_only() -> Generator[None]:
+    """Load only the sensor platform."""
+    with patch("custom_components.oauth2_rest.PLATFORMS", [Platform.SENSOR]):
+        yield
+
+
+@pytest.mark.freeze_time(NOW)
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize("expires_at", [(NOW + timedelta(hours=1)).timestamp()])
+@pytest.mark.parametrize(
+    "subentries",
+    [
+        [
+            endpoint_subentry(),
+            endpoint_subentry(
+                title="Status",
+                url="/status",
+                value_template="{{ value_json.status }}",
+                unit=None,
+                subentry_id="endpoint_status",
+            ),
+        ]
+    ],
+)
+async def test_sensor_snapshot(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The endpoint sensors and the account's health sensors."""
+    aioclient_mock.get(WEATHER_URL, json={"temperature": 21.5})
+    aioclient_mock.get(f"{API_BASE}/status", json={"status": "ok"})
+    await setup_integration()
+    await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    ("subentries", "unit", "body", "expected"),
+    [
+        ([endpoint_subentry(value_template=template, unit=unit)], unit, body, expected)
+        for template, unit, body, expected in [
+            ("{{ value_json.temperature }}", "°C", {"temperature": 21.5}, "21.5"),
+            ("{{ value_json.temperature }}", "°C", {"temperature": 21}, "21"),
+            (
+                "{{ value_json.temperature }}",
+                "°C",
+                {"temperature": "n/a"},
+                STATE_UNKNOWN,
+            ),
+            (
+                "{{ value_json.temperature }}",
+                "°C",
+                {"temperature": None},
+                STATE_UNKNOWN,
+            ),
+            ("{{ value_json.temperature }}", None, {"temperature": "mild"}, "mild"),
+            # Template errors: unknown, not a crash.
+            (
+                "{{ value_json.temperature / 0 }}",
+                "°C",
+                {"temperature": 1},
+                STATE_UNKNOWN,
+            ),
+            ("{{ value_json.a.b.c }}", None, {"temperature": 1}, STATE_UNKNOWN),
+        ]
+    ],
+)
+async def test_sensor_value(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    unit: str | None,
+    body: dict[str, object],
+    expected: str,
+) -> None:
+    """Rendered values: numeric with a unit, text without; failures unknown."""
+    aioclient_mock.get(WEATHER_URL, json=body)
+    await setup_integration()
+    state = hass.states.get("sensor.weather")
+    assert state is not None
+    assert state.state == expected
+    assert state.attributes.get("unit_of_measurement") == unit
+
+
+@pytest.mark.parametrize(
+    "subentries",
+    [[endpoint_subentry(value_template="{{ value_json.t / value_json.d }}")]],
+)
+async def test_template_error_logged_once(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A failing template warns once, then again only after it worked."""
+    aioclient_mock.get(WEATHER_URL, json={"t": 1, "d": 0})
+    await setup_integration()
+    assert hass.states.get("sensor.weather").state == STATE_UNKNOWN
+
+    for _ in range(2):
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    assert caplog.text.count("Template of sensor.weather failed") == 1
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(WEATHER_URL, json={"t": 6, "d": 3})
+    freezer.tick(timedelta(seconds=61))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.weather").state == "2.0"
+
+
+async def test_not_modified_keeps_value(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """304: the ETag goes out as If-None-Match and the value stays."""
+    aioclient_mock.get(
+        WEATHER_URL,
+        json={"temperature": 21.5},
+        headers={
+            "ETag": '"v1"',
+            "Last-Modified": "Sat, 14 Mar 2026 11:00:00 GMT",
+            "Content-Type": "application/json",
+        },
+    )
+    await setup_integration()
+    assert hass.states.get("sensor.weather").state == "21.5"
+    first = api_requests(aioclient_mock, "/weather")[0][3]
+    assert "If-None-Match" not in first
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(WEATHER_URL, status=HTTPStatus.NOT_MODIFIED)
+    for _ in range(2):
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+    calls = api_requests(aioclient_mock, "/weather")
+    assert len(calls) == 2
+    for _, _, _, headers in calls:
+        assert headers["If-None-Match"] == '"v1"'
+        assert headers["If-Modified-Since"] == "Sat, 14 Mar 2026 11:00:00 GMT"
+    state = hass.states.get("sensor.weather")
+    assert state.state == "21.5"
+
+
+async def test_endpoint_error_makes_sensor_unavailable(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An API error: unavailable, then back on the next good poll."""
+    aioclient_mock.get(WEATHER_URL, status=HTTPStatus.INTERNAL_SERVER_ERROR)
+    await setup_integration()
+    assert hass.states.get("sensor.weather").state == STATE_UNAVAILABLE
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(WEATHER_URL, json={"temperature": 3})
+    freezer.tick(timedelta(seconds=61))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.weather").state == "3"
