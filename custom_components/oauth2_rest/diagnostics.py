@@ -16,6 +16,8 @@ TO_REDACT = {
     "id_token",
     "client_secret",
     "client_id",
+    # The application credential's auth domain is derived from the client id.
+    "auth_implementation",
     "code_verifier",
     CONF_SUBJECT,
     "athlete",
