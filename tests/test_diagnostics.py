@@ -1,0 +1,85 @@
+"""Diagnostics: useful, and without tokens, secrets or account ids."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+import json
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+
+from .common import API_BASE, AUTH_DOMAIN, CLIENT_ID, CLIENT_SECRET, TOKEN_URL
+
+NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+NEW_TOKEN = {
+    "access_token": "new-access-token",
+    "refresh_token": "new-refresh-token",
+    "id_token": "header.payload.signature",
+    "token_type": "Bearer",
+    "expires_in": 3600,
+    "user_id": "provider-user-42",
+}
+SENSITIVE = (
+    "stored-access-token",
+    "stored-refresh-token",
+    "new-access-token",
+    "new-refresh-token",
+    "header.payload.signature",
+    "provider-user-42",
+    CLIENT_SECRET,
+    CLIENT_ID,
+    "subject-1",
+    "user@example.com",
+    # The credential's auth domain is slugify("oauth2_rest.<client id>").
+    AUTH_DOMAIN,
+)
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's serializer."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.mark.freeze_time(NOW)
+@pytest.mark.parametrize("expires_at", [(NOW - timedelta(minutes=1)).timestamp()])
+async def test_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Diagnostics after a refresh: health shown, every secret redacted."""
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
+    aioclient_mock.get(
+        f"{API_BASE}/weather",
+        json={"temperature": 21.5},
+        headers={"X-RateLimit-Remaining": "99"},
+    )
+    await setup_integration()
+    assert config_entry.data["token"]["access_token"] == "new-access-token"
+
+    diagnostics = await get_diagnostics_for_config_entry(
+        hass, hass_client, config_entry
+    )
+    assert diagnostics == snapshot
+
+    dump = json.dumps(diagnostics)
+    for value in SENSITIVE:
+        assert value not in dump, value
+    assert diagnostics["entry"]["data"]["token"]["access_token"] == "**REDACTED**"
+    assert diagnostics["entry"]["data"]["subject"] == "**REDACTED**"
+    assert diagnostics["account"]["last_refresh"] == NOW.isoformat()
+    assert diagnostics["account"]["rate_limit_remaining"] == 99
+    assert diagnostics["endpoints"][0]["last_status"] == 200
