@@ -1,0 +1,82 @@
+"""Application Credentials platform: stored credential -> implementation."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+from homeassistant.components.application_credentials import ClientCredential
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.helpers.network import NoURLAvailableError
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.oauth2_rest.application_credentials import (
+    UNBOUND_PROFILE_KEY,
+    async_get_auth_implementation,
+    async_get_description_placeholders,
+)
+from custom_components.oauth2_rest.oauth.implementation import OAuth2RestImplementation
+
+from .common import AUTH_DOMAIN, CLIENT_ID, CLIENT_SECRET, TOKEN_URL, manual_profile
+
+
+async def test_implementation_bound_to_entry_profile(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """A credential an entry uses gets that entry's provider profile."""
+    MockConfigEntry(
+        domain="oauth2_rest", data={"auth_implementation": AUTH_DOMAIN}
+    ).add_to_hass(hass)  # An entry without a profile is skipped.
+    config_entry.add_to_hass(hass)
+    impl = await async_get_auth_implementation(
+        hass, AUTH_DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET, "Mine")
+    )
+    assert isinstance(impl, OAuth2RestImplementation)
+    assert impl.profile == manual_profile()
+    assert impl.token_url == TOKEN_URL
+    assert impl.client_id == CLIENT_ID
+    assert impl.client_secret == CLIENT_SECRET
+    assert impl.domain == AUTH_DOMAIN
+    assert impl.name == "Mine"
+
+
+async def test_implementation_unbound(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """A credential no entry uses: an unbound profile named after it."""
+    config_entry.add_to_hass(hass)
+    impl = await async_get_auth_implementation(
+        hass, "oauth2_rest_other", ClientCredential("other-client", "s")
+    )
+    assert isinstance(impl, OAuth2RestImplementation)
+    assert impl.profile.key == UNBOUND_PROFILE_KEY
+    assert impl.profile.token_url == ""
+    assert impl.name == "other-client"
+
+    named = await async_get_auth_implementation(
+        hass, "oauth2_rest_other", ClientCredential("other-client", "s", "Named")
+    )
+    assert named.name == "Named"
+    assert named.profile.name == "Named"
+
+
+async def test_description_placeholders_redirect_uri(hass: HomeAssistant) -> None:
+    """The redirect URI to register at the provider."""
+    await async_process_ha_core_config(hass, {"external_url": "https://ha.example.org"})
+    placeholders = await async_get_description_placeholders(hass)
+    assert placeholders["redirect_uri"] == (
+        "https://ha.example.org/auth/external/callback"
+    )
+    assert placeholders["more_info_url"].startswith("https://")
+
+
+async def test_description_placeholders_without_url(hass: HomeAssistant) -> None:
+    """No URL configured: a template the user fills in."""
+    with patch(
+        "custom_components.oauth2_rest.application_credentials.get_url",
+        side_effect=NoURLAvailableError,
+    ):
+        placeholders = await async_get_description_placeholders(hass)
+    assert placeholders["redirect_uri"] == (
+        "http://<your Home Assistant address>:8123/auth/external/callback"
+    )
