@@ -1,0 +1,195 @@
+"""The account's health, visible as diagnostic sensors on the account's device."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+import time
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNKNOWN, EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.test_util.aiohttp import (
+    AiohttpClientMocker,
+    AiohttpClientMockResponse,
+)
+
+from custom_components.oauth2_rest.const import DOMAIN
+
+from .common import API_BASE, TOKEN_URL
+
+PREFIX = "sensor.example_user_example_com"
+EXPIRES = f"{PREFIX}_access_token_expiry"
+LAST_REFRESH = f"{PREFIX}_last_token_refresh"
+FAILURES = f"{PREFIX}_consecutive_refresh_failures"
+RATE_LIMIT = f"{PREFIX}_api_rate_limit_remaining"
+NEW_TOKEN = {
+    "access_token": "new-access-token",
+    "refresh_token": "new-refresh-token",
+    "token_type": "Bearer",
+    "expires_in": 3600,
+}
+
+
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    """An entity's state."""
+    current = hass.states.get(entity_id)
+    assert current is not None, entity_id
+    return current.state
+
+
+async def test_health_entities(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+    expires_at: float,
+) -> None:
+    """One service device per account; diagnostic entities; noisy one disabled."""
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    await setup_integration()
+
+    devices = [
+        d
+        for d in dr.async_entries_for_config_entry(
+            device_registry, config_entry.entry_id
+        )
+        if (DOMAIN, config_entry.entry_id) in d.identifiers
+    ]
+    assert len(devices) == 1
+    device = devices[0]
+    assert device.name == config_entry.title
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+
+    entries = {
+        e.entity_id: e
+        for e in er.async_entries_for_device(
+            entity_registry, device.id, include_disabled_entities=True
+        )
+    }
+    assert set(entries) == {EXPIRES, LAST_REFRESH, FAILURES, RATE_LIMIT}
+    for entry in entries.values():
+        assert entry.entity_category is EntityCategory.DIAGNOSTIC
+        assert entry.unique_id.startswith(config_entry.entry_id)
+        assert entry.translation_key
+        assert entry.config_subentry_id is None
+    assert entries[RATE_LIMIT].disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert entries[EXPIRES].disabled_by is None
+
+    shown = datetime.fromisoformat(state(hass, EXPIRES))
+    assert (
+        shown == datetime.fromtimestamp(int(expires_at), UTC)
+        or abs(shown.timestamp() - expires_at) < 1
+    )
+    assert state(hass, LAST_REFRESH) == STATE_UNKNOWN
+    assert state(hass, FAILURES) == "0"
+    assert hass.states.get(RATE_LIMIT) is None
+
+
+@pytest.mark.parametrize(
+    "token_data",
+    [
+        {
+            "access_token": "forever",
+            "token_type": "Bearer",
+            "expires_in": 10 * 365 * 24 * 3600,
+            "expires_at": time.time() + 10 * 365 * 24 * 3600,
+            "non_expiring": True,
+        }
+    ],
+)
+async def test_non_expiring_token_has_no_expiry(
+    hass: HomeAssistant,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A token without expires_in shows no expiry."""
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    await setup_integration()
+    assert state(hass, EXPIRES) == STATE_UNKNOWN
+
+
+async def test_refresh_failures_and_recovery(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Failed refreshes count up; a good one resets and stamps the time."""
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    outcomes = [HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.SERVICE_UNAVAILABLE, None]
+
+    async def token(method: str, url: Any, data: Any) -> AiohttpClientMockResponse:
+        status = outcomes.pop(0) if outcomes else None
+        if status is not None:
+            return AiohttpClientMockResponse(method, url, status=status)
+        return AiohttpClientMockResponse(method, url, json=NEW_TOKEN)
+
+    aioclient_mock.post(TOKEN_URL, side_effect=token)
+    await setup_integration()
+    session = config_entry.runtime_data.account.session
+
+    for expected in ("1", "2"):
+        session.token["expires_at"] = time.time() - 60
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert state(hass, FAILURES) == expected
+        assert state(hass, LAST_REFRESH) == STATE_UNKNOWN
+        # Health stays visible while the endpoint is down.
+        assert state(hass, EXPIRES) != "unavailable"
+
+    freezer.tick(timedelta(seconds=61))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert state(hass, FAILURES) == "0"
+    refreshed = datetime.fromisoformat(state(hass, LAST_REFRESH))
+    assert abs(refreshed.timestamp() - time.time()) < 5
+    expiry = datetime.fromisoformat(state(hass, EXPIRES))
+    assert 3500 < expiry.timestamp() - time.time() <= 3600
+
+
+async def test_rate_limit_remaining(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Enabled by the user, it follows the provider's rate-limit headers."""
+    headers: dict[str, str] = {"X-RateLimit-Remaining": "99"}
+
+    async def api(method: str, url: Any, data: Any) -> AiohttpClientMockResponse:
+        return AiohttpClientMockResponse(
+            method, url, json={"temperature": 1}, headers=headers
+        )
+
+    aioclient_mock.get(f"{API_BASE}/weather", side_effect=api)
+    await setup_integration()
+    assert hass.states.get(RATE_LIMIT) is None
+    entity_registry.async_update_entity(RATE_LIMIT, disabled_by=None)
+    await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, RATE_LIMIT) == "99"
+    for sent, expected in (
+        ({"RateLimit-Remaining": "98"}, "98"),
+        ({"RateLimit": "limit=100, policy=x;r=42;t=30"}, "42"),
+    ):
+        headers.clear()
+        headers.update(sent)
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert state(hass, RATE_LIMIT) == expected
