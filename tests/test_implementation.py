@@ -413,27 +413,6 @@ async def test_client_auth_without_secret(
     assert "client_secret" not in data
 
 
-async def test_client_credentials_grant(
-    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
-) -> None:
-    """RFC 6749 4.4: scopes sent when given."""
-    aioclient_mock.post(TOKEN_URL, json={"access_token": "cc", "expires_in": 60})
-    impl = make_impl(
-        hass, manual_profile(client_auth=ClientAuthMethod.CLIENT_SECRET_POST)
-    )
-    token = await impl.async_client_credentials_token("read write")
-    assert token["access_token"] == "cc"
-    await impl.async_client_credentials_token("")
-    first, second = (call[2] for call in aioclient_mock.mock_calls)
-    assert first == {
-        "grant_type": "client_credentials",
-        "scope": "read write",
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-    }
-    assert "scope" not in second
-
-
 async def test_authorize_url_and_code_exchange_with_pkce(
     hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
 ) -> None:
