@@ -236,3 +236,44 @@ async def test_endpoint_error_makes_sensor_unavailable(
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.weather").state == "3"
+
+
+def typed_subentry(value: str, **value_options: str | None) -> ConfigSubentryData:
+    """The weather endpoint with one value of the given classes."""
+    subentry = endpoint_subentry(value_template=value, unit=None)
+    subentry["data"]["values"][0].update(value_options)  # type: ignore[index]
+    return subentry
+
+
+@pytest.mark.freeze_time(NOW)
+@pytest.mark.parametrize(
+    ("subentries", "expected"),
+    [
+        (
+            [typed_subentry("2026-03-14T10:00:00+01:00", device_class="timestamp")],
+            "2026-03-14T09:00:00+00:00",
+        ),
+        # A naive timestamp is in Home Assistant's time zone (US/Pacific in tests).
+        (
+            [typed_subentry("2026-03-14 10:00:00", device_class="timestamp")],
+            "2026-03-14T17:00:00+00:00",
+        ),
+        ([typed_subentry("soon", device_class="timestamp")], STATE_UNKNOWN),
+        ([typed_subentry("2026-03-14", device_class="date")], "2026-03-14"),
+        ([typed_subentry("42", state_class="measurement")], "42"),
+        ([typed_subentry("many", state_class="measurement")], STATE_UNKNOWN),
+        ([typed_subentry("3.5", device_class="temperature")], "3.5"),
+        ([typed_subentry("  ", device_class="temperature")], STATE_UNKNOWN),
+    ],
+)
+async def test_sensor_device_classes(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    expected: str,
+) -> None:
+    """Timestamps, dates and numbers typed by the value's classes."""
+    aioclient_mock.get(WEATHER_URL, json={})
+    await setup_integration()
+    assert hass.states.get("sensor.weather").state == expected
