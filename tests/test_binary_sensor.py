@@ -10,6 +10,7 @@ from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.oauth2_rest.binary_sensor import to_on_off
@@ -176,3 +177,97 @@ def test_extract_json_attributes() -> None:
     assert extract_json_attributes(data, ("x",), "$[?(@.x ==") == {}
     assert extract_json_attributes(None, ("x",), None) == {}
     assert extract_json_attributes(data, (), None) == {}
+
+
+def test_extract_json_attributes_path_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JSONPath the library rejects yields no attributes."""
+
+    def boom(path: str, data: Any) -> Any:
+        raise TypeError(path)
+
+    monkeypatch.setattr("custom_components.oauth2_rest.entity.jsonpath_search", boom)
+    assert extract_json_attributes({"a": 1}, ("a",), "$.a") == {}
+
+
+def _typed_subentry() -> ConfigSubentryData:
+    values = [
+        ("seen", "{{ value_json.seen }}", {"device_class": "timestamp"}),
+        ("naive", "{{ value_json.naive }}", {"device_class": "timestamp"}),
+        ("day", "{{ value_json.day }}", {"device_class": "date"}),
+        ("count", "{{ value_json.count }}", {"state_class": "measurement"}),
+        ("ratio", "{{ value_json.ratio }}", {"unit_of_measurement": "%"}),
+        ("bad", "{{ value_json.text }}", {"device_class": "power"}),
+        ("text", "{{ value_json.text }}", {}),
+        ("empty", "{{ value_json.nothing }}", {"unit_of_measurement": "W"}),
+    ]
+    return ConfigSubentryData(
+        data={
+            "url": "/typed",
+            "values": [
+                {"key": k, "name": k, "value_template": t, **extra}
+                for k, t, extra in values
+            ],
+        },
+        subentry_id="endpoint_typed",
+        subentry_type="endpoint",
+        title="Typed",
+        unique_id=None,
+    )
+
+
+@pytest.mark.parametrize("subentries", [[_typed_subentry()]])
+async def test_sensor_value_types(
+    hass: HomeAssistant,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Timestamps, dates and numbers are typed as their classes require."""
+    await hass.config.async_set_time_zone("UTC")
+    aioclient_mock.get(
+        f"{API_BASE}/typed",
+        json={
+            "seen": "2026-11-01T10:00:00+01:00",
+            "naive": "2026-11-01 10:00:00",
+            "day": "2026-11-01",
+            "count": "7",
+            "ratio": " 0.5 ",
+            "text": "n/a",
+        },
+    )
+    await setup_integration()
+    expected = {
+        "sensor.typed_seen": "2026-11-01T09:00:00+00:00",
+        "sensor.typed_naive": "2026-11-01T10:00:00+00:00",
+        "sensor.typed_day": "2026-11-01",
+        "sensor.typed_count": "7",
+        "sensor.typed_ratio": "0.5",
+        "sensor.typed_bad": STATE_UNKNOWN,
+        "sensor.typed_text": "n/a",
+        "sensor.typed_empty": STATE_UNKNOWN,
+    }
+    assert {
+        entity_id: hass.states.get(entity_id).state  # type: ignore[union-attr]
+        for entity_id in expected
+    } == expected
+
+
+@pytest.mark.parametrize(
+    "subentries",
+    [[status_subentry([value("online", "{{ value_json.online }}")])]],
+)
+async def test_no_data_renders_nothing(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Before any response, a value renders to nothing and has no attributes."""
+    from custom_components.oauth2_rest.binary_sensor import EndpointValueBinarySensor
+
+    aioclient_mock.get(STATUS, status=500)
+    await setup_integration()
+    coordinator = config_entry.runtime_data.endpoints["endpoint_status"]
+    entity = EndpointValueBinarySensor(coordinator, coordinator.endpoint.values[0])
+    assert entity.render() is None
+    assert entity.is_on is None
+    assert entity.extra_state_attributes is None

@@ -9,6 +9,7 @@ import logging
 import time
 from typing import Any
 
+from aiohttp import ClientConnectionError
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -447,3 +448,35 @@ async def test_different_intervals_share_one_refresh(
             api_requests(aioclient_mock, path)[-1][3]["Authorization"]
             == "Bearer new-access-token"
         )
+
+
+@pytest.mark.parametrize(
+    ("subentries", "key"),
+    [
+        (
+            [endpoint_subentry(url="https://elsewhere.example.org/x")],
+            "origin_not_allowed",
+        ),
+        ([endpoint_subentry(url="/down")], "api_cannot_connect"),
+        ([endpoint_subentry(url="/loop")], "api_error"),
+    ],
+)
+async def test_errors_are_translated_update_failures(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Setup,
+    aioclient_mock: AiohttpClientMocker,
+    key: str,
+) -> None:
+    """Refused origin, connection error, redirect loop: retried update failures."""
+    aioclient_mock.get(f"{API_BASE}/down", exc=ClientConnectionError("down"))
+    aioclient_mock.get(
+        f"{API_BASE}/loop", status=HTTPStatus.FOUND, headers={"Location": "/v1/loop"}
+    )
+    await setup_integration()
+    assert state(hass) == STATE_UNAVAILABLE
+    coordinator = config_entry.runtime_data.endpoints["endpoint_weather"]
+    assert isinstance(coordinator.last_exception, UpdateFailed)
+    assert coordinator.last_exception.translation_key == key
+    if key == "origin_not_allowed":
+        assert not aioclient_mock.mock_calls

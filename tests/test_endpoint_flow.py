@@ -676,3 +676,49 @@ def test_line_helpers() -> None:
         '{"Token": "**REDACTED**", "x": 1}'
     )
     assert redact_text("password=p&x=1", "tok") == "password=**REDACTED**&x=1"
+
+
+async def test_preview_redirect_loop_and_text_values(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A redirect loop is cannot_connect; values show no rendering without data."""
+    aioclient_mock.get(
+        f"{API_BASE}/loop", status=HTTPStatus.FOUND, headers={"Location": "/v1/loop"}
+    )
+    result = await loaded.start_subentry_reconfigure_flow(hass, "endpoint_weather")
+    result = await _configure(
+        hass, result, {**REQUEST, "name": "Weather", "url": "/loop"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["description_placeholders"]["values"] == "- **Weather** (sensor): `—`"
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "add_sensor")
+    attrs = next(
+        v
+        for k, v in result["data_schema"].schema.items()
+        if str(k) == "json_attributes"
+    )
+    assert attrs.config["options"] == []
+    assert result["description_placeholders"]["response"] == "—"
+
+
+async def test_preview_body_fails_to_render(
+    hass: HomeAssistant, loaded: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body that rendered while validating but not when sending."""
+    from homeassistant.exceptions import TemplateError
+
+    from custom_components.oauth2_rest import endpoint_flow
+
+    calls: list[str | None] = []
+
+    def render_body(hass: HomeAssistant, body: str | None) -> tuple[Any, Any]:
+        calls.append(body)
+        if len(calls) > 1:
+            raise TemplateError(ValueError("gone"))
+        return None, None
+
+    monkeypatch.setattr(endpoint_flow, "render_body", render_body)
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, {**REQUEST, "body": "{{ x }}"})
+    assert result["errors"] == {"base": "invalid_body"}

@@ -193,3 +193,19 @@ async def test_rate_limit_remaining(
         async_fire_time_changed(hass)
         await hass.async_block_till_done()
         assert state(hass, RATE_LIMIT) == expected
+
+
+@pytest.mark.parametrize("expires_at", [time.time() + 100])
+async def test_proactive_refresh_before_expiry(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A token about to expire is refreshed by the account, not by a poll."""
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
+    await setup_integration()
+    assert len([c for c in aioclient_mock.mock_calls if str(c[1]) == TOKEN_URL]) == 1
+    assert state(hass, LAST_REFRESH) != STATE_UNKNOWN
+    assert config_entry.data["token"]["access_token"] == "new-access-token"

@@ -363,8 +363,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
 
     def _token(self) -> str | None:
         """The current access token, only to scrub it from what is shown."""
-        token = self._entry.runtime_data.account.session.token.get("access_token")
-        return token if isinstance(token, str) else None
+        return str(self._entry.runtime_data.account.session.access_token) or None
 
     def _response_text(self, limit: int) -> str:
         if self._response is None:

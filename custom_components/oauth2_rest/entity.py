@@ -14,7 +14,7 @@ from homeassistant.exceptions import TemplateError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.template import Template
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
-from jsonpath import search as jsonpath_search  # type: ignore[import-untyped]
+from jsonpath import ExprSyntaxError, JSONPathTypeError, search as jsonpath_search  # type: ignore[import-untyped]
 
 from .const import DOMAIN
 from .coordinator import AccountCoordinator, EndpointCoordinator, EndpointData
@@ -79,7 +79,7 @@ def extract_json_attributes(
     if path:
         try:
             selected = jsonpath_search(path, json_data)
-        except Exception:  # noqa: BLE001  # the library raises several types
+        except ExprSyntaxError, JSONPathTypeError, ValueError, TypeError:
             return {}
     if isinstance(selected, list) and selected:
         selected = selected[0]

@@ -24,11 +24,6 @@ from .entity import AccountEntity, EndpointValueEntity
 
 PARALLEL_UPDATES = 0
 
-# Device classes whose state is not a number.
-_NON_NUMERIC = frozenset(
-    {SensorDeviceClass.ENUM, SensorDeviceClass.DATE, SensorDeviceClass.TIMESTAMP}
-)
-
 
 @dataclass(frozen=True, kw_only=True)
 class AccountSensorEntityDescription(SensorEntityDescription):
@@ -130,8 +125,6 @@ class EndpointValueSensor(EndpointValueEntity, SensorEntity):
 
     @property
     def _numeric(self) -> bool:
-        if self.device_class in _NON_NUMERIC:
-            return False
         return (
             self.value.unit_of_measurement is not None
             or self.value.state_class is not None
