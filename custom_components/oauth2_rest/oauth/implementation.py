@@ -34,6 +34,7 @@ from yarl import URL
 
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 from .token_response import (
+    NON_EXPIRING_MARKER,
     InvalidTokenResponse,
     TokenEndpointError,
     parse_token_response,
@@ -124,7 +125,11 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         new_token = await self._token_request(
             {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}
         )
-        return {**token, **new_token}
+        merged = {**token, **new_token}
+        if NON_EXPIRING_MARKER not in new_token:
+            # The new token expires, whatever the old one did.
+            merged.pop(NON_EXPIRING_MARKER, None)
+        return merged
 
     async def async_revoke(self, token: dict[str, Any]) -> bool:
         """Revoke the grant at the provider (RFC 7009); True when it confirmed.
