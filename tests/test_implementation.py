@@ -371,6 +371,18 @@ async def test_refresh_without_expires_in(
     assert token["expires_at"] > time.time() + NON_EXPIRING_SECONDS - 60
 
 
+async def test_refresh_drops_stale_non_expiring_marker(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A token that was non-expiring and now expires loses the marker."""
+    aioclient_mock.post(TOKEN_URL, json={"access_token": "new", "expires_in": 60})
+    token = await make_impl(hass).async_refresh_token(
+        old_token(expires_in=NON_EXPIRING_SECONDS, **{NON_EXPIRING_MARKER: True})
+    )
+    assert NON_EXPIRING_MARKER not in token
+    assert token["expires_in"] == 60
+
+
 async def test_basic_auth_encodes_special_characters(
     hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
 ) -> None:
