@@ -116,57 +116,114 @@ async function authorizeInPopup(popup) {
   return loggedIn ? 'logged in + consented' : 'already logged in at the provider; consented';
 }
 
-/** Fill whatever fields of the endpoint subentry form are on screen; true if any was there. */
-async function fillEndpointFields() {
-  let filled = false;
-  const fields = { name: ENDPOINT_NAME, url: '/api/counter' };
-  for (const [name, value] of Object.entries(fields)) {
-    const input = page.locator(`input[name="${name}"]`);
-    if (await input.count() && await input.first().isVisible()) {
-      await input.first().fill(value);
-      filled = true;
+const ENDPOINT_REQUEST = { name: ENDPOINT_NAME, url: '/api/counter', scan_interval: 10 };
+const ENDPOINT_VALUE = { name: 'Count', value_template: '{{ value_json.value }}' };
+
+/**
+ * Drive the endpoint subentry flow through the dialog, whatever its shape: one form (request +
+ * template), or request -> preview -> values menu -> value form -> menu -> save. Recognises each
+ * screen by what is on it; returns the screens it went through.
+ */
+async function driveEndpointDialog() {
+  const dialog = flowDialog();
+  const success = dialog.getByText(/Created configuration|Success/i).first();
+  const menuAdd = dialog.getByText('Add a sensor value', { exact: true });
+  const menuSave = dialog.getByText('Save the endpoint', { exact: true });
+  const urlInput = dialog.locator('input[name="url"]');
+  const templateLabel = dialog.getByText('Value template', { exact: false });
+  const submitButton = page.getByRole('button', { name: 'Submit' });
+  const seen = [];
+  let valueAdded = false;
+  for (let i = 0; i < 10; i += 1) {
+    await success.or(menuAdd).or(urlInput).or(submitButton).first().waitFor({ timeout: UI_TIMEOUT });
+    await sleep(400); // let the dialog settle (forms render their fields after the step arrives)
+    if (await success.isVisible()) {
+      seen.push('created');
+      return seen;
+    }
+    if (await menuAdd.isVisible()) {
+      if (valueAdded && await menuSave.isVisible()) {
+        seen.push('menu: save');
+        await screenshot('endpoint-values-menu');
+        await menuSave.click();
+      } else {
+        seen.push('menu: add sensor');
+        await menuAdd.click();
+      }
+      continue;
+    }
+    const templates = dialog.locator('ha-code-editor .cm-content');
+    if (await urlInput.isVisible()) {
+      seen.push('request');
+      await dialog.locator('input[name="name"]').fill(ENDPOINT_REQUEST.name);
+      await urlInput.fill(ENDPOINT_REQUEST.url);
+      const interval = dialog.getByRole('spinbutton', { name: /update interval/i });
+      if (await interval.count()) await interval.first().fill(String(ENDPOINT_REQUEST.scan_interval));
+      if (await templateLabel.count() && await templateLabel.first().isVisible()) {
+        // Single-form flow: the value template sits on the request form (the last editor).
+        await templates.last().fill(ENDPOINT_VALUE.value_template);
+        valueAdded = true;
+      }
+      await screenshot('endpoint-request');
+    } else if (await templateLabel.count() && await templateLabel.first().isVisible()) {
+      seen.push('value');
+      await dialog.locator('input[name="name"]').fill(ENDPOINT_VALUE.name);
+      await templates.first().fill(ENDPOINT_VALUE.value_template);
+      await screenshot('endpoint-value');
+      valueAdded = true;
+    } else {
+      // Another screen (the response preview): take a picture and go on.
+      const preview = await dialog.getByText(/preview/i).count();
+      seen.push(preview ? 'preview' : 'other');
+      await screenshot(preview ? 'endpoint-preview' : 'endpoint-step');
+    }
+    await submitButton.click();
+    await sleep(500);
+    const error = dialog.locator('ha-alert[alert-type="error"]');
+    if (await error.count() && await error.first().isVisible()) {
+      throw new Error(`the form reports: ${await error.first().innerText()}`);
     }
   }
-  const template = page.locator('ha-selector-template .cm-content, ha-code-editor .cm-content');
-  if (await template.count() && await template.first().isVisible()) {
-    await template.first().fill('{{ value_json.value }}');
-    filled = true;
-  }
-  const interval = page.getByRole('spinbutton', { name: /update interval|scan interval/i });
-  if (await interval.count() && await interval.first().isVisible()) {
-    await interval.first().fill('10');
-    filled = true;
-  }
-  return filled;
+  throw new Error(`the flow did not finish; screens: ${seen.join(' -> ')}`);
 }
 
 /** The endpoint subentry through HA's HTTP API (what the frontend posts), step by step. */
 async function addEndpointApi() {
   const [entry] = await ha.entries(DOMAIN);
-  const known = {
-    name: ENDPOINT_NAME, url: '/api/counter', value_template: '{{ value_json.value }}',
-    scan_interval: 10,
-  };
+  const seen = [];
+  let valueAdded = false;
   let result = await ha.api('/api/config/config_entries/subentries/flow', {
     method: 'POST', json: { handler: [entry.entry_id, 'endpoint'], show_advanced_options: false },
   });
-  for (let i = 0; i < 6 && result.type === 'form'; i += 1) {
-    const data = {};
-    for (const field of result.data_schema ?? []) {
-      if (field.name in known) data[field.name] = known[field.name];
-      else if (field.required && field.default === undefined) {
-        throw new Error(`step ${result.step_id} needs ${field.name}, which this test does not know`);
+  for (let i = 0; i < 10 && ['form', 'menu'].includes(result.type); i += 1) {
+    seen.push(result.step_id);
+    let body;
+    if (result.type === 'menu') {
+      const options = Array.isArray(result.menu_options)
+        ? result.menu_options : Object.keys(result.menu_options);
+      const next = valueAdded && options.includes('finish') ? 'finish' : 'add_sensor';
+      if (!options.includes(next)) throw new Error(`menu ${result.step_id} lacks ${next}`);
+      body = { next_step_id: next };
+    } else {
+      const known = result.step_id === 'value' ? ENDPOINT_VALUE : { ...ENDPOINT_REQUEST, ...ENDPOINT_VALUE, name: ENDPOINT_NAME };
+      body = {};
+      for (const field of result.data_schema ?? []) {
+        if (field.name in known) body[field.name] = known[field.name];
+        else if (field.required && field.default === undefined) {
+          throw new Error(`step ${result.step_id} needs ${field.name}, which this test does not know`);
+        }
       }
+      if ('value_template' in body) valueAdded = true;
     }
     result = await ha.api(`/api/config/config_entries/subentries/flow/${result.flow_id}`, {
-      method: 'POST', json: data,
+      method: 'POST', json: body,
     });
     if (result.errors && Object.keys(result.errors).length) {
       throw new Error(`step ${result.step_id}: ${JSON.stringify(result.errors)}`);
     }
   }
-  if (result.type !== 'create_entry') throw new Error(`flow ended with ${result.type}`);
-  return 'subentry created over HTTP';
+  if (result.type !== 'create_entry') throw new Error(`flow ended with ${result.type} after ${seen.join(' -> ')}`);
+  return `subentry created over HTTP (${seen.join(' -> ')})`;
 }
 
 // -- observations --------------------------------------------------------------------------
@@ -259,8 +316,9 @@ async function main() {
       await page.getByText('Devices & services', { exact: true }).click();
       await page.waitForURL(/\/config\/integrations/);
       await page.getByRole('button', { name: 'Add integration' }).click();
-      await page.getByRole('textbox', { name: /search/i }).last().fill('OAuth2 REST')
-        .catch(() => page.keyboard.type('OAuth2 REST'));
+      await page.getByText('Select brand').or(page.getByRole('dialog')).first().waitFor();
+      await sleep(500);
+      await page.keyboard.type('OAuth2 REST');
       await page.getByText('OAuth2 REST', { exact: true }).last().click();
       await page.getByText('Discover from the issuer URL').waitFor();
       await screenshot('add-integration-menu');
@@ -299,8 +357,10 @@ async function main() {
         const list = await ha.entries(DOMAIN);
         return list.length === 1 && list[0].state === 'loaded' && list;
       });
-      const stored = await storedEntry(env.haConfig, DOMAIN);
-      if (!stored?.data?.token?.refresh_token) throw new Error('no refresh token was stored');
+      // HA writes .storage with a short delay.
+      await waitFor('HA to store the refresh token', async () => (
+        (await storedEntry(env.haConfig, DOMAIN).catch(() => null))?.data?.token?.refresh_token
+      ), { timeoutMs: 20000 });
       return `entry "${entries[0].title}" loaded, refresh token stored`;
     });
   });
@@ -309,25 +369,9 @@ async function main() {
     const addEndpointUi = async () => {
       await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
       await page.getByRole('button', { name: 'Add endpoint' }).click();
-      // Submit each step of the (possibly multi-step) subentry flow until HA says it's done.
-      const success = flowDialog().getByText(/Created configuration|Success/i).first();
-      for (let i = 0; i < 6; i += 1) {
-        await Promise.race([
-          success.waitFor({ timeout: UI_TIMEOUT }),
-          page.getByRole('button', { name: 'Submit' }).waitFor({ timeout: UI_TIMEOUT }),
-        ]).catch(() => {});
-        if (await success.isVisible()) break;
-        await sleep(300);
-        await fillEndpointFields();
-        if (i === 0) await screenshot('endpoint-form');
-        await submit();
-        await sleep(500);
-        const error = flowDialog().locator('ha-alert[alert-type="error"]');
-        if (await error.count() && await error.first().isVisible()) {
-          throw new Error(`the form reports: ${await error.first().innerText()}`);
-        }
-      }
-      await success.waitFor({ timeout: UI_TIMEOUT });
+      const seen = await driveEndpointDialog();
+      log(`    screens: ${seen.join(' -> ')}`);
+      await screenshot('endpoint-created');
       await page.getByRole('button', { name: 'Finish' }).click();
     };
     await stepWithFallback(
@@ -348,21 +392,22 @@ async function main() {
 
     await step('ui', 'the sensor value shows in Home Assistant\'s UI', async () => {
       await page.goto(`${env.haUrl}/config/entities`);
-      await page.getByRole('textbox', { name: /search/i }).first().fill(ENDPOINT_NAME);
-      await page.getByText(ENDPOINT_NAME).first().waitFor();
-      await page.locator('ha-data-table .mdc-data-table__row, ha-data-table [role="row"]')
-        .filter({ hasText: ENDPOINT_NAME }).first().click();
-      // The more-info dialog shows the current state; it may have moved on since we read it.
-      const current = (await endpointSensor()).state;
+      const { entity_id: entityId } = await endpointSensor();
+      await page.getByPlaceholder(/^Search/).filter({ visible: true }).first().fill(entityId);
+      // The entity's row (its name cell), not the device's group header.
+      await page.locator('ha-data-table').getByText(ENDPOINT_VALUE.name, { exact: true }).first().click();
+      // The more-info dialog shows the current state (it changes every few seconds).
       const dialog = page.locator('ha-more-info-dialog');
-      await waitFor('the more-info dialog to show the value', async () => {
-        const text = await dialog.innerText({ timeout: 2000 });
-        const now = (await endpointSensor()).state;
-        return text.includes(String(now)) || text.includes(String(current));
+      let shown;
+      await waitFor('the more-info dialog to show the current value', async () => {
+        const now = String((await endpointSensor()).state);
+        if (await dialog.getByText(now, { exact: true }).first().isVisible()) shown = now;
+        return shown;
       }, { timeoutMs: UI_TIMEOUT });
+      await sleep(1500); // let the history chart draw
       await screenshot('sensor-more-info');
       await page.keyboard.press('Escape');
-      return `more-info shows ${current}`;
+      return `more-info shows ${shown}`;
     });
   });
 
