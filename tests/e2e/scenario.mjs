@@ -23,12 +23,25 @@ let context;
 let shotIndex = 0;
 const ha = new HomeAssistant(env.haUrl);
 
+// Screenshots that make good README pictures are also saved under stable names in
+// artifacts/e2e/docs/ (`tests/e2e/run --update-screenshots` copies them to docs/screenshots/).
+const DOCS_SHOTS = {
+  credentials: 'link-account-credentials',
+  'endpoint-preview': 'endpoint-preview',
+  'sensor-more-info': 'sensor-value',
+  'account-device': 'account-health',
+};
+
 async function screenshot(name, target = page) {
   if (!target || target.isClosed()) return;
   shotIndex += 1;
   const file = path.join(shotsDir, `${String(shotIndex).padStart(2, '0')}-${name}.png`);
   try {
     await target.screenshot({ path: file, timeout: 10000 });
+    if (DOCS_SHOTS[name]) {
+      await fs.mkdir(path.join(env.artifacts, 'docs'), { recursive: true });
+      await fs.copyFile(file, path.join(env.artifacts, 'docs', `${DOCS_SHOTS[name]}.png`));
+    }
   } catch (err) {
     log(`  (screenshot ${name} failed: ${err.message})`);
   }
@@ -427,12 +440,20 @@ async function main() {
         + `different refresh tokens${ha}; values ${obs.values.join(' -> ')}`;
     });
 
-    await step('ui', 'the integration page shows the account and endpoint, no error', async () => {
+    await step('ui', 'the integration page lists account + endpoint; the account device shows its token health', async () => {
       await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
       await page.getByText(ENDPOINT_NAME).first().waitFor();
       const sensor = await endpointSensor();
       if (!isNumber(sensor.state)) throw new Error(`sensor is ${sensor.state}`);
       await screenshot('integration-page');
+      const [entry] = await ha.entries(DOMAIN);
+      // The account's device row (not the endpoint's): its title, with the health sensors.
+      await page.getByText(entry.title, { exact: true }).last().click();
+      await page.waitForURL(/\/config\/devices\/device\//);
+      const health = page.getByText('Last token refresh', { exact: true }).first();
+      const found = await health.waitFor({ timeout: 10000 }).then(() => true, () => false);
+      await screenshot('account-device');
+      return found ? 'device page shows "Last token refresh"' : 'device page opened (no health sensor named "Last token refresh")';
     });
   });
 
@@ -485,6 +506,8 @@ async function main() {
       const obs = await observe('values to change after re-linking', (o) => (
         o.values.length >= 3 && refreshes(o) >= 1
       ), Math.max(90000, (env.accessTtl * 3 + 30) * 1000));
+      const sensor = await endpointSensor();
+      if (!isNumber(sensor.state)) throw new Error(`sensor is ${sensor.state}`);
       return `values ${obs.values.join(' -> ')}, ${refreshes(obs)} refresh grant(s)`;
     });
   });
