@@ -190,6 +190,7 @@ def test_quirks() -> None:
         wrapper_key="body",
         status_key="status",
         status_ok=0,
+        reauth_statuses=(100, 101, 102, 200, 401, 503),
         extra_token_params={"action": "requesttoken"},
         subject_field="userid",
     )

@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
-from custom_components.oauth2_rest.oauth.provider import TokenResponseQuirks
+from custom_components.oauth2_rest.oauth.provider import (
+    TokenResponseQuirks,
+    load_presets,
+)
 from custom_components.oauth2_rest.oauth.token_response import (
     NON_EXPIRING_MARKER,
     NON_EXPIRING_SECONDS,
@@ -22,13 +25,8 @@ from custom_components.oauth2_rest.oauth.token_response import (
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 PLAIN = TokenResponseQuirks()
-WITHINGS = TokenResponseQuirks(
-    wrapper_key="body",
-    status_key="status",
-    status_ok=0,
-    extra_token_params={"action": "requesttoken"},
-    subject_field="userid",
-)
+# The catalog's own data, so the test follows the preset.
+WITHINGS = load_presets()["withings"].quirks
 
 
 def _json(data: Any) -> bytes:
@@ -136,6 +134,9 @@ def test_withings_wrapper_key() -> None:
         ({"status": 503, "body": {}}, 400, "status_503"),
         ({"status": 601, "error": "temporarily_unavailable"}, 503, "temporarily_unavailable"),
         ({"status": 401, "error": "invalid_grant"}, 400, "invalid_grant"),
+        # Not a grant problem: too many requests, the provider's own failure.
+        ({"status": 601, "error": "Too Many Requests"}, 503, "Too Many Requests"),
+        ({"status": 2555, "body": {}}, 503, "status_2555"),
     ],
 )  # fmt: skip
 def test_withings_status_error_in_200(

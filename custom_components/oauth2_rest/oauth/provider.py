@@ -47,6 +47,9 @@ class TokenResponseQuirks:
     # with HTTP 200 (Withings: "status", 0).
     status_key: str | None = None
     status_ok: int = 0
+    # Of those statuses, the ones that mean the grant is dead (reauth). Any other
+    # non-ok status is treated as transient: retried, never a reauth.
+    reauth_statuses: tuple[int, ...] = ()
     # Extra form fields for every token request (Withings: action=requesttoken).
     extra_token_params: Mapping[str, str] = field(default_factory=dict)
     # Where in the token response the account id is, dotted path (Strava: athlete.id).
@@ -89,7 +92,7 @@ class ProviderProfile:
         values = [
             getattr(self, f.name)
             for f in fields(self)
-            if isinstance(getattr(self, f.name), str)
+            if type(getattr(self, f.name)) is str  # not the StrEnum fields
         ]
         values.extend(self.extra_authorize_params.values())
         return values
@@ -106,7 +109,7 @@ class ProviderProfile:
         changes: dict[str, Any] = {
             f.name: fill(getattr(self, f.name))
             for f in fields(self)
-            if isinstance(getattr(self, f.name), str)
+            if type(getattr(self, f.name)) is str  # not the StrEnum fields
         }
         changes["extra_authorize_params"] = {
             k: fill(v) for k, v in self.extra_authorize_params.items()
@@ -145,7 +148,9 @@ class ProviderProfile:
         values["extra_authorize_params"] = dict(
             values.get("extra_authorize_params", {})
         )
-        values["quirks"] = TokenResponseQuirks(**dict(values.get("quirks", {})))
+        quirks = dict(values.get("quirks", {}))
+        quirks["reauth_statuses"] = tuple(quirks.get("reauth_statuses", ()))
+        values["quirks"] = TokenResponseQuirks(**quirks)
         return cls(**values)
 
 

@@ -113,11 +113,13 @@ def _raise_error_in_success(
         code = data[quirks.status_key]
         if code != quirks.status_ok:
             error = str(data.get("error", f"status_{code}"))
-            raise TokenEndpointError(
-                _ERROR_CODE_STATUS.get(error, HTTPStatus.BAD_REQUEST),
-                error,
-                _description(data),
-            )
+            if error in _ERROR_CODE_STATUS:
+                status = _ERROR_CODE_STATUS[error]
+            elif code in quirks.reauth_statuses:
+                status = HTTPStatus.BAD_REQUEST
+            else:  # Rate limits and the provider's own failures: retry.
+                status = HTTPStatus.SERVICE_UNAVAILABLE
+            raise TokenEndpointError(status, error, _description(data))
     if "error" in data and "access_token" not in data:
         error = str(data["error"])
         raise TokenEndpointError(
