@@ -209,3 +209,12 @@ def test_userinfo() -> None:
     assert presets["spotify"].userinfo_url == "https://api.spotify.com/v1/me"
     assert presets["spotify"].userinfo_subject == "id"
     assert presets["google"].userinfo_subject == "sub"
+
+
+def test_placeholders_keep_enum_fields() -> None:
+    """Filling placeholders leaves client_auth and pkce as enums, not plain strings."""
+    filled = load_presets()["keycloak"].with_placeholders(
+        {"base_url": "https://sso.example.com", "realm": "home"}
+    )
+    assert type(filled.client_auth) is ClientAuthMethod
+    assert type(filled.pkce) is PkceMode
