@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentryData
+import pytest
 
 from custom_components.oauth2_rest.oauth.provider import (
     ClientAuthMethod,
@@ -91,3 +92,19 @@ def reauth_flows(hass: Any, domain: str = "oauth2_rest") -> list[Any]:
         for flow in hass.config_entries.flow.async_progress_by_handler(domain)
         if flow["context"].get("source") == "reauth"
     ]
+
+
+def _ha_version() -> tuple[int, int]:
+    from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
+
+    return MAJOR_VERSION, MINOR_VERSION
+
+
+# Registry and state snapshots are recorded on the newest Home Assistant we test; older
+# versions serialise some fields differently (attribute keys as plain strings, aliases
+# as a set). Their behaviour is asserted by the other tests on every version.
+SNAPSHOT_HA_VERSION = (2026, 10)
+newest_ha_only = pytest.mark.skipif(
+    _ha_version() < SNAPSHOT_HA_VERSION,
+    reason="registry/state snapshots are recorded on the newest HA",
+)

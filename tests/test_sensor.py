@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from syrupy.assertion import SnapshotAssertion
 
-from .common import API_BASE, api_requests, endpoint_subentry
+from .common import API_BASE, api_requests, endpoint_subentry, newest_ha_only
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 WEATHER_URL = f"{API_BASE}/weather"
@@ -85,6 +85,7 @@ def sensor_only() -> Generator[None]:
         ]
     ],
 )
+@newest_ha_only
 async def test_sensor_snapshot(
     hass: HomeAssistant,
     config_entry: MockConfigEntry,
