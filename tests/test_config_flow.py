@@ -1448,3 +1448,33 @@ async def test_options_flow_is_offered(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     assert {"allowed_origins", "max_response_bytes"} <= set(fields(result))
+
+
+@pytest.mark.parametrize(
+    ("preset", "details", "scopes", "prompt"),
+    [
+        # OIDC Core 11: offline_access needs prompt=consent, or no refresh token comes.
+        ("auth0", {"domain": "x.eu.auth0.com"}, "openid offline_access", "consent"),
+        ("auth0", {"domain": "x.eu.auth0.com"}, "openid profile", None),
+        # Google's own prompt parameter wins; it is not sent twice.
+        ("google", None, "openid offline_access", "consent"),
+        ("github", None, "read:user", None),
+    ],
+)
+async def test_offline_access_asks_for_consent(
+    hass: HomeAssistant,
+    preset: str,
+    details: dict[str, str] | None,
+    scopes: str,
+    prompt: str | None,
+) -> None:
+    """Asking for offline_access adds prompt=consent to the authorize request."""
+    result = await start_preset_flow(hass, preset, details)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scopes": scopes},
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    url = URL(result["url"])
+    assert url.query.get("prompt") == prompt
+    assert len(url.query.getall("prompt", [])) == (0 if prompt is None else 1)

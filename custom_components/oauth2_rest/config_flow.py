@@ -59,6 +59,7 @@ CONF_API_BASE_URL = "api_base_url"
 CONF_ACCOUNT_NAME = "account_name"
 CONF_NAME = "name"
 NEW_CREDENTIAL = "__new__"
+OFFLINE_ACCESS = "offline_access"
 
 _MANUAL_URL_FIELDS = ("authorize_url", "token_url")
 _MANUAL_OPTIONAL_URL_FIELDS = ("api_base_url", "userinfo_url", "revocation_url")
@@ -122,10 +123,21 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     @property
     def extra_authorize_data(self) -> dict[str, Any]:
-        """The scopes of this grant, joined the provider's way."""
+        """The scopes of this grant, joined the provider's way.
+
+        OpenID Connect Core 11 ignores ``offline_access`` (so no refresh token is
+        issued) unless the request asks for consent: ask, unless the profile's own
+        authorize parameters already set a prompt.
+        """
         if self._profile is None or not self._scopes:
             return {}
-        return {"scope": self._profile.join_scopes(self._scopes)}
+        data = {"scope": self._profile.join_scopes(self._scopes)}
+        if (
+            OFFLINE_ACCESS in self._scopes
+            and "prompt" not in self._profile.extra_authorize_params
+        ):
+            data["prompt"] = "consent"
+        return data
 
     # -- choosing the provider ---------------------------------------------------
 
