@@ -198,6 +198,9 @@ async def start_manual_flow(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "credentials"
     assert result["description_placeholders"]["redirect_uri"] == REDIRECT_URI
+    assert (
+        result["description_placeholders"]["docs"] == "see its developer documentation"
+    )
     return result
 
 
@@ -261,7 +264,7 @@ async def test_github_preset_full_flow(
     assert result["description_placeholders"] == {
         "provider": "GitHub",
         "redirect_uri": REDIRECT_URI,
-        "docs_url": "https://github.com/settings/applications/new",
+        "docs": "[developer documentation](https://github.com/settings/applications/new)",
     }
     assert suggested(result, "scopes") == "read:user"
     assert suggested(result, "api_base_url") == "https://api.github.com"
@@ -490,7 +493,10 @@ async def test_discovery_flow_with_id_token(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "credentials"
     assert result["description_placeholders"]["provider"] == "id.example.org"
-    assert result["description_placeholders"]["docs_url"] == "https://docs.example.org"
+    assert (
+        result["description_placeholders"]["docs"]
+        == "[developer documentation](https://docs.example.org)"
+    )
     assert suggested(result, "scopes") == "openid offline_access profile email"
     assert suggested(result, "api_base_url") == OIDC_ISSUER
 

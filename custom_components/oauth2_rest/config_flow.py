@@ -377,7 +377,11 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             description_placeholders={
                 "provider": profile.name,
                 "redirect_uri": self._redirect_uri(),
-                "docs_url": profile.documentation_url or "-",
+                "docs": (
+                    f"[developer documentation]({profile.documentation_url})"
+                    if profile.documentation_url
+                    else "see its developer documentation"
+                ),
             },
             errors=errors,
         )
