@@ -24,6 +24,7 @@ from custom_components.oauth2_rest.client.errors import (
     TooManyRedirectsError,
 )
 from custom_components.oauth2_rest.client.response import (
+    ApiResponse,
     ConditionalState,
     rate_limit_remaining,
     retry_after_seconds,
@@ -333,3 +334,12 @@ def test_retry_after_parsing() -> None:
     now = 784111777.0  # Sun, 06 Nov 1994 08:49:37 GMT
     assert retry_after_seconds("Sun, 06 Nov 1994 08:50:37 GMT", now=now) == 60
     assert retry_after_seconds("Sun, 06 Nov 1994 08:48:37 GMT", now=now) == 0
+
+
+def test_deeply_nested_json_is_not_json() -> None:
+    """JSON nested deeper than the parser can go is treated as not JSON."""
+    depth = 200_000
+    response = ApiResponse(
+        status=200, headers={}, body=b"[" * depth + b"]" * depth, url=""
+    )
+    assert response.json_or_none() is None

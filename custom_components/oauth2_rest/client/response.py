@@ -60,10 +60,13 @@ class ApiResponse:
         return self._json[0]
 
     def json_or_none(self) -> Any:
-        """The body parsed as JSON, or None when it is not JSON."""
+        """The body parsed as JSON, or None when it is not JSON.
+
+        Nesting too deep for the parser (RecursionError) counts as not JSON.
+        """
         try:
             return self.json()
-        except ValueError:
+        except ValueError, RecursionError:
             return None
 
     @property
