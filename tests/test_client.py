@@ -19,6 +19,7 @@ from custom_components.oauth2_rest.client.errors import (
     ApiForbiddenError,
     ApiRateLimitedError,
     ApiResponseError,
+    InvalidUrlError,
     OriginNotAllowedError,
     ResponseTooLargeError,
     TooManyRedirectsError,
@@ -259,6 +260,19 @@ async def test_other_origin_refused_before_connecting(
     assert raised.value.origin == servers[1]
     with pytest.raises(OriginNotAllowedError):
         await auth.request("GET", "ftp://127.0.0.1/file")
+    assert seen.requests == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "https://127.0.0.1:99999/x", "//127.0.0.1:99999/x"]
+)
+async def test_malformed_url_refused_before_connecting(
+    auth: StaticAuth, seen: Seen, url: str
+) -> None:
+    """A malformed URL is a typed error raised before any connection."""
+    with pytest.raises(InvalidUrlError) as raised:
+        await auth.request("GET", url)
+    assert "99999" not in str(raised.value)
     assert seen.requests == []
 
 

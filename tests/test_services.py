@@ -129,6 +129,23 @@ async def test_other_origin_refused_before_connecting(
     assert aioclient_mock.call_count == 0
 
 
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "https://api.example.com:99999/x", "//h:99999/x"]
+)
+async def test_malformed_url_refused_before_connecting(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    url: str,
+) -> None:
+    """A malformed URL is a translated validation error, not a crash."""
+    with pytest.raises(ServiceValidationError) as raised:
+        await call(hass, loaded_entry, url=url)
+    assert raised.value.translation_key == "action_invalid_url"
+    assert raised.value.translation_placeholders["url"] == url
+    assert aioclient_mock.call_count == 0
+
+
 async def test_allowed_origin_from_options(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,

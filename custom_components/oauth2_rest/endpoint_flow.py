@@ -48,7 +48,7 @@ import voluptuous as vol
 from yarl import URL
 
 from .binary_sensor import BINARY_SENSOR_DEVICE_CLASSES
-from .client.auth import origin_of
+from .client.auth import origin_of, parse_url
 from .client.errors import (
     ApiAuthError,
     ApiConnectionError,
@@ -56,6 +56,7 @@ from .client.errors import (
     ApiForbiddenError,
     ApiRateLimitedError,
     ApiResponseError,
+    InvalidUrlError,
     OriginNotAllowedError,
     ResponseTooLargeError,
 )
@@ -191,15 +192,12 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         profile = ProviderProfile.from_dict(self._entry.data[CONF_PROVIDER])
         return profile.api_base_url or profile.token_url
 
-    def _validate_request(
-        self, user_input: dict[str, Any]
-    ) -> tuple[dict[str, str], dict[str, Any]]:
-        """Return form errors and the request's stored data."""
-        errors: dict[str, str] = {}
-        if not user_input[CONF_NAME].strip():
-            errors[CONF_NAME] = "name_required"
-        raw_url = user_input[CONF_URL].strip()
-        url = URL(raw_url)
+    def _url_error(self, raw_url: str) -> str | None:
+        """The URL's form error: malformed, not http(s), a refused origin."""
+        try:
+            url = parse_url(raw_url)
+        except InvalidUrlError:
+            return "invalid_url"
         if url.is_absolute():
             allowed = {
                 origin_of(URL(self._api_base_url())),
@@ -209,11 +207,23 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
                 ),
             }
             if url.scheme not in ("http", "https") or not url.host:
-                errors[CONF_URL] = "invalid_url"
-            elif origin_of(url) not in allowed:
-                errors[CONF_URL] = "origin_not_allowed"
+                return "invalid_url"
+            if origin_of(url) not in allowed:
+                return "origin_not_allowed"
         elif not raw_url or url.scheme or any(c.isspace() for c in raw_url):
-            errors[CONF_URL] = "invalid_url"
+            return "invalid_url"
+        return None
+
+    def _validate_request(
+        self, user_input: dict[str, Any]
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """Return form errors and the request's stored data."""
+        errors: dict[str, str] = {}
+        if not user_input[CONF_NAME].strip():
+            errors[CONF_NAME] = "name_required"
+        raw_url = user_input[CONF_URL].strip()
+        if url_error := self._url_error(raw_url):
+            errors[CONF_URL] = url_error
         if (params := parse_lines(user_input.get(CONF_PARAMS), "=")) is None:
             errors[CONF_PARAMS] = "invalid_params"
         headers = parse_lines(user_input.get(CONF_HEADERS), ":")

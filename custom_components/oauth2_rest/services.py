@@ -25,6 +25,7 @@ import voluptuous as vol
 from .client.errors import (
     ApiAuthError,
     ApiError,
+    InvalidUrlError,
     OriginNotAllowedError,
     ResponseTooLargeError,
 )
@@ -128,6 +129,12 @@ async def _async_request(call: ServiceCall) -> ServiceResponse:
             timeout=call.data[ATTR_TIMEOUT],
             raise_for_status=False,
         )
+    except InvalidUrlError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="action_invalid_url",
+            translation_placeholders=placeholders,
+        ) from err
     except OriginNotAllowedError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

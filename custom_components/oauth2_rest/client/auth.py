@@ -31,6 +31,7 @@ from .errors import (
     ApiForbiddenError,
     ApiRateLimitedError,
     ApiResponseError,
+    InvalidUrlError,
     OriginNotAllowedError,
     ResponseTooLargeError,
     TooManyRedirectsError,
@@ -49,6 +50,19 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 def origin_of(url: URL) -> str:
     """Return scheme://host[:port] of a URL, the unit the allow-list works in."""
     return str(url.origin())
+
+
+def parse_url(text: str) -> URL:
+    """Parse a URL or path; raise InvalidUrlError when it is malformed.
+
+    yarl may only notice a bad host or port when they are read, so both are.
+    """
+    try:
+        url = URL(text)
+        _ = (url.host, url.port)
+    except (ValueError, TypeError):
+        raise InvalidUrlError("invalid URL") from None
+    return url
 
 
 class AbstractAuth(ABC):
@@ -86,8 +100,11 @@ class AbstractAuth(ABC):
         return await self.async_get_access_token()
 
     def resolve_url(self, url_or_path: str) -> URL:
-        """Return an absolute URL; a relative path is joined to the API base URL."""
-        url = URL(url_or_path)
+        """Return an absolute URL; a relative path is joined to the API base URL.
+
+        Raises InvalidUrlError for a malformed URL, before any connection.
+        """
+        url = parse_url(url_or_path)
         if url.is_absolute():
             return url
         base = str(self.api_base_url).rstrip("/")

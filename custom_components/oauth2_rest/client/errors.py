@@ -20,6 +20,13 @@ class OriginNotAllowedError(ApiError):
         self.origin = origin
 
 
+class InvalidUrlError(ApiError):
+    """The URL cannot be parsed (bad host, port out of range…); nothing was sent.
+
+    The message never repeats the URL: its query may carry a secret.
+    """
+
+
 class ApiConnectionError(ApiError):
     """The request got no response (connection error or timeout)."""
 
