@@ -7,8 +7,13 @@ from typing import Any
 
 import aiohttp
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.auth.models import User
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -94,6 +99,39 @@ async def test_post_json_and_error_status_returned(
     _, _, body, headers = aioclient_mock.mock_calls[-1]
     assert body == {"name": "lamp"}
     assert headers["X-Version"] == "2"
+
+
+async def test_admin_only(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    hass_admin_user: User,
+    hass_read_only_user: User,
+) -> None:
+    """Only admins (or calls without a user) may use the account's token."""
+    aioclient_mock.get(f"{API_BASE}/me", json={"name": "me"})
+    data = {"config_entry_id": loaded_entry.entry_id, "url": "/me"}
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            "request",
+            data,
+            blocking=True,
+            return_response=True,
+            context=Context(user_id=hass_read_only_user.id),
+        )
+    assert aioclient_mock.call_count == 0
+    response = await hass.services.async_call(
+        DOMAIN,
+        "request",
+        data,
+        blocking=True,
+        return_response=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    assert response is not None
+    assert response["json"] == {"name": "me"}
+    assert aioclient_mock.call_count == 1
 
 
 async def test_fire_and_forget(

@@ -20,6 +20,7 @@ from homeassistant.exceptions import (
     ServiceValidationError,
 )
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.service import async_register_admin_service
 import voluptuous as vol
 
 from .client.errors import (
@@ -89,8 +90,13 @@ REQUEST_SCHEMA = vol.Schema(
 
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the integration's actions."""
-    hass.services.async_register(
+    """Register the integration's actions.
+
+    ``request`` makes arbitrary calls with an account's token: only admins may call
+    it (calls without a user, from automations and scripts, are allowed).
+    """
+    async_register_admin_service(
+        hass,
         DOMAIN,
         SERVICE_REQUEST,
         _async_request,
