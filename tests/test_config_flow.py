@@ -40,6 +40,7 @@ from .common import (
     REDIRECT_URI,
     TOKEN_URL,
     USERINFO_URL,
+    manual_profile,
 )
 
 pytestmark = pytest.mark.usefixtures("current_request_with_host")
@@ -701,6 +702,7 @@ async def test_manual_flow_without_scopes_or_userinfo(
     entry = result["result"]
     assert entry.unique_id == "https://auth.example.com#Home"
     assert entry.data["subject"] == "Home"
+    assert entry.data["subject_from_user"] is True
     assert entry.data["scopes"] == []
     assert "api_base_url" not in entry.data["provider"]
     form, headers = token_form(aioclient_mock, TOKEN_URL)
@@ -1036,19 +1038,21 @@ async def test_identity_from_token_response_field(
     "userinfo",
     [
         {"status": HTTPStatus.INTERNAL_SERVER_ERROR},
+        {"status": HTTPStatus.UNAUTHORIZED},
         {"json": {"email": "no-subject@example.com"}},
         {"json": ["not", "an", "object"]},
         {"text": "not json"},
         {"exc": aiohttp.ClientError()},
+        {"exc": TimeoutError()},
     ],
 )
-async def test_no_identity_asks_for_a_name(
+async def test_identity_lookup_failure_offers_retry(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
     aioclient_mock: AiohttpClientMocker,
     userinfo: dict[str, Any],
 ) -> None:
-    """When userinfo does not tell the subject, the user names the account."""
+    """Userinfo should tell but fails: ask again with the same token, never a name."""
     result = await start_manual_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
@@ -1058,13 +1062,36 @@ async def test_no_identity_asks_for_a_name(
     aioclient_mock.get(USERINFO_URL, **userinfo)
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "account_name"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"account_name": "Work"}
-    )
+    assert result["step_id"] == "identify"
+    assert result["errors"] == {"base": "identify_failed"}
+    assert result["description_placeholders"] == {"provider": "Example"}
+    assert result["data_schema"] is None  # nothing to enter: submit retries
+    # Nothing is stored while the account is unknown.
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    assert await stored_credentials(hass) == {}
+
+    # Still failing: the same form again.
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "identify"
+    assert result["errors"] == {"base": "identify_failed"}
+
+    # The provider answers: the entry gets the real subject, from the same token.
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(USERINFO_URL, json={"sub": "user-42", "email": "me@x.org"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Example (Work)"
-    assert result["result"].unique_id == f"{ISSUER}#Work"
+    assert result["title"] == "Example (me@x.org)"
+    entry = result["result"]
+    assert entry.unique_id == f"{ISSUER}#user-42"
+    assert entry.data["subject"] == "user-42"
+    assert "subject_from_user" not in entry.data
+    assert entry.data["token"]["access_token"] == "new-access-token"
+    assert requested(aioclient_mock) == [("GET", USERINFO_URL)]
+    assert aioclient_mock.mock_calls[0][3]["Authorization"] == (
+        "Bearer new-access-token"
+    )
+    assert await stored_credentials(hass) == {AUTH_DOMAIN: (CLIENT_ID, CLIENT_SECRET)}
 
 
 async def test_netatmo_has_no_identity(
@@ -1093,6 +1120,7 @@ async def test_netatmo_has_no_identity(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Netatmo (Cottage)"
     assert result["result"].unique_id == "https://api.netatmo.com#Cottage"
+    assert result["result"].data["subject_from_user"] is True
     assert requested(aioclient_mock) == [
         ("POST", "https://api.netatmo.com/oauth2/token")
     ]
@@ -1207,21 +1235,12 @@ async def start_reauth(
 
 
 @pytest.mark.usefixtures("setup_credentials")
-@pytest.mark.parametrize(
-    "userinfo",
-    [
-        {"json": {"sub": "subject-1", "email": "user@example.com"}},
-        # The provider does not tell: the account being re-linked is assumed.
-        {"status": HTTPStatus.INTERNAL_SERVER_ERROR},
-    ],
-)
 async def test_reauth_success(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
     aioclient_mock: AiohttpClientMocker,
     config_entry: MockConfigEntry,
     mock_setup_entry: AsyncMock,
-    userinfo: dict[str, Any],
 ) -> None:
     """Re-linking the same account updates the token and reloads the entry."""
     result = await start_reauth(hass, config_entry)
@@ -1232,7 +1251,9 @@ async def test_reauth_success(
     assert url.query["scope"] == "read"
 
     aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
-    aioclient_mock.get(USERINFO_URL, **userinfo)
+    aioclient_mock.get(
+        USERINFO_URL, json={"sub": "subject-1", "email": "user@example.com"}
+    )
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     await hass.async_block_till_done()
 
@@ -1271,6 +1292,117 @@ async def test_reauth_wrong_account(
     assert dict(config_entry.data) == data_before
     assert config_entry.unique_id == f"{ISSUER}#subject-1"
     assert mock_setup_entry.call_count == 1
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize("source", ["reauth", "reconfigure"])
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [("subject-1", None), ("someone-else", "wrong_account")],
+)
+async def test_relink_lookup_failure_is_not_the_stored_account(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+    source: str,
+    subject: str,
+    reason: str | None,
+) -> None:
+    """A failed userinfo lookup never stands in for the entry's account.
+
+    The retry finds out who logged in: another account still aborts.
+    """
+    data_before = dict(config_entry.data)
+    if source == "reauth":
+        result = await start_reauth(hass, config_entry)
+        reason = reason or "reauth_successful"
+        setups = 1
+    else:
+        config_entry.add_to_hass(hass)
+        result = await config_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"name": "Work", "scopes": "read write"}
+        )
+        reason = reason or "reconfigure_successful"
+        setups = 0
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.get(USERINFO_URL, status=HTTPStatus.SERVICE_UNAVAILABLE)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "identify"
+    assert result["errors"] == {"base": "identify_failed"}
+    assert dict(config_entry.data) == data_before
+    assert mock_setup_entry.call_count == setups
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(USERINFO_URL, json={"sub": subject})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert requested(aioclient_mock) == [("GET", USERINFO_URL)]
+    assert config_entry.unique_id == f"{ISSUER}#subject-1"
+    if reason == "wrong_account":
+        assert dict(config_entry.data) == data_before
+        assert mock_setup_entry.call_count == setups
+    else:
+        assert config_entry.data["token"]["access_token"] == "new-access-token"
+        assert config_entry.data["subject"] == "subject-1"
+        assert mock_setup_entry.call_count == setups + 1
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(
+    ("userinfo_url", "userinfo", "flagged"),
+    [
+        # The provider still cannot tell; the entry's name is kept.
+        (None, None, True),
+        # An entry named before the flag existed: the provider cannot tell either.
+        (None, None, False),
+        # The provider identifies accounts by now (userinfo added later): the
+        # entry, known by the user's name, is kept, not locked out as another one.
+        (USERINFO_URL, {"sub": "real-subject"}, True),
+    ],
+)
+async def test_reauth_of_an_entry_named_by_the_user(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+    userinfo_url: str | None,
+    userinfo: dict[str, Any] | None,
+    flagged: bool,
+) -> None:
+    """An entry whose subject the user gave keeps it: nothing can check it."""
+    data = {
+        **config_entry.data,
+        "provider": manual_profile(userinfo_url=userinfo_url).as_dict(),
+        "subject": "Home",
+    }
+    if flagged:
+        data["subject_from_user"] = True
+    config_entry = MockConfigEntry(
+        domain=DOMAIN, title="Example (Home)", unique_id=f"{ISSUER}#Home", data=data
+    )
+    result = await start_reauth(hass, config_entry)
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    if userinfo is not None:
+        aioclient_mock.get(USERINFO_URL, json=userinfo)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert config_entry.unique_id == f"{ISSUER}#Home"
+    assert config_entry.data["subject"] == "Home"
+    assert config_entry.data.get("subject_from_user", False) is flagged
+    assert config_entry.data["token"]["access_token"] == "new-access-token"
+    assert len(requested(aioclient_mock)) == (1 if userinfo is None else 2)
 
 
 async def test_reauth_after_credential_deleted(

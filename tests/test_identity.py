@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 
 from custom_components.oauth2_rest.oauth.identity import (
     AccountIdentity,
+    IdentityLookupError,
     async_identify,
     id_token_claims,
 )
@@ -160,15 +161,15 @@ async def test_identify_userinfo_failures(
     aioclient_mock: AiohttpClientMocker,
     mock_kwargs: dict[str, Any],
 ) -> None:
-    """Userinfo that does not tell: no identity (the user names the account)."""
+    """Userinfo should tell but does not: a lookup error, never a guess or None."""
     aioclient_mock.get(USERINFO_URL, **mock_kwargs)
-    identity = await async_identify(
-        async_get_clientsession(hass),
-        manual_profile(),
-        CLIENT_ID,
-        {"access_token": "at"},
-    )
-    assert identity is None
+    with pytest.raises(IdentityLookupError):
+        await async_identify(
+            async_get_clientsession(hass),
+            manual_profile(),
+            CLIENT_ID,
+            {"access_token": "at"},
+        )
     assert aioclient_mock.call_count == 1
 
 

@@ -45,7 +45,7 @@ from .const import CONF_PROVIDER, CONF_SCOPES, CONF_SUBJECT, DOMAIN
 from .endpoint import SUBENTRY_TYPE_ENDPOINT
 from .endpoint_flow import EndpointSubentryFlow
 from .oauth.discovery import DiscoveryError, async_discover
-from .oauth.identity import AccountIdentity, async_identify
+from .oauth.identity import AccountIdentity, IdentityLookupError, async_identify
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.provider import ClientAuthMethod, PkceMode, ProviderProfile, load_presets
 from .options_flow import OAuth2RestOptionsFlow
@@ -58,6 +58,9 @@ CONF_CLIENT_SECRET = "client_secret"
 CONF_API_BASE_URL = "api_base_url"
 CONF_ACCOUNT_NAME = "account_name"
 CONF_NAME = "name"
+# Entry data: the subject is the name the user gave the account (the provider could
+# not say who it is), so nothing at the provider can ever confirm or refute it.
+CONF_SUBJECT_FROM_USER = "subject_from_user"
 NEW_CREDENTIAL = "__new__"
 OFFLINE_ACCESS = "offline_access"
 
@@ -390,20 +393,55 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
         """Identify the account, then create or update the entry."""
-        assert self._profile is not None and self._credential is not None
-        identity = await async_identify(
-            async_get_clientsession(self.hass),
-            self._profile,
-            self._credential.client_id,
-            data["token"],
+        # The token is kept only in the flow until the account is known.
+        self._token_data = data
+        return await self.async_step_identify()
+
+    async def async_step_identify(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask the provider who the account is; on failure offer to ask again.
+
+        A failed lookup is never replaced by a guess: not by the entry's stored
+        subject (that would let reauth link any account) and not by a name (that
+        would give the entry a unique id the real subject never matches later).
+        Retrying uses the same token, so no new login is needed.
+        """
+        assert (
+            self._token_data is not None
+            and self._profile is not None
+            and self._credential is not None
         )
-        if identity is None and self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+        try:
+            identity = await async_identify(
+                async_get_clientsession(self.hass),
+                self._profile,
+                self._credential.client_id,
+                self._token_data["token"],
+            )
+        except IdentityLookupError as err:
+            self.logger.warning("Could not tell which account was linked: %s", err)
+            return self.async_show_form(
+                step_id="identify",
+                description_placeholders={"provider": self._profile.name},
+                errors={"base": "identify_failed"},
+            )
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
             entry = self._get_entry_being_changed()
-            identity = AccountIdentity(entry.data[CONF_SUBJECT])
+            if identity is None or entry.data.get(CONF_SUBJECT_FROM_USER):
+                # The provider has no way to tell (identity is None), or the entry
+                # is known by the name the user gave it at creation: its identity
+                # cannot be checked, so it is kept. An entry named by the user is
+                # kept even when the provider identifies accounts by now (userinfo
+                # added later): its unique id ``<provider>#<name>`` would never
+                # match the real subject, and re-linking would fail forever.
+                identity = AccountIdentity(
+                    entry.data[CONF_SUBJECT],
+                    from_user=bool(entry.data.get(CONF_SUBJECT_FROM_USER)),
+                )
         if identity is None:
-            self._token_data = data
             return await self.async_step_account_name()
-        return await self._async_finish(data, identity)
+        return await self._async_finish(self._token_data, identity)
 
     async def async_step_account_name(
         self, user_input: dict[str, Any] | None = None
@@ -415,7 +453,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             name = user_input[CONF_ACCOUNT_NAME].strip()
             if name:
                 return await self._async_finish(
-                    self._token_data, AccountIdentity(name, name)
+                    self._token_data, AccountIdentity(name, name, from_user=True)
                 )
             errors[CONF_ACCOUNT_NAME] = "account_name_required"
         return self.async_show_form(
@@ -443,6 +481,8 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             CONF_SCOPES: self._scopes,
             CONF_SUBJECT: identity.subject,
         }
+        if identity.from_user:
+            entry_data[CONF_SUBJECT_FROM_USER] = True
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
             self._abort_if_unique_id_mismatch(reason="wrong_account")
         else:

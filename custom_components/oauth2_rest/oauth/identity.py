@@ -4,6 +4,11 @@ Sources, first hit wins: the OIDC id_token from the token response (received
 directly from the token endpoint over TLS, so OIDC Core 3.1.3.7 lets the client skip
 the signature check), the provider's account field in the token response (data in
 the profile), the userinfo endpoint.
+
+Two outcomes must not be confused: a provider that has no way to tell who the account
+is (no id_token subject, no account field, no userinfo endpoint: ``None``, the user
+names the account), and a provider that should tell but whose userinfo lookup failed
+(``IdentityLookupError``: the caller must not guess, it may only ask again).
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ import base64
 from dataclasses import dataclass
 from http import HTTPStatus
 import json
-import logging
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, hdrs
@@ -20,7 +24,6 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, hdrs
 from .provider import ProviderProfile
 from .token_response import value_at_path
 
-_LOGGER = logging.getLogger(__name__)
 _LABEL_CLAIMS = (
     "email",
     "preferred_username",
@@ -33,12 +36,21 @@ USERINFO_TIMEOUT = 10
 _JWT_DOTS = 2  # header.payload.signature
 
 
+class IdentityLookupError(Exception):
+    """The provider's userinfo endpoint should say who the account is, but did not."""
+
+
 @dataclass(frozen=True, slots=True)
 class AccountIdentity:
-    """The account's stable id, and a label a person recognises."""
+    """The account's stable id, and a label a person recognises.
+
+    ``from_user`` marks a subject the user typed (the provider cannot tell): nothing
+    at the provider can confirm it later.
+    """
 
     subject: str
     label: str | None = None
+    from_user: bool = False
 
 
 def id_token_claims(token: dict[str, Any], client_id: str) -> dict[str, Any] | None:
@@ -72,7 +84,11 @@ async def async_identify(
     client_id: str,
     token: dict[str, Any],
 ) -> AccountIdentity | None:
-    """Return the account's identity, or None when the provider does not tell."""
+    """Return the account's identity, or None when the provider has no way to tell.
+
+    Raises IdentityLookupError when the provider has a userinfo endpoint (and nothing
+    earlier told) but asking it failed: unreachable, not 200, or no usable subject.
+    """
     claims = id_token_claims(token, client_id)
     if claims and claims.get("sub"):
         return AccountIdentity(str(claims["sub"]), _label(claims))
@@ -87,7 +103,7 @@ async def async_identify(
 
 async def _async_userinfo(
     session: ClientSession, profile: ProviderProfile, access_token: str
-) -> AccountIdentity | None:
+) -> AccountIdentity:
     assert profile.userinfo_url is not None
     try:
         async with session.get(
@@ -99,15 +115,19 @@ async def _async_userinfo(
             timeout=ClientTimeout(total=USERINFO_TIMEOUT),
         ) as resp:
             if resp.status != HTTPStatus.OK:
-                _LOGGER.debug("Userinfo of %s answered %s", profile.name, resp.status)
-                return None
+                raise IdentityLookupError(
+                    f"userinfo of {profile.name} answered HTTP {resp.status}"
+                )
             info = await resp.json(content_type=None)
     except (ClientError, TimeoutError, ValueError) as err:
-        _LOGGER.debug("Userinfo of %s failed: %s", profile.name, type(err).__name__)
-        return None
+        raise IdentityLookupError(
+            f"userinfo of {profile.name} failed: {type(err).__name__}"
+        ) from err
     if not isinstance(info, dict):
-        return None
+        raise IdentityLookupError(f"userinfo of {profile.name} is not a JSON object")
     subject = value_at_path(info, profile.userinfo_subject)
     if subject in (None, ""):
-        return None
+        raise IdentityLookupError(
+            f"userinfo of {profile.name} has no {profile.userinfo_subject!r}"
+        )
     return AccountIdentity(str(subject), _label(info))
