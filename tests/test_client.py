@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import re
 import sys
+from typing import Any
 
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
@@ -21,6 +22,7 @@ from custom_components.oauth2_rest.client.errors import (
     ApiResponseError,
     InvalidUrlError,
     OriginNotAllowedError,
+    RedirectRefusedError,
     ResponseTooLargeError,
     TooManyRedirectsError,
 )
@@ -40,6 +42,7 @@ class Seen:
     """What the servers received."""
 
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    inspected: list[dict[str, Any]] = field(default_factory=list)
 
 
 class StaticAuth(AbstractAuth):
@@ -130,7 +133,32 @@ def make_app(seen: Seen, name: str) -> web.Application:
             }
         )
 
+    async def hop(request: web.Request) -> web.Response:
+        """Redirect any method with the status and Location the query asks for."""
+        await record(request)
+        return web.Response(
+            status=int(request.query["code"]),
+            headers={"Location": request.query["to"]},
+        )
+
+    async def inspect(request: web.Request) -> web.Response:
+        """Record what arrived: method, body and the interesting headers."""
+        await record(request)
+        seen.inspected.append(
+            {
+                "server": name,
+                "method": request.method,
+                "body": await request.text(),
+                "authorization": request.headers.get("Authorization"),
+                "x_api_key": request.headers.get("X-Api-Key"),
+                "content_type": request.headers.get("Content-Type"),
+            }
+        )
+        return web.json_response({"server": name})
+
     app = web.Application()
+    app.router.add_route("*", "/v1/hop", hop)
+    app.router.add_route("*", "/inspect", inspect)
     app.router.add_get("/v1/data", data)
     app.router.add_get("/v1/only-token-2", only_token_2)
     app.router.add_get("/v1/always-401", always_401)
@@ -300,6 +328,135 @@ async def test_same_origin_redirect_keeps_token(auth: StaticAuth, seen: Seen) ->
     """A redirect within the origin keeps the token."""
     await auth.request("GET", "redirect", params={"to": "/v1/data"})
     assert seen.requests[1] == ("api", "/v1/data", "Bearer token-1")
+
+
+@pytest.mark.parametrize("code", [301, 302, 303])
+async def test_cross_origin_redirect_drops_headers_and_body(
+    auth: StaticAuth, servers: tuple[str, str], seen: Seen, code: int
+) -> None:
+    """Another origin gets neither the token, the caller's headers nor the body.
+
+    301/302/303 of a POST continue as a GET without the body, as browsers do.
+    """
+    response = await auth.request(
+        "POST",
+        "hop",
+        params={"code": str(code), "to": f"{servers[1]}/inspect"},
+        headers={"X-Api-Key": "key-1"},
+        json={"secret": "body"},
+    )
+    assert response.json() == {"server": "other"}
+    assert seen.inspected == [
+        {
+            "server": "other",
+            "method": "GET",
+            "body": "",
+            "authorization": None,
+            "x_api_key": None,
+            "content_type": None,
+        }
+    ]
+
+
+async def test_same_origin_302_of_post_continues_as_get(
+    auth: StaticAuth, seen: Seen
+) -> None:
+    """Within the origin the token and headers stay; the method becomes GET."""
+    await auth.request(
+        "PUT",
+        "hop",
+        params={"code": "302", "to": "/inspect"},
+        headers={"X-Api-Key": "key-1", "Content-Type": "application/json"},
+        data='{"a": 1}',
+    )
+    assert seen.inspected == [
+        {
+            "server": "api",
+            "method": "GET",
+            "body": "",
+            "authorization": "Bearer token-1",
+            "x_api_key": "key-1",
+            "content_type": None,
+        }
+    ]
+
+
+@pytest.mark.parametrize("code", [307, 308])
+async def test_same_origin_307_308_keep_method_and_body(
+    auth: StaticAuth, seen: Seen, code: int
+) -> None:
+    """307/308 within the origin resend the method, body, headers and token."""
+    await auth.request(
+        "POST",
+        "hop",
+        params={"code": str(code), "to": "/inspect"},
+        headers={"X-Api-Key": "key-1"},
+        data="payload",
+    )
+    assert seen.inspected == [
+        {
+            "server": "api",
+            "method": "POST",
+            "body": "payload",
+            "authorization": "Bearer token-1",
+            "x_api_key": "key-1",
+            "content_type": "text/plain; charset=utf-8",
+        }
+    ]
+
+
+@pytest.mark.parametrize("code", [307, 308])
+async def test_cross_origin_307_308_with_body_refused(
+    auth: StaticAuth, servers: tuple[str, str], seen: Seen, code: int
+) -> None:
+    """A 307/308 would resend the body to another origin: refused, nothing sent."""
+    with pytest.raises(RedirectRefusedError):
+        await auth.request(
+            "POST",
+            "hop",
+            params={"code": str(code), "to": f"{servers[1]}/inspect"},
+            json={"secret": "body"},
+        )
+    assert seen.inspected == []
+    assert [r[0] for r in seen.requests] == ["api"]
+
+
+async def test_cross_origin_307_without_body_keeps_method(
+    auth: StaticAuth, servers: tuple[str, str], seen: Seen
+) -> None:
+    """A bodiless 307 to another origin keeps the method, without token or headers."""
+    await auth.request(
+        "DELETE",
+        "hop",
+        params={"code": "307", "to": f"{servers[1]}/inspect"},
+        headers={"X-Api-Key": "key-1"},
+    )
+    assert seen.inspected == [
+        {
+            "server": "other",
+            "method": "DELETE",
+            "body": "",
+            "authorization": None,
+            "x_api_key": None,
+            "content_type": None,
+        }
+    ]
+
+
+async def test_head_303_stays_head(auth: StaticAuth, seen: Seen) -> None:
+    """A 303 of a HEAD stays a HEAD."""
+    response = await auth.request(
+        "HEAD", "hop", params={"code": "303", "to": "/inspect"}
+    )
+    assert response.status == 200
+    assert seen.inspected[0]["method"] == "HEAD"
+
+
+async def test_redirect_to_invalid_url(auth: StaticAuth) -> None:
+    """A malformed Location is an error response, not a crash."""
+    with pytest.raises(ApiResponseError) as raised:
+        await auth.request("GET", "hop", params={"code": "302", "to": "http://[::1"})
+    assert raised.value.status == 302
 
 
 async def test_redirect_loop(auth: StaticAuth) -> None:

@@ -7,7 +7,9 @@ On top of the guide it enforces what keeps the token safe and the API happy:
 - the token goes only to the API base origin and origins explicitly allowed;
   anything else is refused before a connection is made;
 - redirects are followed by hand: same origin keeps the Authorization header,
-  another origin never gets it;
+  another origin gets neither it nor the caller's headers, and never the body
+  (301/302/303 continue as GET without one, as browsers do; a 307/308 that would
+  resend a body to another origin is refused);
 - 401 with a token that looked valid forces one refresh and one retry;
 - 429/503 carry Retry-After to the caller; 403 is its own error;
 - conditional requests (ETag / Last-Modified) and a response size cap.
@@ -33,6 +35,7 @@ from .errors import (
     ApiResponseError,
     InvalidUrlError,
     OriginNotAllowedError,
+    RedirectRefusedError,
     ResponseTooLargeError,
     TooManyRedirectsError,
 )
@@ -45,6 +48,15 @@ DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+# Headers describing a body: dropped with the body when a redirect switches to GET.
+_BODY_HEADERS = (
+    hdrs.CONTENT_TYPE,
+    hdrs.CONTENT_LENGTH,
+    hdrs.CONTENT_ENCODING,
+    hdrs.CONTENT_LANGUAGE,
+    hdrs.CONTENT_LOCATION,
+)
 
 
 def origin_of(url: URL) -> str:
@@ -60,7 +72,7 @@ def parse_url(text: str) -> URL:
     try:
         url = URL(text)
         _ = (url.host, url.port)
-    except (ValueError, TypeError):
+    except ValueError, TypeError:
         raise InvalidUrlError("invalid URL") from None
     return url
 
@@ -170,11 +182,19 @@ class AbstractAuth(ABC):
         data: Any,
         timeout: float,
     ) -> ApiResponse:
-        """Send with the token, following redirects by the origin policy."""
-        with_token = True
+        """Send with the token, following redirects by the origin policy.
+
+        Same origin: the token and the caller's headers are kept. Once a redirect
+        leaves the origin, neither is sent again, nor is a body (a 307/308 that
+        would resend one is refused). 303, and 301/302 of a method other than
+        GET/HEAD, continue as GET without a body.
+        """
+        headers = CIMultiDict(headers)  # a switch to GET drops body headers
+        cross_origin = False
         for _ in range(MAX_REDIRECTS + 1):
-            send_headers = CIMultiDict(headers)
-            if with_token:
+            # Never carry the token, or the caller's headers, to another origin.
+            send_headers = CIMultiDict[str]() if cross_origin else CIMultiDict(headers)
+            if not cross_origin:
                 send_headers[hdrs.AUTHORIZATION] = f"Bearer {token}"
             try:
                 async with self._websession.request(
@@ -186,20 +206,36 @@ class AbstractAuth(ABC):
                     allow_redirects=False,
                     timeout=ClientTimeout(total=timeout),
                 ) as resp:
-                    if resp.status in _REDIRECTS and hdrs.LOCATION in resp.headers:
-                        next_url = url.join(URL(resp.headers[hdrs.LOCATION]))
-                        if origin_of(next_url) != origin_of(url):
-                            # Never carry the token to another origin.
-                            with_token = False
-                        if resp.status == HTTPStatus.SEE_OTHER:
-                            method, json, data = "GET", None, None
-                        url = next_url
-                        continue
-                    return await self._read(resp, url)
+                    if (
+                        resp.status not in _REDIRECTS
+                        or hdrs.LOCATION not in resp.headers
+                    ):
+                        return await self._read(resp, url)
+                    status = resp.status
+                    location = resp.headers[hdrs.LOCATION]
             except (ClientError, TimeoutError) as err:
                 raise ApiConnectionError(
                     f"{method} {origin_of(url)}{url.path}: {type(err).__name__}"
                 ) from None
+            try:
+                next_url = url.join(parse_url(location))
+            except InvalidUrlError:
+                raise ApiResponseError(status, "redirect to an invalid URL") from None
+            leaves_origin = origin_of(next_url) != origin_of(url)
+            if status == HTTPStatus.SEE_OTHER or (
+                status in (HTTPStatus.MOVED_PERMANENTLY, HTTPStatus.FOUND)
+                and method not in _SAFE_METHODS
+            ):
+                method = "HEAD" if method == "HEAD" else "GET"
+                json = data = None
+                for name in _BODY_HEADERS:
+                    headers.popall(name, None)
+            elif leaves_origin and (json is not None or data is not None):
+                raise RedirectRefusedError(
+                    f"{status} redirect to another origin would resend the body"
+                )
+            cross_origin = cross_origin or leaves_origin
+            url = next_url
         raise TooManyRedirectsError(f"more than {MAX_REDIRECTS} redirects")
 
     async def _read(self, resp: ClientResponse, url: URL) -> ApiResponse:

@@ -66,5 +66,9 @@ class ResponseTooLargeError(ApiError):
         self.limit = limit
 
 
+class RedirectRefusedError(ApiError):
+    """A 307/308 redirect to another origin would resend the request body there."""
+
+
 class TooManyRedirectsError(ApiError):
     """The server redirected more often than allowed."""
