@@ -475,6 +475,9 @@ async def test_preset_invalid_placeholder(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "preset_details"
     assert result["errors"] == {"base": "invalid_placeholder"}
+    # What was typed is offered again.
+    for key, value in bad.items():
+        assert suggested(result, key) == value
     result = await hass.config_entries.flow.async_configure(result["flow_id"], good)
     assert result["step_id"] == "credentials"
 
@@ -629,12 +632,17 @@ async def test_discovery_errors(
         ({"userinfo_url": "/userinfo"}, {"userinfo_url": "invalid_url"}),
         ({"api_base_url": "api.example.com"}, {"api_base_url": "invalid_url"}),
         ({"revocation_url": "mailto:x@example.com"}, {"revocation_url": "invalid_url"}),
+        ({"name": "   "}, {"name": "name_required"}),
+        ({"name": "", "token_url": "nope"}, {"name": "name_required", "token_url": "invalid_url"}),
     ],
-)
+)  # fmt: skip
 async def test_manual_invalid_urls(
     hass: HomeAssistant, changes: dict[str, str], errors: dict[str, str]
 ) -> None:
-    """Each URL field that is not an absolute http(s) URL gets `invalid_url`."""
+    """Each URL field that is not an absolute http(s) URL gets `invalid_url`.
+
+    A provider name that is empty or only spaces is required.
+    """
     result = await start_step(hass, "manual")
     user_input = {
         "name": "Example",
@@ -913,6 +921,27 @@ async def test_pick_stored_credential(
     expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     assert headers["Authorization"] == f"Basic {expected}"
     assert await stored_credentials(hass) == before
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_picked_credential_deleted_meanwhile(hass: HomeAssistant) -> None:
+    """A credential deleted between showing and submitting the form: a form error."""
+    result = await start_manual_flow(hass)
+    await hass.data[DATA_COMPONENT].async_delete_item(AUTH_DOMAIN)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"credential": AUTH_DOMAIN, "scopes": "read"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "credentials"
+    assert result["errors"] == {"base": "credential_missing"}
+    # Nothing stored is left to pick, and the deleted one is not suggested.
+    assert "credential" not in fields(result)
+    assert suggested(result, "scopes") == "read"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
 
 
 async def test_redirect_uri_unknown(hass: HomeAssistant) -> None:

@@ -198,8 +198,11 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             errors["base"] = "invalid_placeholder"
         return self.async_show_form(
             step_id="preset_details",
-            data_schema=vol.Schema(
-                {vol.Required(name): str for name in self._profile.placeholders}
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {vol.Required(name): str for name in self._profile.placeholders}
+                ),
+                user_input,
             ),
             description_placeholders={"provider": self._profile.name},
             errors=errors,
@@ -234,6 +237,9 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         """Enter the endpoints by hand."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            if not name:
+                errors[CONF_NAME] = "name_required"
             for key in _MANUAL_URL_FIELDS:
                 if not is_http_url(user_input[key]):
                     errors[key] = "invalid_url"
@@ -243,7 +249,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             if not errors:
                 self._profile = ProviderProfile(
                     key="manual",
-                    name=user_input[CONF_NAME],
+                    name=name,
                     authorize_url=user_input["authorize_url"],
                     token_url=user_input["token_url"],
                     api_base_url=user_input.get("api_base_url") or None,
@@ -318,11 +324,14 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             base_url = user_input.get(CONF_API_BASE_URL, "").strip()
             auth_domain = slugify(f"{DOMAIN}.{client_id}")
             if chosen != NEW_CREDENTIAL:
-                impl = stored[chosen]
-                auth_domain = chosen
-                credential = ClientCredential(
-                    impl.client_id, impl.client_secret, impl.name
-                )
+                if (impl := stored.get(chosen)) is None:
+                    # Deleted under Application credentials since the form was shown.
+                    errors["base"] = "credential_missing"
+                else:
+                    auth_domain = chosen
+                    credential = ClientCredential(
+                        impl.client_id, impl.client_secret, impl.name
+                    )
             elif not client_id:
                 errors[CONF_CLIENT_ID] = "client_id_required"
             elif not client_secret and profile.client_auth is not ClientAuthMethod.NONE:
@@ -368,7 +377,12 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             _URL
         )
         suggested = (
-            {k: v for k, v in user_input.items() if k != CONF_CLIENT_SECRET}
+            {
+                k: v
+                for k, v in user_input.items()
+                if k != CONF_CLIENT_SECRET
+                and not (k == CONF_CREDENTIAL and v not in stored)
+            }
             if user_input
             else None
         )
