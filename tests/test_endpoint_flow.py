@@ -17,6 +17,8 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 
 from custom_components.oauth2_rest.const import CONF_ALLOWED_ORIGINS, DOMAIN
 from custom_components.oauth2_rest.endpoint_flow import (
+    code_block,
+    code_span,
     format_lines,
     parse_lines,
     redact_text,
@@ -413,6 +415,55 @@ async def test_preview_redacts_token_in_json(
     assert "stored-access-token" not in result["description_placeholders"]["response"]
 
 
+async def test_preview_scrubs_the_token_it_was_made_with(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """After a refresh the echoed old token stays redacted, the new one too."""
+    aioclient_mock.get(
+        f"{API_BASE}/forecast",
+        text="token stored-access-token; next new-access-token",
+    )
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    assert "stored-access-token" not in result["description_placeholders"]["response"]
+    # The token is refreshed while the flow is open.
+    token = loaded.runtime_data.account.session.config_entry.data["token"]
+    token["access_token"] = "new-access-token"
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "add_sensor")
+    response = result["description_placeholders"]["response"]
+    assert "stored-access-token" not in response
+    assert "new-access-token" not in response
+    assert response.count("**REDACTED**") == 2
+    result = await _configure(
+        hass, result, {"name": "Echo", "value_template": "{{ value }}"}
+    )
+    assert result["type"] is FlowResultType.MENU
+    values = result["description_placeholders"]["values"]
+    assert "stored-access-token" not in values
+    assert "new-access-token" not in values
+
+
+async def test_preview_backticks_stay_inside_the_code_block(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A response with ``` cannot break out of the preview's code block."""
+    aioclient_mock.get(f"{API_BASE}/forecast", text="a\n```\n# Injected `x`")
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    assert result["description_placeholders"]["response"] == (
+        "````\na\n```\n# Injected `x`\n````"
+    )
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "add_sensor")
+    result = await _configure(
+        hass, result, {"name": "Raw", "value_template": "{{ value }}"}
+    )
+    assert result["description_placeholders"]["values"] == (
+        "- **Raw** (sensor): ```` a ``` # Injected `x` ````"
+    )
+
+
 async def test_non_get_sent_only_on_demand(
     hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
 ) -> None:
@@ -679,6 +730,19 @@ def test_line_helpers() -> None:
         '{"Token": "**REDACTED**", "x": 1}'
     )
     assert redact_text("password=p&x=1", "tok") == "password=**REDACTED**&x=1"
+    assert redact_text("old, new", "old", None, "new") == "**REDACTED**, **REDACTED**"
+
+
+def test_code_fences_outlast_backticks() -> None:
+    """No backtick run in the text can close the fence or the code span."""
+    assert code_block("plain") == "```\nplain\n```"
+    assert code_block("a\n```\n# heading\n````x") == (
+        "`````\na\n```\n# heading\n````x\n`````"
+    )
+    assert code_span("—") == "`—`"
+    assert code_span("a `b` c") == "``a `b` c``"
+    assert code_span("`x``") == "``` `x`` ```"
+    assert code_span("a\n```\nb") == "````a ``` b````"
 
 
 async def test_preview_redirect_loop_and_text_values(

@@ -108,6 +108,7 @@ CONF_VALUE = "value"
 CONF_DIAGNOSTIC = "diagnostic"
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_BACKTICKS = re.compile(r"`+")
 _SECRET_IN_TEXT = re.compile(
     r"(?i)(\"?(?:" + "|".join(sorted(SECRET_KEYS)) + r")\"?\s*[:=]\s*\"?)([^\"&\s,;}]+)"
 )
@@ -136,25 +137,51 @@ def format_lines(values: Mapping[str, str], separator: str) -> str:
     return "\n".join(f"{name}{separator}{value}" for name, value in values.items())
 
 
-def redact_text(text: str, token: str | None) -> str:
-    """Redact ``key=value`` / ``"key": "value"`` secrets and the token itself."""
+def redact_text(text: str, *tokens: str | None) -> str:
+    """Redact ``key=value`` / ``"key": "value"`` secrets and the tokens themselves."""
     text = _SECRET_IN_TEXT.sub(lambda m: m.group(1) + REDACTED, text)
-    if token:
+    return _scrub_tokens(text, tokens)
+
+
+def _scrub_tokens(text: str, tokens: tuple[str | None, ...]) -> str:
+    for token in sorted({t for t in tokens if t}, key=len, reverse=True):
         text = text.replace(token, REDACTED)
     return text
 
 
-def format_response(response: ApiResponse, token: str | None, limit: int) -> str:
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+
+
+def code_block(text: str) -> str:
+    """``text`` as a fenced code block no backtick run inside can close (CommonMark)."""
+    fence = "`" * max(3, _longest_backtick_run(text) + 1)
+    return f"{fence}\n{text}\n{fence}"
+
+
+def code_span(text: str) -> str:
+    """``text`` on one line as an inline code span no backtick run inside can close.
+
+    Line breaks become spaces (as in any code span): a line of its own could
+    otherwise start a block, such as a code fence, in the Markdown around it.
+    """
+    text = " ".join(text.splitlines())
+    ticks = "`" * (_longest_backtick_run(text) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def format_response(response: ApiResponse, limit: int, *tokens: str | None) -> str:
     """The response as a Markdown code block: pretty JSON, redacted, truncated."""
     data = response.json_or_none()
     if data is not None:
         text = json.dumps(redact_secrets(data), indent=2, ensure_ascii=False)
-        text = text.replace(token, REDACTED) if token else text
+        text = _scrub_tokens(text, tokens)
     else:
-        text = redact_text(response.text, token)
+        text = redact_text(response.text, *tokens)
     if len(text) > limit:
         text = f"{text[:limit]}\n… ({len(text)} characters in all, truncated)"
-    return f"```\n{text}\n```"
+    return code_block(text)
 
 
 class EndpointSubentryFlow(ConfigSubentryFlow):
@@ -169,6 +196,9 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self._response: ApiResponse | None = None
         self._sent = False
         self._preview_error: str | None = None
+        # The token the preview request was made with, to scrub it from what is
+        # shown even after a refresh replaced it.
+        self._request_token: str | None = None
         self._error_placeholders: dict[str, str] = {}
         self._platform = PLATFORM_SENSOR
         self._editing: int | None = None
@@ -332,7 +362,9 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         error: str | None = None
         try:
             json_body, text_body = render_body(self.hass, request.get(CONF_BODY))
-            response = await self._entry.runtime_data.auth.request(
+            auth = self._entry.runtime_data.auth
+            self._request_token = await auth.async_get_access_token()
+            response = await auth.request(
                 request[CONF_METHOD],
                 request[CONF_URL],
                 params=request.get(CONF_PARAMS) or None,
@@ -371,14 +403,15 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
                 error = "not_json"
         self._preview_error = error
 
-    def _token(self) -> str | None:
-        """The current access token, only to scrub it from what is shown."""
-        return str(self._entry.runtime_data.account.session.access_token) or None
+    def _tokens(self) -> tuple[str | None, ...]:
+        """The preview request's token and the current one, to scrub from output."""
+        current = str(self._entry.runtime_data.account.session.access_token) or None
+        return (self._request_token, current)
 
     def _response_text(self, limit: int) -> str:
         if self._response is None:
             return "—"
-        return format_response(self._response, self._token(), limit)
+        return format_response(self._response, limit, *self._tokens())
 
     def _rendered(self, value: Mapping[str, Any]) -> str:
         """A value's template rendered over the preview response."""
@@ -392,14 +425,14 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             )
         except TemplateError as err:
             return f"⚠ {err}"
-        return redact_text(rendered, self._token())[:200]
+        return redact_text(rendered, *self._tokens())[:200]
 
     def _values_summary(self) -> str:
         if not self._values:
             return "—"
         return "\n".join(
             f"- **{value[CONF_NAME]}** ({value[CONF_PLATFORM]}): "
-            f"`{self._rendered(value)}`"
+            f"{code_span(self._rendered(value))}"
             for value in self._values
         )
 
