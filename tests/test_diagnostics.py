@@ -17,7 +17,16 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from .common import API_BASE, AUTH_DOMAIN, CLIENT_ID, CLIENT_SECRET, TOKEN_URL
+from custom_components.oauth2_rest.diagnostics import async_get_config_entry_diagnostics
+
+from .common import (
+    API_BASE,
+    AUTH_DOMAIN,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    TOKEN_URL,
+    endpoint_subentry,
+)
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 NEW_TOKEN = {
@@ -27,6 +36,11 @@ NEW_TOKEN = {
     "token_type": "Bearer",
     "expires_in": 3600,
     "user_id": "provider-user-42",
+    # Account details some providers put in the token response.
+    "name": "Jane Account",
+    "email": "jane@example.org",
+    "session_state": "session-state-1",
+    "athlete": {"id": 777, "firstname": "Jane"},
 }
 SENSITIVE = (
     "stored-access-token",
@@ -35,6 +49,11 @@ SENSITIVE = (
     "new-refresh-token",
     "header.payload.signature",
     "provider-user-42",
+    "Jane",
+    "jane@example.org",
+    "session-state-1",
+    "777",
+    "query-api-key",
     CLIENT_SECRET,
     CLIENT_ID,
     "subject-1",
@@ -52,6 +71,9 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 @pytest.mark.freeze_time(NOW)
 @pytest.mark.parametrize("expires_at", [(NOW - timedelta(minutes=1)).timestamp()])
+@pytest.mark.parametrize(
+    "subentries", [[endpoint_subentry(url="/weather?key=query-api-key")]], ids=["query"]
+)
 async def test_diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -63,7 +85,7 @@ async def test_diagnostics(
     """Diagnostics after a refresh: health shown, every secret redacted."""
     aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(
-        f"{API_BASE}/weather",
+        f"{API_BASE}/weather?key=query-api-key",
         json={"temperature": 21.5},
         headers={"X-RateLimit-Remaining": "99"},
     )
@@ -83,3 +105,17 @@ async def test_diagnostics(
     assert diagnostics["account"]["last_refresh"] == NOW.isoformat()
     assert diagnostics["account"]["rate_limit_remaining"] == 99
     assert diagnostics["endpoints"][0]["last_status"] == 200
+    assert diagnostics["endpoints"][0]["url"] == "/weather?**REDACTED**"
+    assert diagnostics["endpoints"][0]["name"] == "Weather"
+
+
+async def test_diagnostics_of_an_entry_not_loaded(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """An entry that is not loaded has no runtime data: the entry part only."""
+    config_entry.add_to_hass(hass)
+    diagnostics = await async_get_config_entry_diagnostics(hass, config_entry)
+    assert diagnostics["loaded"] is False
+    assert set(diagnostics) == {"entry", "loaded"}
+    assert diagnostics["entry"]["data"]["token"]["access_token"] == "**REDACTED**"
+    assert "stored-access-token" not in json.dumps(diagnostics)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from . import OAuth2RestConfigEntry
@@ -28,25 +29,50 @@ TO_REDACT = {
     "Authorization",
     "authorization",
     "title",
+    # Account identifiers a provider may put in its token response or profile.
+    "sub",
+    "uid",
+    "sid",
+    "session_state",
+    "email",
+    "preferred_username",
+    "username",
+    "login",
+    "login_hint",
 }
+# The stored token keeps whatever the provider's token response held (account
+# names, ids, nested profiles): only these keys are shown, the rest redacted.
+TOKEN_KEYS_SHOWN = frozenset(
+    {"token_type", "expires_in", "expires_at", "scope", "refresh_token_expires_in"}
+)
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: OAuth2RestConfigEntry
 ) -> dict[str, Any]:
     """Return redacted diagnostics for an account entry."""
+    data = dict(entry.data)
+    if isinstance(token := data.get("token"), dict):
+        data["token"] = {
+            key: value if key in TOKEN_KEYS_SHOWN else REDACTED
+            for key, value in token.items()
+        }
+    entry_part = async_redact_data(
+        {
+            "title": entry.title,
+            "unique_id": entry.unique_id,
+            "data": data,
+            "options": dict(entry.options),
+        },
+        TO_REDACT,
+    )
+    if entry.state is not ConfigEntryState.LOADED:
+        return {"entry": entry_part, "loaded": False}
     runtime = entry.runtime_data
     health = runtime.account.data
     return {
-        "entry": async_redact_data(
-            {
-                "title": entry.title,
-                "unique_id": entry.unique_id,
-                "data": dict(entry.data),
-                "options": dict(entry.options),
-            },
-            TO_REDACT,
-        ),
+        "entry": entry_part,
+        "loaded": True,
         "account": {
             "last_update_success": runtime.account.last_update_success,
             "access_token_expires_at": _iso(
@@ -63,7 +89,7 @@ async def async_get_config_entry_diagnostics(
             {
                 "name": coordinator.endpoint.name,
                 "method": coordinator.endpoint.method,
-                "url": coordinator.endpoint.url,
+                "url": _redact_query(coordinator.endpoint.url),
                 "header_names": sorted(coordinator.endpoint.headers),
                 "scan_interval": coordinator.endpoint.scan_interval.total_seconds(),
                 "values": [value.name for value in coordinator.endpoint.values],
@@ -73,6 +99,12 @@ async def async_get_config_entry_diagnostics(
             for coordinator in runtime.endpoints.values()
         ],
     }
+
+
+def _redact_query(url: str) -> str:
+    """The URL without its query, which may carry an API key."""
+    base, query, _ = url.partition("?")
+    return f"{base}?{REDACTED}" if query else url
 
 
 def _iso(value: Any) -> str | None:
