@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Generator
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
+import logging
 from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -179,6 +180,32 @@ async def test_template_error_logged_once(
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.weather").state == "2.0"
+
+
+@pytest.mark.parametrize(
+    "subentries", [[endpoint_subentry(value_template="{{ value }}", unit=None)]]
+)
+async def test_long_text_state_truncated(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Text longer than a state may be is cut to 255 characters, logged once."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.oauth2_rest.sensor")
+    aioclient_mock.get(WEATHER_URL, text="x" * 300)
+    await setup_integration()
+    state = hass.states.get("sensor.weather")
+    assert state is not None
+    assert state.state == "x" * 255
+    for _ in range(2):
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    assert caplog.text.count("state cut to 255") == 1
+    assert "ERROR" not in caplog.text
 
 
 async def test_not_modified_keeps_value(

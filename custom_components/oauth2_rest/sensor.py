@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+import logging
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -12,7 +13,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import STATE_UNKNOWN, EntityCategory
+from homeassistant.const import MAX_LENGTH_STATE_STATE, STATE_UNKNOWN, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -21,6 +22,8 @@ from . import OAuth2RestConfigEntry
 from .coordinator import AccountCoordinator, AccountHealth, EndpointCoordinator
 from .endpoint import PLATFORM_SENSOR, ValueConfig
 from .entity import AccountEntity, EndpointValueEntity
+
+_LOGGER = logging.getLogger(__name__)
 
 PARALLEL_UPDATES = 0
 
@@ -122,6 +125,7 @@ class EndpointValueSensor(EndpointValueEntity, SensorEntity):
             self._attr_device_class = SensorDeviceClass(value.device_class)
         if value.state_class:
             self._attr_state_class = SensorStateClass(value.state_class)
+        self._truncation_logged = False
 
     @property
     def _numeric(self) -> bool:
@@ -146,9 +150,23 @@ class EndpointValueSensor(EndpointValueEntity, SensorEntity):
         if self.device_class == SensorDeviceClass.DATE:
             return dt_util.parse_date(rendered)
         if not self._numeric:
-            return rendered
+            return self._fitted(rendered)
         try:
             number = float(rendered)
         except ValueError:
             return None
         return int(number) if number.is_integer() and "." not in rendered else number
+
+    def _fitted(self, text: str) -> str:
+        """Text cut to the longest state Home Assistant accepts (logged once)."""
+        if len(text) <= MAX_LENGTH_STATE_STATE:
+            return text
+        if not self._truncation_logged:
+            _LOGGER.debug(
+                "%s: the rendered value has %d characters; state cut to %d",
+                self.entity_id,
+                len(text),
+                MAX_LENGTH_STATE_STATE,
+            )
+            self._truncation_logged = True
+        return text[:MAX_LENGTH_STATE_STATE]
