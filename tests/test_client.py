@@ -240,6 +240,25 @@ async def test_second_401_is_auth_error(auth: StaticAuth, seen: Seen) -> None:
     assert len(seen.requests) == 2
 
 
+class FixedAuth(AbstractAuth):
+    """A client that cannot refresh: the default force refresh."""
+
+    async def async_get_access_token(self) -> str:
+        """Always the same token."""
+        return "token-1"
+
+
+async def test_default_force_refresh_retries_same_token(
+    servers: tuple[str, str], seen: Seen
+) -> None:
+    """Without a refresh the retry uses the current token, then gives up."""
+    async with ClientSession() as session:
+        client = FixedAuth(session, servers[0])
+        with pytest.raises(ApiAuthError):
+            await client.request("GET", "always-401")
+    assert [r[2] for r in seen.requests] == ["Bearer token-1", "Bearer token-1"]
+
+
 @pytest.mark.parametrize(
     ("code", "error"),
     [
