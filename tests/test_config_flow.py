@@ -1250,9 +1250,11 @@ async def test_duplicate_account_aborts(
 
 
 async def start_reauth(
-    hass: HomeAssistant, config_entry: MockConfigEntry
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    user_input: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Load the entry, start its reauth flow and confirm."""
+    """Load the entry, start its reauth flow and confirm (with user_input)."""
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
@@ -1260,7 +1262,11 @@ async def start_reauth(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"]["account"] == config_entry.title
-    return await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert fields(result) == ["client_secret"]
+    assert suggested(result, "client_secret") is None
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input or {}
+    )
 
 
 @pytest.mark.usefixtures("setup_credentials")
@@ -1434,6 +1440,155 @@ async def test_reauth_of_an_entry_named_by_the_user(
     assert len(requested(aioclient_mock)) == (1 if userinfo is None else 2)
 
 
+def linked_entry(unique_id: str, auth_domain: str = AUTH_DOMAIN) -> MockConfigEntry:
+    """Another linked account of the test provider."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Example ({unique_id})",
+        unique_id=f"{ISSUER}#{unique_id}",
+        data={
+            "auth_implementation": auth_domain,
+            "token": {"access_token": "x", "expires_at": 0},
+            "provider": manual_profile().as_dict(),
+            "scopes": ["read"],
+            "subject": unique_id,
+        },
+    )
+
+
+ROTATED_DOMAIN = f"{AUTH_DOMAIN}_2"
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(
+    ("others", "new_domain", "expected"),
+    [
+        # Nothing else: the old credential goes, the new one takes its place.
+        ({}, ROTATED_DOMAIN, {ROTATED_DOMAIN: (CLIENT_ID, "rotated")}),
+        (  # The next auth domain is taken by a stored credential.
+            {"credential": ROTATED_DOMAIN},
+            f"{AUTH_DOMAIN}_3",
+            {
+                ROTATED_DOMAIN: ("other-client", "other-secret"),
+                f"{AUTH_DOMAIN}_3": (CLIENT_ID, "rotated"),
+            },
+        ),
+        (  # ... or still named by an entry whose credential was deleted.
+            {"entry": ROTATED_DOMAIN},
+            f"{AUTH_DOMAIN}_3",
+            {f"{AUTH_DOMAIN}_3": (CLIENT_ID, "rotated")},
+        ),
+        (  # Another entry still uses the old credential: it stays.
+            {"entry": AUTH_DOMAIN},
+            ROTATED_DOMAIN,
+            {
+                AUTH_DOMAIN: (CLIENT_ID, CLIENT_SECRET),
+                ROTATED_DOMAIN: (CLIENT_ID, "rotated"),
+            },
+        ),
+    ],
+)
+async def test_reauth_with_new_client_secret(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+    others: dict[str, str],
+    new_domain: str,
+    expected: dict[str, tuple[str, str]],
+) -> None:
+    """A rotated secret: used for the grant, then stored as a new credential."""
+    if "credential" in others:
+        await async_import_client_credential(
+            hass,
+            DOMAIN,
+            ClientCredential("other-client", "other-secret", "Other"),
+            auth_domain=others["credential"],
+        )
+    if "entry" in others:
+        linked_entry("other", others["entry"]).add_to_hass(hass)
+    result = await start_reauth(hass, config_entry, {"client_secret": " rotated "})
+    # Nothing changes before the grant works.
+    assert config_entry.data["auth_implementation"] == AUTH_DOMAIN
+    assert (await stored_credentials(hass))[AUTH_DOMAIN] == (CLIENT_ID, CLIENT_SECRET)
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.get(USERINFO_URL, json={"sub": "subject-1"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    expected_auth = base64.b64encode(f"{CLIENT_ID}:rotated".encode()).decode()
+    assert token_form(aioclient_mock, TOKEN_URL)[1]["Authorization"] == (
+        f"Basic {expected_auth}"
+    )
+    assert config_entry.data["auth_implementation"] == new_domain
+    assert config_entry.data["token"]["access_token"] == "new-access-token"
+    assert await stored_credentials(hass) == expected
+    assert mock_setup_entry.call_count == 2 + ("entry" in others)
+    assert config_entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(
+    ("token_response", "subject", "reason"),
+    [
+        (
+            {"status": HTTPStatus.UNAUTHORIZED, "json": {"error": "invalid_client"}},
+            None,
+            "oauth_unauthorized",
+        ),
+        ({"json": TOKEN_RESPONSE}, "someone-else", "wrong_account"),
+    ],
+)
+async def test_reauth_new_client_secret_not_kept_on_failure(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+    token_response: dict[str, Any],
+    subject: str | None,
+    reason: str,
+) -> None:
+    """A refused secret, or another account: the stored credential stays as is."""
+    data_before = dict(config_entry.data)
+    result = await start_reauth(hass, config_entry, {"client_secret": "wrong"})
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(TOKEN_URL, **token_response)
+    if subject is not None:
+        aioclient_mock.get(USERINFO_URL, json={"sub": subject})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert dict(config_entry.data) == data_before
+    assert await stored_credentials(hass) == {AUTH_DOMAIN: (CLIENT_ID, CLIENT_SECRET)}
+    assert mock_setup_entry.call_count == 1
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_reauth_same_client_secret_is_no_change(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+) -> None:
+    """Entering the stored secret again keeps the stored credential."""
+    result = await start_reauth(hass, config_entry, {"client_secret": CLIENT_SECRET})
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.get(USERINFO_URL, json={"sub": "subject-1"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    await hass.async_block_till_done()
+    assert result["reason"] == "reauth_successful"
+    assert config_entry.data["auth_implementation"] == AUTH_DOMAIN
+    assert await stored_credentials(hass) == {AUTH_DOMAIN: (CLIENT_ID, CLIENT_SECRET)}
+
+
 async def test_reauth_after_credential_deleted(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
@@ -1575,6 +1730,40 @@ async def test_reconfigure_scopes(
     assert config_entry.data["subject"] == "subject-1"
     assert config_entry.unique_id == f"{ISSUER}#subject-1"
     assert mock_setup_entry.call_count == 1
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_reconfigure_new_client_secret(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+) -> None:
+    """A new secret with the same scopes still needs a grant, to prove it works."""
+    config_entry.add_to_hass(hass)
+    result = await config_entry.start_reconfigure_flow(hass)
+    assert "client_secret" in fields(result)
+    assert suggested(result, "client_secret") is None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"name": "Work", "scopes": "read", "client_secret": "rotated"},
+    )
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.get(USERINFO_URL, json={"sub": "subject-1"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert config_entry.title == "Work"
+    assert config_entry.data["auth_implementation"] == ROTATED_DOMAIN
+    assert config_entry.data["scopes"] == ["read"]
+    assert await stored_credentials(hass) == {ROTATED_DOMAIN: (CLIENT_ID, "rotated")}
+    expected = base64.b64encode(f"{CLIENT_ID}:rotated".encode()).decode()
+    assert token_form(aioclient_mock, TOKEN_URL)[1]["Authorization"] == (
+        f"Basic {expected}"
+    )
 
 
 async def test_reconfigure_scopes_without_credential(

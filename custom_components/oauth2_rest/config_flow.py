@@ -9,6 +9,8 @@ import re
 from typing import Any
 
 from homeassistant.components.application_credentials import (
+    CONF_AUTH_DOMAIN,
+    DATA_COMPONENT,
     ClientCredential,
     async_import_client_credential,
 )
@@ -19,6 +21,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     ConfigSubentryFlow,
 )
+from homeassistant.const import CONF_DOMAIN, CONF_ID
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
@@ -104,6 +107,8 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         self._credential: ClientCredential | None = None
         self._title: str | None = None
         self._token_data: dict[str, Any] | None = None
+        # Auth domain of the stored credential that a new client secret replaces.
+        self._replaced_auth_domain: str | None = None
 
     @property
     def logger(self) -> logging.Logger:
@@ -502,32 +507,92 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         else:
             self._abort_if_unique_id_configured()
         # Only now, with a working grant, does the credential go into HA's store.
-        await async_import_client_credential(
-            self.hass, DOMAIN, self._credential, auth_domain=self.flow_impl.domain
-        )
+        if (replaced := self._replaced_auth_domain) is not None:
+            entry_data["auth_implementation"] = await self._async_store_new_secret(
+                replaced
+            )
+        else:
+            await async_import_client_credential(
+                self.hass, DOMAIN, self._credential, auth_domain=self.flow_impl.domain
+            )
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
-            return self.async_update_reload_and_abort(
+            result = self.async_update_reload_and_abort(
                 self._get_entry_being_changed(),
                 title=self._title or UNDEFINED,
                 data=entry_data,
             )
+            if replaced is not None:
+                await self._async_delete_unused_credential(replaced)
+            return result
         label = identity.label or identity.subject
         return self.async_create_entry(
             title=f"{self._profile.name} ({label})", data=entry_data
         )
 
+    async def _async_store_new_secret(self, replaced: str) -> str:
+        """Store the credential with its new secret; return its new auth domain.
+
+        A new item, not an update: HA's store cannot update items, and refuses to
+        delete the old one while the entry still uses it. The new auth domain is one
+        no stored credential and no entry of this integration names yet.
+        """
+        assert self._credential is not None
+        credentials = self.hass.data[DATA_COMPONENT]
+        taken = {
+            item.get(CONF_AUTH_DOMAIN, item[CONF_ID])
+            for item in credentials.async_items()
+        } | {
+            entry.data.get("auth_implementation")
+            for entry in self.hass.config_entries.async_entries(DOMAIN)
+        }
+        number = 2
+        while (auth_domain := f"{replaced}_{number}") in taken:
+            number += 1
+        item = {
+            CONF_DOMAIN: DOMAIN,
+            "client_id": self._credential.client_id,
+            "client_secret": self._credential.client_secret,
+            CONF_AUTH_DOMAIN: auth_domain,
+        }
+        if self._credential.name:
+            item["name"] = self._credential.name
+        await credentials.async_create_item(item)
+        return auth_domain
+
+    async def _async_delete_unused_credential(self, auth_domain: str) -> None:
+        """Delete the replaced credential, unless another entry still uses it."""
+        credentials = self.hass.data[DATA_COMPONENT]
+        in_use = {
+            entry.data.get("auth_implementation")
+            for entry in self.hass.config_entries.async_entries(DOMAIN)
+        }
+        for item in list(credentials.async_items()):
+            item_id = item[CONF_ID]
+            if (
+                item[CONF_DOMAIN] == DOMAIN
+                and item.get(CONF_AUTH_DOMAIN, item_id) == auth_domain
+                and not in_use & {auth_domain, item_id}
+            ):
+                await credentials.async_delete_item(item_id)
+
     # -- reauth and reconfigure -----------------------------------------------------
 
-    async def _async_use_entry(self, entry: ConfigEntry) -> bool:
-        """Take the entry's profile, scopes and stored credential; False if it's gone."""
+    async def _async_use_entry(self, entry: ConfigEntry, new_secret: str = "") -> bool:
+        """Take the entry's profile, scopes and stored credential; False if it's gone.
+
+        A new client secret (the provider rotated it) replaces the stored one for
+        this grant; it is stored, as a new credential, only once the grant worked.
+        """
         self._profile = ProviderProfile.from_dict(entry.data[CONF_PROVIDER])
         self._scopes = list(entry.data.get(CONF_SCOPES, []))
         stored = await self._async_stored_credentials()
         if (impl := stored.get(entry.data["auth_implementation"])) is None:
             return False
-        self._credential = ClientCredential(
-            impl.client_id, impl.client_secret, impl.name
-        )
+        secret = impl.client_secret
+        if (new_secret := new_secret.strip()) and new_secret != secret:
+            secret = new_secret
+            self._replaced_auth_domain = impl.domain
+        self._credential = ClientCredential(impl.client_id, secret, impl.name)
         self.flow_impl = OAuth2RestImplementation(
             self.hass, impl.domain, self._credential, self._profile
         )
@@ -547,24 +612,26 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         if user_input is None:
             return self.async_show_form(
                 step_id="reauth_confirm",
+                data_schema=vol.Schema({vol.Optional(CONF_CLIENT_SECRET): _PASSWORD}),
                 description_placeholders={"account": entry.title},
             )
-        if await self._async_use_entry(entry):
+        if await self._async_use_entry(entry, user_input.get(CONF_CLIENT_SECRET, "")):
             return await self.async_step_auth()
         return await self.async_step_credentials()
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the name, or the scopes (which needs a new grant)."""
+        """Change the name; the scopes or the client secret (both need a new grant)."""
         entry = self._get_reconfigure_entry()
         current_scopes = list(entry.data.get(CONF_SCOPES, []))
         if user_input is not None:
             self._title = user_input[CONF_NAME].strip() or entry.title
             scopes = parse_scopes(user_input.get(CONF_SCOPES, ""))
-            if scopes == current_scopes:
+            new_secret = user_input.get(CONF_CLIENT_SECRET, "").strip()
+            if scopes == current_scopes and not new_secret:
                 return self.async_update_reload_and_abort(entry, title=self._title)
-            if not await self._async_use_entry(entry):
+            if not await self._async_use_entry(entry, new_secret):
                 return self.async_abort(reason="credential_missing")
             self._scopes = scopes
             return await self.async_step_auth()
@@ -574,6 +641,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 {
                     vol.Required(CONF_NAME, default=entry.title): str,
                     vol.Optional(CONF_SCOPES, default=" ".join(current_scopes)): str,
+                    vol.Optional(CONF_CLIENT_SECRET): _PASSWORD,
                 }
             ),
         )
