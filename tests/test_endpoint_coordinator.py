@@ -150,7 +150,9 @@ async def test_403_repair_issue_created_and_cleared(
     )
     await setup_integration()
     assert state(hass) == STATE_UNAVAILABLE
-    issue = issue_registry.async_get_issue(DOMAIN, "forbidden_endpoint_weather")
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"forbidden_{config_entry.entry_id}_endpoint_weather"
+    )
     assert issue is not None
     assert issue.translation_key == "endpoint_forbidden"
     assert issue.translation_placeholders == {
@@ -162,7 +164,12 @@ async def test_403_repair_issue_created_and_cleared(
 
     await tick(hass, freezer, 61)
     assert state(hass) == "23"
-    assert issue_registry.async_get_issue(DOMAIN, "forbidden_endpoint_weather") is None
+    assert (
+        issue_registry.async_get_issue(
+            DOMAIN, f"forbidden_{config_entry.entry_id}_endpoint_weather"
+        )
+        is None
+    )
 
 
 async def test_stale_403_issue_removed_with_endpoint(
@@ -183,10 +190,17 @@ async def test_stale_403_issue_removed_with_endpoint(
         severity=ir.IssueSeverity.WARNING,
         translation_key="endpoint_forbidden",
     )
-    assert issue_registry.async_get_issue(DOMAIN, "forbidden_endpoint_weather")
+    assert issue_registry.async_get_issue(
+        DOMAIN, f"forbidden_{config_entry.entry_id}_endpoint_weather"
+    )
     assert hass.config_entries.async_remove_subentry(config_entry, "endpoint_weather")
     await hass.async_block_till_done()
-    assert issue_registry.async_get_issue(DOMAIN, "forbidden_endpoint_weather") is None
+    assert (
+        issue_registry.async_get_issue(
+            DOMAIN, f"forbidden_{config_entry.entry_id}_endpoint_weather"
+        )
+        is None
+    )
     assert issue_registry.async_get_issue(DOMAIN, "unrelated") is not None
 
 

@@ -29,7 +29,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import AccountSession, ConfigEntryAuth
 from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, CONF_PROVIDER, DOMAIN
-from .coordinator import FORBIDDEN_ISSUE_PREFIX, AccountCoordinator, EndpointCoordinator
+from .coordinator import AccountCoordinator, EndpointCoordinator, forbidden_issue_prefix
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.provider import ProviderProfile
@@ -119,7 +119,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -
     )
     entry.runtime_data = runtime
 
-    _async_clear_stale_issues(hass, entry)
+    _async_clear_stale_issues(hass, entry, keep=set(entry.subentries))
     _async_remove_stale_entities(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_change))
@@ -127,17 +127,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -
 
 
 @callback
-def _async_clear_stale_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Drop 403 repair issues of endpoints that were removed."""
-    current = {
-        f"{FORBIDDEN_ISSUE_PREFIX}{sub.subentry_id}"
-        for sub in entry.subentries.values()
-    }
+def _async_clear_stale_issues(
+    hass: HomeAssistant, entry: ConfigEntry, keep: set[str] | None = None
+) -> None:
+    """Drop this account's 403 repair issues, but those of endpoints in ``keep``."""
+    prefix = forbidden_issue_prefix(entry.entry_id)
+    keep_ids = {prefix + subentry_id for subentry_id in keep or ()}
     for domain, issue_id in list(ir.async_get(hass).issues):
         if (
             domain == DOMAIN
-            and issue_id.startswith(FORBIDDEN_ISSUE_PREFIX)
-            and issue_id not in current
+            and issue_id.startswith(prefix)
+            and issue_id not in keep_ids
         ):
             ir.async_delete_issue(hass, DOMAIN, issue_id)
 
@@ -191,6 +191,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) 
 
 async def async_remove_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -> None:
     """Revoke the grant at the provider when the user removes the account."""
+    _async_clear_stale_issues(hass, entry)
     try:
         implementation = await async_build_implementation(hass, entry)
     except HomeAssistantError:

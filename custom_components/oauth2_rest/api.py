@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 import time
@@ -12,11 +13,15 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import OAuth2TokenRequestReauthError
 from homeassistant.helpers.config_entry_oauth2_flow import (
+    CLOCK_OUT_OF_SYNC_MAX_SEC,
     AbstractOAuth2Implementation,
     OAuth2Session,
 )
 
 from .client.auth import AbstractAuth
+
+# Refresh at most this long before the token expires.
+MAX_REFRESH_MARGIN = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +36,14 @@ class RefreshOutcome:
 class AccountSession(OAuth2Session):
     """The account's one OAuth2Session: every token refresh goes through it.
 
-    HA's session already makes refreshes single-flight (one lock per session). This
-    adds what an API client needs on top:
-    - a forced refresh after the API rejected a token that looked valid, which
-      still collapses into one refresh when several callers ask at once;
+    HA's session makes refreshes single-flight (one lock per session). This adds
+    what an API client needs on top:
+    - refresh ahead of expiry (a quarter of the token's lifetime, 20 s to 2 min
+      before it), and when that early refresh fails transiently, keep using the
+      still-valid token instead of failing the caller;
+    - a forced refresh after the API rejected a token that looked valid;
+    - callers that waited while a refresh was attempted take its outcome instead
+      of each sending a token request of their own;
     - once the grant is dead (a reauth error) no further token requests are made
       until the entry is re-linked and reloaded: no retry storm;
     - a callback per refresh attempt, so the account coordinator can show health.
@@ -51,6 +60,9 @@ class AccountSession(OAuth2Session):
         self._rejected_access_token: str | None = None
         self._dead_grant: OAuth2TokenRequestReauthError | None = None
         self._on_refresh: Callable[[RefreshOutcome], None] | None = None
+        self._attempt_lock = asyncio.Lock()
+        self._attempts = 0
+        self._last_failure: ClientError | None = None
 
     def set_refresh_listener(self, listener: Callable[[RefreshOutcome], None]) -> None:
         """Have ``listener`` hear about every refresh attempt."""
@@ -62,18 +74,55 @@ class AccountSession(OAuth2Session):
         return cast("str", self.token["access_token"])
 
     @property
-    @override
-    def valid_token(self) -> bool:
-        """Expired, or rejected by the API, means not valid."""
+    def refresh_margin(self) -> float:
+        """Seconds before expiry at which the token is refreshed."""
+        lifetime = self.token.get("expires_in")
+        if not isinstance(lifetime, int | float) or lifetime <= 0:
+            return MAX_REFRESH_MARGIN
+        return min(MAX_REFRESH_MARGIN, max(CLOCK_OUT_OF_SYNC_MAX_SEC, lifetime / 4))
+
+    @property
+    def usable(self) -> bool:
+        """Whether the current token can still be sent (not expired, not rejected)."""
         if self.access_token == self._rejected_access_token:
             return False
         return super().valid_token
 
+    @property
+    @override
+    def valid_token(self) -> bool:
+        """Usable and not yet due for its refresh."""
+        if not self.usable:
+            return False
+        expires_at = cast("float", self.token["expires_at"])
+        return expires_at > time.time() + self.refresh_margin
+
     @override
     async def async_ensure_token_valid(self) -> None:
-        """Refresh when needed; report the attempt; stop once the grant is dead."""
+        """Refresh when due; report the attempt; stop once the grant is dead."""
         if self._dead_grant is not None:
             raise self._dead_grant
+        if self.valid_token:
+            return
+        attempts_seen = self._attempts
+        async with self._attempt_lock:
+            if self._dead_grant is not None:
+                raise self._dead_grant
+            if self._attempts != attempts_seen:
+                # A refresh was attempted while we waited: take its outcome.
+                if self._last_failure is not None and not self.usable:
+                    raise self._last_failure
+                return
+            await self._async_attempt_refresh()
+
+    async def _async_attempt_refresh(self) -> None:
+        """One refresh attempt, under the attempt lock; waiters see it counted."""
+        try:
+            await self._async_refresh_once()
+        finally:
+            self._attempts += 1
+
+    async def _async_refresh_once(self) -> None:
         before = self.access_token
         try:
             await super().async_ensure_token_valid()
@@ -82,9 +131,13 @@ class AccountSession(OAuth2Session):
             self._report(RefreshOutcome(False, time.time(), type(err).__name__))
             raise
         except ClientError as err:
-            # Transient token errors, HA >= 2026.3 (all are aiohttp ClientErrors).
+            # Transient token errors (HA's OAuth2 hierarchy are aiohttp ClientErrors).
+            self._last_failure = err
             self._report(RefreshOutcome(False, time.time(), type(err).__name__))
+            if self.usable:
+                return  # The early refresh failed; the token still works meanwhile.
             raise
+        self._last_failure = None
         if self.access_token != before:
             self._rejected_access_token = None
             self._report(RefreshOutcome(True, time.time()))

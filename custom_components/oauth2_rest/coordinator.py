@@ -43,11 +43,16 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-# Refresh this long before the access token expires, so polls never wait for one.
-PROACTIVE_REFRESH_MARGIN = timedelta(minutes=2)
 ACCOUNT_MIN_INTERVAL = timedelta(seconds=30)
 ACCOUNT_MAX_INTERVAL = timedelta(hours=1)
+# A server's Retry-After is honoured up to this many seconds.
+MAX_RETRY_AFTER = 3600.0
 FORBIDDEN_ISSUE_PREFIX = "forbidden_"
+
+
+def forbidden_issue_prefix(entry_id: str) -> str:
+    """Start of the ids of an account's 403 repair issues."""
+    return f"{FORBIDDEN_ISSUE_PREFIX}{entry_id}_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,27 +143,19 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
         )
 
     def _next_interval(self) -> timedelta:
-        """Wake up shortly before the token expires (bounded)."""
+        """Wake up when the token's refresh is due (bounded)."""
         token = self.session.token
         if token.get(NON_EXPIRING_MARKER) or "expires_at" not in token:
             return ACCOUNT_MAX_INTERVAL
-        until = (
-            timedelta(seconds=token["expires_at"] - time.time())
-            - PROACTIVE_REFRESH_MARGIN
+        until = timedelta(
+            seconds=token["expires_at"] - time.time() - self.session.refresh_margin
         )
         return max(ACCOUNT_MIN_INTERVAL, min(ACCOUNT_MAX_INTERVAL, until))
 
     async def _async_update_data(self) -> AccountHealth:
-        """Make sure the token is valid (refreshing it if due)."""
+        """Refresh the token when it is due, so polls never wait for one."""
         try:
-            if (
-                self.session.valid_token
-                and self._next_interval() <= ACCOUNT_MIN_INTERVAL
-            ):
-                # Inside the proactive window: refresh now rather than on a poll.
-                await self.session.async_force_refresh(self.session.access_token)
-            else:
-                await self.session.async_ensure_token_valid()
+            await self.session.async_ensure_token_valid()
         except (OAuth2TokenRequestReauthError, ClientError) as err:
             raise map_token_error(err) from err
         finally:
@@ -223,7 +220,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     @property
     def forbidden_issue_id(self) -> str:
         """Repair issue id for a 403 on this endpoint."""
-        return f"{FORBIDDEN_ISSUE_PREFIX}{self.subentry_id}"
+        return forbidden_issue_prefix(self.config_entry.entry_id) + self.subentry_id
 
     async def _async_update_data(self) -> EndpointData:
         """Fetch the endpoint; a 304 keeps the last data."""
@@ -293,7 +290,9 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
                 translation_domain=DOMAIN,
                 translation_key="api_rate_limited",
                 translation_placeholders=placeholders,
-                retry_after=err.retry_after,
+                retry_after=None
+                if err.retry_after is None
+                else min(err.retry_after, MAX_RETRY_AFTER),
             )
         elif isinstance(err, ResponseTooLargeError):
             key = "response_too_large"

@@ -43,6 +43,8 @@ from .token_response import (
 _LOGGER = logging.getLogger(__name__)
 
 TOKEN_REQUEST_TIMEOUT = 30
+# Removing an account waits for the revocation: keep that short.
+REVOCATION_TIMEOUT = 10
 
 
 class OAuth2RestImplementation(LocalOAuth2Implementation):
@@ -121,7 +123,17 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
 
     @override
     async def _async_refresh_token(self, token: dict[str, Any]) -> dict[str, Any]:
-        """Use the refresh token; merge so non-rotated fields survive."""
+        """Use the refresh token; merge so non-rotated fields survive.
+
+        Without a refresh token (GitHub's non-expiring tokens, a grant without
+        offline access) the only way to a new token is to link the account again.
+        """
+        if not token.get("refresh_token"):
+            raise self._error(
+                OAuth2TokenRequestReauthError,
+                HTTPStatus.BAD_REQUEST,
+                "no refresh token: the account must be linked again",
+            )
         new_token = await self._token_request(
             {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}
         )
@@ -149,7 +161,8 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
                 url,
                 data=data,
                 headers=headers,
-                timeout=ClientTimeout(total=TOKEN_REQUEST_TIMEOUT),
+                timeout=ClientTimeout(total=REVOCATION_TIMEOUT),
+                allow_redirects=False,
             ) as resp:
                 revoked = resp.status == HTTPStatus.OK
         except (ClientError, TimeoutError) as err:
@@ -192,6 +205,8 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
                 data=data,
                 headers=headers,
                 timeout=ClientTimeout(total=TOKEN_REQUEST_TIMEOUT),
+                # Never replay client secrets and refresh tokens to another URL.
+                allow_redirects=False,
             ) as resp:
                 body = await resp.read()
                 status, content_type = resp.status, resp.content_type or ""

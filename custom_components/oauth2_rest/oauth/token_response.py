@@ -138,8 +138,8 @@ def normalise_token(data: Mapping[str, Any]) -> dict[str, Any]:
     """Return a JSON-serialisable token dict with an integer ``expires_in``.
 
     - ``scope`` given as a list (Twitch) becomes the space-separated string of RFC 6749;
-    - ``expires_in`` given as a string becomes an int; a missing one marks the token
-      as non-expiring;
+    - ``expires_in`` given as a string becomes an int; a missing one (or 0 or less)
+      marks the token as non-expiring;
     - a response without ``access_token`` is rejected.
     """
     token = dict(data)
@@ -148,14 +148,18 @@ def normalise_token(data: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(token.get("scope"), list):
         token["scope"] = " ".join(str(scope) for scope in token["scope"])
     expires_in = token.get("expires_in")
-    if expires_in in (None, ""):
+    if expires_in not in (None, ""):
+        try:
+            expires_in = int(float(expires_in))
+        except (TypeError, ValueError, OverflowError) as err:
+            raise InvalidTokenResponse("expires_in is not a number") from err
+    if expires_in in (None, "") or expires_in <= 0:
+        # Absent, or a lifetime that says nothing (0 or less): the token is used
+        # until the API rejects it, which forces a refresh.
         token["expires_in"] = NON_EXPIRING_SECONDS
         token[NON_EXPIRING_MARKER] = True
     else:
-        try:
-            token["expires_in"] = int(float(expires_in))
-        except (TypeError, ValueError) as err:
-            raise InvalidTokenResponse("expires_in is not a number") from err
+        token["expires_in"] = expires_in
         token.pop(NON_EXPIRING_MARKER, None)
     return token
 
