@@ -31,6 +31,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMockResponse,
 )
 
+from custom_components.oauth2_rest.api import AccountSession
 from custom_components.oauth2_rest.const import DOMAIN
 from custom_components.oauth2_rest.oauth.implementation import OAuth2RestImplementation
 from custom_components.oauth2_rest.oauth.token_response import (
@@ -69,6 +70,24 @@ def expires_at(request: pytest.FixtureRequest) -> float:
     return time.time() + getattr(request, "param", 3600)
 
 
+async def loaded_session_with_expired_token(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> AccountSession:
+    """Load the account, then expire its token; return its session, calls cleared."""
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    await setup_integration()
+    session = config_entry.runtime_data.account.session
+    hass.config_entries.async_update_entry(
+        config_entry,
+        data={**config_entry.data, "token": {**session.token, "expires_at": 0}},
+    )
+    aioclient_mock.clear_requests()
+    return session
+
+
 # -- single flight --------------------------------------------------------------
 
 
@@ -79,14 +98,9 @@ async def test_concurrent_callers_share_one_slow_refresh(
     aioclient_mock: AiohttpClientMocker,
 ) -> None:
     """Callers arriving while a refresh is in flight wait for it: one token request."""
-    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
-    await setup_integration()
-    session = config_entry.runtime_data.account.session
-    hass.config_entries.async_update_entry(
-        config_entry,
-        data={**config_entry.data, "token": {**session.token, "expires_at": 0}},
+    session = await loaded_session_with_expired_token(
+        hass, config_entry, setup_integration, aioclient_mock
     )
-    aioclient_mock.clear_requests()
     gate = asyncio.Event()
     aioclient_mock.post(TOKEN_URL, side_effect=slow_token_endpoint(gate))
     callers = [
@@ -107,14 +121,9 @@ async def test_waiters_take_a_failed_attempts_outcome(
     aioclient_mock: AiohttpClientMocker,
 ) -> None:
     """Five callers, one failing refresh: one token request, five errors."""
-    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
-    await setup_integration()
-    session = config_entry.runtime_data.account.session
-    hass.config_entries.async_update_entry(
-        config_entry,
-        data={**config_entry.data, "token": {**session.token, "expires_at": 0}},
+    session = await loaded_session_with_expired_token(
+        hass, config_entry, setup_integration, aioclient_mock
     )
-    aioclient_mock.clear_requests()
     gate = asyncio.Event()
     aioclient_mock.post(TOKEN_URL, side_effect=slow_token_endpoint(gate, status=503))
     callers = [
@@ -134,14 +143,9 @@ async def test_waiters_after_dead_grant_send_nothing(
     aioclient_mock: AiohttpClientMocker,
 ) -> None:
     """A refused refresh latches: queued and later callers get the error at once."""
-    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
-    await setup_integration()
-    session = config_entry.runtime_data.account.session
-    hass.config_entries.async_update_entry(
-        config_entry,
-        data={**config_entry.data, "token": {**session.token, "expires_at": 0}},
+    session = await loaded_session_with_expired_token(
+        hass, config_entry, setup_integration, aioclient_mock
     )
-    aioclient_mock.clear_requests()
     gate = asyncio.Event()
     aioclient_mock.post(
         TOKEN_URL,
