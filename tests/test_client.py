@@ -240,6 +240,20 @@ async def test_second_401_is_auth_error(auth: StaticAuth, seen: Seen) -> None:
     assert len(seen.requests) == 2
 
 
+async def test_401_from_another_origin_is_not_about_the_token(
+    auth: StaticAuth, servers: tuple[str, str], seen: Seen
+) -> None:
+    """A redirect target's 401 (it never got the token) forces no refresh."""
+    with pytest.raises(ApiResponseError) as raised:
+        await auth.request(
+            "GET", "redirect", params={"to": f"{servers[1]}/v1/always-401"}
+        )
+    assert not isinstance(raised.value, ApiAuthError)
+    assert raised.value.status == 401
+    assert auth.refreshes == 0
+    assert seen.requests[1] == ("other", "/v1/always-401", None)
+
+
 class FixedAuth(AbstractAuth):
     """A client that cannot refresh: the default force refresh."""
 

@@ -162,7 +162,11 @@ class AbstractAuth(ABC):
         response = await self._send(
             method, target, request_headers, token, json, data, timeout
         )
-        if response.status == HTTPStatus.UNAUTHORIZED:
+        # A 401 from another origin (reached by a redirect, which never carries the
+        # token) says nothing about the token: no refresh for it.
+        if response.status == HTTPStatus.UNAUTHORIZED and origin_of(
+            URL(response.url)
+        ) == origin_of(target):
             _LOGGER.debug("401 from %s; refreshing the token once", origin_of(target))
             token = await self.async_force_refresh(token)
             response = await self._send(
