@@ -205,6 +205,15 @@ async def start_manual_flow(
     return result
 
 
+async def in_browser(hass: HomeAssistant, result: dict[str, Any]) -> dict[str, Any]:
+    """Pick the browser login in the menu of a provider that also has device login."""
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "login"
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "auth"}
+    )
+
+
 async def authorize(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
@@ -280,6 +289,7 @@ async def test_github_preset_full_flow(
             "api_base_url": "https://api.github.com",
         },
     )
+    result = await in_browser(hass, result)
     # The credential is stored only once the grant worked.
     assert await stored_credentials(hass) == {}
     url = await authorize(hass, hass_client_no_auth, result)
@@ -357,6 +367,8 @@ async def test_preset_extra_authorize_params(
             "scopes": suggested(result, "scopes"),
         },
     )
+    if preset == "google":  # Google also offers the login on another device.
+        result = await in_browser(hass, result)
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     url = URL(result["url"])
     assert str(url.with_query(None)) == authorize_url
@@ -423,6 +435,7 @@ async def test_preset_with_placeholders(
         result["flow_id"],
         {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scopes": "openid"},
     )
+    result = await in_browser(hass, result)
     url = await authorize(hass, hass_client_no_auth, result)
     assert str(url.with_query(None)) == authorize_url
 
@@ -1830,6 +1843,7 @@ async def test_offline_access_asks_for_consent(
         result["flow_id"],
         {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scopes": scopes},
     )
+    result = await in_browser(hass, result)
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     url = URL(result["url"])
     assert url.query.get("prompt") == prompt

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 import logging
 import re
+import time
 from typing import Any
 
 from homeassistant.components.application_credentials import (
@@ -47,6 +49,13 @@ from yarl import URL
 from .const import CONF_PROVIDER, CONF_SCOPES, CONF_SUBJECT, DOMAIN
 from .endpoint import SUBENTRY_TYPE_ENDPOINT
 from .endpoint_flow import EndpointSubentryFlow
+from .oauth.device import (
+    DeviceAuthorization,
+    DeviceFlowError,
+    DeviceOutcome,
+    async_poll_device_token,
+    async_start_device_authorization,
+)
 from .oauth.discovery import DiscoveryError, async_discover
 from .oauth.identity import AccountIdentity, IdentityLookupError, async_identify
 from .oauth.implementation import OAuth2RestImplementation
@@ -109,6 +118,11 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         self._token_data: dict[str, Any] | None = None
         # Auth domain of the stored credential that a new client secret replaces.
         self._replaced_auth_domain: str | None = None
+        # The device authorization grant (RFC 8628), when the user picked it.
+        self._device_authorization: DeviceAuthorization | None = None
+        self._device_task: asyncio.Task[None] | None = None
+        self._device_token: dict[str, Any] | None = None
+        self._device_error: DeviceFlowError | None = None
 
     @property
     def logger(self) -> logging.Logger:
@@ -359,7 +373,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 self.flow_impl = OAuth2RestImplementation(
                     self.hass, auth_domain, credential, self._profile
                 )
-                return await self.async_step_auth()
+                return await self._async_log_in()
 
         fields: dict[Any, Any] = {}
         if stored:
@@ -406,6 +420,99 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 ),
             },
             errors=errors,
+        )
+
+    # -- the grant: in this browser, or on another device --------------------------
+
+    async def _async_log_in(self) -> ConfigFlowResult:
+        """Offer the device login when the provider has it; else go to the browser."""
+        assert self._profile is not None
+        if self._profile.device_authorization_url:
+            return await self.async_step_login()
+        return await self.async_step_auth()
+
+    async def async_step_login(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Log in in this browser (authorization code) or on another device."""
+        assert self._profile is not None
+        return self.async_show_menu(
+            step_id="login",
+            menu_options=["auth", "device"],
+            description_placeholders={"provider": self._profile.name},
+        )
+
+    def _rest_impl(self) -> OAuth2RestImplementation:
+        assert isinstance(self.flow_impl, OAuth2RestImplementation)
+        return self.flow_impl
+
+    async def async_step_device(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the user code while waiting for the login on another device."""
+        assert self._profile is not None
+        if self._device_task is None:
+            impl = self._rest_impl()
+            scope = self._profile.join_scopes(self._scopes) if self._scopes else None
+            try:
+                authorization = await async_start_device_authorization(impl, scope)
+            except DeviceFlowError as err:
+                return self._async_abort_device(err)
+            self._device_authorization = authorization
+            self._device_task = self.hass.async_create_task(
+                self._async_wait_for_device(impl, authorization)
+            )
+        if self._device_task.done():
+            return self.async_show_progress_done(next_step_id="device_done")
+        shown = self._device_authorization
+        assert shown is not None
+        complete = shown.verification_uri_complete
+        return self.async_show_progress(
+            step_id="device",
+            progress_action="device",
+            description_placeholders={
+                "provider": self._profile.name,
+                "user_code": shown.user_code,
+                "verification_uri": shown.verification_uri,
+                "direct_link": (
+                    f"\n\nOr open [this link]({complete}), which fills in the code."
+                    if complete
+                    else ""
+                ),
+            },
+            progress_task=self._device_task,
+        )
+
+    async def _async_wait_for_device(
+        self, impl: OAuth2RestImplementation, authorization: DeviceAuthorization
+    ) -> None:
+        """The progress task: poll until the user approved, denied or gave up."""
+        try:
+            self._device_token = await async_poll_device_token(impl, authorization)
+        except DeviceFlowError as err:
+            self._device_error = err
+
+    async def async_step_device_done(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The device login ended: go on like the code flow, or abort."""
+        if (token := self._device_token) is None:
+            return self._async_abort_device(
+                self._device_error
+                or DeviceFlowError(DeviceOutcome.FAILED, "unexpected error")
+            )
+        self.logger.info("Successfully authenticated on another device")
+        # As HA's async_step_creation does for the code flow.
+        token["expires_at"] = time.time() + token["expires_in"]
+        return await self.async_oauth_create_entry(
+            {"auth_implementation": self.flow_impl.domain, "token": token}
+        )
+
+    def _async_abort_device(self, err: DeviceFlowError) -> ConfigFlowResult:
+        if err.outcome is DeviceOutcome.FAILED:
+            self.logger.warning("The device login failed: %s", err.detail)
+        return self.async_abort(
+            reason=err.outcome.value, description_placeholders={"error": err.detail}
         )
 
     # -- after the grant ----------------------------------------------------------
@@ -616,7 +723,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 description_placeholders={"account": entry.title},
             )
         if await self._async_use_entry(entry, user_input.get(CONF_CLIENT_SECRET, "")):
-            return await self.async_step_auth()
+            return await self._async_log_in()
         return await self.async_step_credentials()
 
     async def async_step_reconfigure(
@@ -634,7 +741,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             if not await self._async_use_entry(entry, new_secret):
                 return self.async_abort(reason="credential_missing")
             self._scopes = scopes
-            return await self.async_step_auth()
+            return await self._async_log_in()
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=vol.Schema(

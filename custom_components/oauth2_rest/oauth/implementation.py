@@ -43,6 +43,7 @@ from .token_response import (
 _LOGGER = logging.getLogger(__name__)
 
 TOKEN_REQUEST_TIMEOUT = 30
+DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 # Removing an account waits for the revocation: keep that short.
 REVOCATION_TIMEOUT = 10
 
@@ -109,6 +110,17 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         if (verifier := self._verifiers.pop(flow_id, None)) is not None:
             data["code_verifier"] = verifier
         return await self._token_request(data)
+
+    async def async_device_code_token(self, device_code: str) -> dict[str, Any]:
+        """Poll the token endpoint once for a device code (RFC 8628 section 3.4).
+
+        Raises the mapped ``OAuth2TokenRequestError``; when the endpoint answered
+        with an error, its ``__cause__`` is the ``TokenEndpointError`` holding the
+        error code (``authorization_pending``, ``slow_down``...).
+        """
+        return await self._token_request(
+            {"grant_type": DEVICE_CODE_GRANT_TYPE, "device_code": device_code}
+        )
 
     def forget_flow(self, flow_id: str) -> None:
         """Drop the PKCE verifier of a flow that ended without a code."""
@@ -221,7 +233,9 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
             return parse_token_response(status, content_type, body, self.profile.quirks)
         except TokenEndpointError as err:
             _LOGGER.debug("Token request to %s failed: %s", self.token_url, err)
-            raise self._mapped_error(err, response_headers) from None
+            # Chained: callers that need the error code (device polling) read it
+            # from __cause__. It holds no token material.
+            raise self._mapped_error(err, response_headers) from err
         except InvalidTokenResponse as err:
             _LOGGER.debug("Token response of %s unusable: %s", self.token_url, err)
             raise self._error(

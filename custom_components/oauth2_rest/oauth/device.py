@@ -1,0 +1,182 @@
+"""The device authorization grant (RFC 8628): start it, then poll for the token.
+
+Knows nothing of entries or endpoints: it talks to the provider through the
+implementation (client authentication, token-response quirks and error mapping are
+the implementation's). Waiting goes through ``sleep`` and ``clock``, which tests
+replace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from http import HTTPStatus
+import logging
+import time
+from typing import Any
+
+from aiohttp import ClientError, ClientTimeout, hdrs
+from homeassistant.exceptions import (
+    OAuth2TokenRequestError,
+    OAuth2TokenRequestTransientError,
+)
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .implementation import TOKEN_REQUEST_TIMEOUT, OAuth2RestImplementation
+from .token_response import InvalidTokenResponse, TokenEndpointError, decode_body
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL = 5  # RFC 8628 section 3.2: when the server names none
+SLOW_DOWN_STEP = 5  # RFC 8628 section 3.5: seconds added on every slow_down
+# RFC 8628 makes expires_in required; a server that leaves it out gets this.
+DEFAULT_EXPIRES_IN = 900
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeviceAuthorization:
+    """The device authorization response (RFC 8628 section 3.2)."""
+
+    device_code: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None = None
+    interval: int = DEFAULT_INTERVAL
+    expires_in: int = DEFAULT_EXPIRES_IN
+
+
+class DeviceOutcome(StrEnum):
+    """How a device login ended without a token; the values are abort reasons."""
+
+    DENIED = "device_denied"
+    EXPIRED = "device_expired"
+    FAILED = "device_failed"
+
+
+class DeviceFlowError(Exception):
+    """The device login ended without a token."""
+
+    def __init__(self, outcome: DeviceOutcome, detail: str) -> None:
+        """Keep the outcome and a description without token material."""
+        super().__init__(detail)
+        self.outcome = outcome
+        self.detail = detail
+
+
+def _positive_int(value: Any, default: int) -> int:
+    try:
+        number = int(float(value))
+    except TypeError, ValueError, OverflowError:
+        return default
+    return number if number > 0 else default
+
+
+async def async_start_device_authorization(
+    impl: OAuth2RestImplementation, scope: str | None
+) -> DeviceAuthorization:
+    """Ask the provider for a device code and a user code.
+
+    Raises DeviceFlowError (outcome FAILED) when it cannot be started.
+    """
+    url = impl.profile.device_authorization_url
+    if not url:
+        raise DeviceFlowError(DeviceOutcome.FAILED, "no device authorization endpoint")
+    data: dict[str, Any] = {}
+    if scope:
+        data["scope"] = scope
+    headers = {hdrs.ACCEPT: "application/json", **impl.client_auth(data)}
+    session = async_get_clientsession(impl.hass)
+    try:
+        async with session.post(
+            url,
+            data=data,
+            headers=headers,
+            timeout=ClientTimeout(total=TOKEN_REQUEST_TIMEOUT),
+            allow_redirects=False,
+        ) as resp:
+            body = await resp.read()
+            status, content_type = resp.status, resp.content_type or ""
+    except (ClientError, TimeoutError) as err:
+        raise DeviceFlowError(
+            DeviceOutcome.FAILED, f"no response from {url}: {type(err).__name__}"
+        ) from err
+    try:
+        answer = decode_body(content_type, body)
+    except InvalidTokenResponse:
+        answer = {}
+    if status != HTTPStatus.OK or "error" in answer:
+        error = answer.get("error", "unknown_error")
+        raise DeviceFlowError(
+            DeviceOutcome.FAILED, f"device authorization answered {status} {error}"
+        )
+    # Some servers (Google's older endpoint) say verification_url.
+    verification_uri = answer.get("verification_uri") or answer.get("verification_url")
+    values = (answer.get("device_code"), answer.get("user_code"), verification_uri)
+    if not all(isinstance(value, str) and value for value in values):
+        raise DeviceFlowError(
+            DeviceOutcome.FAILED, "device authorization response is incomplete"
+        )
+    complete = answer.get("verification_uri_complete")
+    return DeviceAuthorization(
+        device_code=str(values[0]),
+        user_code=str(values[1]),
+        verification_uri=str(values[2]),
+        verification_uri_complete=complete
+        if isinstance(complete, str) and complete
+        else None,
+        interval=_positive_int(answer.get("interval"), DEFAULT_INTERVAL),
+        expires_in=_positive_int(answer.get("expires_in"), DEFAULT_EXPIRES_IN),
+    )
+
+
+def _error_code(err: OAuth2TokenRequestError) -> str | None:
+    cause = err.__cause__
+    return cause.error if isinstance(cause, TokenEndpointError) else None
+
+
+async def async_poll_device_token(
+    impl: OAuth2RestImplementation,
+    authorization: DeviceAuthorization,
+    *,
+    sleep: Callable[[float], Awaitable[Any]] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> dict[str, Any]:
+    """Poll until the user approved; return the normalised token (RFC 8628 3.4/3.5).
+
+    ``authorization_pending`` waits the interval, ``slow_down`` adds five seconds
+    to it; transient failures (no answer, 429, 5xx, an unusable answer) are polled
+    through until the device code expires. Raises DeviceFlowError: DENIED on
+    ``access_denied``, EXPIRED on ``expired_token`` or when the code's lifetime is
+    over, FAILED on any other refusal or when the last poll before expiry failed.
+    """
+    sleep = sleep or asyncio.sleep
+    clock = clock or time.monotonic
+    deadline = clock() + authorization.expires_in
+    interval = authorization.interval
+    transient: str | None = None
+    while True:
+        await sleep(interval)
+        if clock() >= deadline:
+            if transient is not None:
+                raise DeviceFlowError(DeviceOutcome.FAILED, transient)
+            raise DeviceFlowError(DeviceOutcome.EXPIRED, "the device code expired")
+        try:
+            return await impl.async_device_code_token(authorization.device_code)
+        except OAuth2TokenRequestError as err:
+            code = _error_code(err)
+            _LOGGER.debug("Device code poll: %s", err)
+            if code == "authorization_pending":
+                transient = None
+            elif code == "slow_down":
+                interval += SLOW_DOWN_STEP
+                transient = None
+            elif code == "access_denied":
+                raise DeviceFlowError(DeviceOutcome.DENIED, str(err)) from err
+            elif code == "expired_token":
+                raise DeviceFlowError(DeviceOutcome.EXPIRED, str(err)) from err
+            elif isinstance(err, OAuth2TokenRequestTransientError):
+                transient = str(err)
+            else:
+                raise DeviceFlowError(DeviceOutcome.FAILED, str(err)) from err

@@ -1,0 +1,343 @@
+"""The device authorization grant (RFC 8628) on its own: start and poll."""
+
+from __future__ import annotations
+
+import asyncio
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs
+
+import aiohttp
+from homeassistant.components.application_credentials import ClientCredential
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.test_util.aiohttp import (
+    AiohttpClientMocker,
+    AiohttpClientMockResponse,
+)
+from yarl import URL
+
+from custom_components.oauth2_rest.oauth.device import (
+    DEFAULT_EXPIRES_IN,
+    DEFAULT_INTERVAL,
+    DeviceAuthorization,
+    DeviceFlowError,
+    DeviceOutcome,
+    async_poll_device_token,
+    async_start_device_authorization,
+)
+from custom_components.oauth2_rest.oauth.implementation import OAuth2RestImplementation
+from custom_components.oauth2_rest.oauth.provider import ClientAuthMethod
+
+from .common import (
+    AUTH_DOMAIN,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ISSUER,
+    TOKEN_URL,
+    manual_profile,
+)
+
+DEVICE_URL = f"{ISSUER}/device_authorization"
+DEVICE_RESPONSE = {
+    "device_code": "the-device-code",
+    "user_code": "WDJB-MJHT",
+    "verification_uri": f"{ISSUER}/device",
+    "verification_uri_complete": f"{ISSUER}/device?user_code=WDJB-MJHT",
+    "expires_in": 1800,
+    "interval": 3,
+}
+TOKEN = {"access_token": "device-access-token", "expires_in": 3600}
+
+
+def implementation(
+    hass: HomeAssistant,
+    client_auth: ClientAuthMethod = ClientAuthMethod.CLIENT_SECRET_BASIC,
+    **changes: Any,
+) -> OAuth2RestImplementation:
+    """The test client at the test provider, which has a device endpoint."""
+    profile = manual_profile(
+        **{"device_authorization_url": DEVICE_URL, "client_auth": client_auth} | changes
+    )
+    return OAuth2RestImplementation(
+        hass, AUTH_DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), profile
+    )
+
+
+def respond_in_turn(
+    aioclient_mock: AiohttpClientMocker, url: str, responses: list[dict[str, Any]]
+) -> None:
+    """Answer the POSTs to url with responses, one after the other."""
+    queue = list(responses)
+
+    async def next_response(
+        method: str, request_url: URL, data: Any
+    ) -> AiohttpClientMockResponse:
+        return AiohttpClientMockResponse(method, request_url, **queue.pop(0))
+
+    aioclient_mock.post(url, side_effect=next_response)
+
+
+class FakeTime:
+    """An injectable clock and sleep that never wait; sleeps are recorded."""
+
+    def __init__(self) -> None:
+        """Start at zero."""
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        """The fake monotonic clock."""
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """Advance the clock instead of waiting (and let other tasks run)."""
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def forms(aioclient_mock: AiohttpClientMocker, url: str) -> list[dict[str, Any]]:
+    """The forms POSTed to url, in order."""
+    return [
+        {k: v[0] for k, v in parse_qs(c[2]).items()}
+        if isinstance(c[2], str)
+        else dict(c[2])
+        for c in aioclient_mock.mock_calls
+        if c[0] == "POST" and str(c[1]) == url
+    ]
+
+
+# -- starting ----------------------------------------------------------------------
+
+
+async def test_start_sends_scope_and_client_auth(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """The request carries the scope and authenticates the client as profiled."""
+    aioclient_mock.post(DEVICE_URL, json=DEVICE_RESPONSE)
+    result = await async_start_device_authorization(implementation(hass), "read write")
+    assert result == DeviceAuthorization(
+        device_code="the-device-code",
+        user_code="WDJB-MJHT",
+        verification_uri=f"{ISSUER}/device",
+        verification_uri_complete=f"{ISSUER}/device?user_code=WDJB-MJHT",
+        interval=3,
+        expires_in=1800,
+    )
+    _, _, data, headers = aioclient_mock.mock_calls[0]
+    assert data == {"scope": "read write"}
+    assert headers["Authorization"].startswith("Basic ")
+    assert headers["Accept"] == "application/json"
+
+
+async def test_start_form_encoded_answer_with_defaults(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A form-encoded answer, verification_url, no interval or lifetime, no scope."""
+    aioclient_mock.post(
+        DEVICE_URL,
+        text="device_code=dc&user_code=UC&verification_url=https%3A%2F%2Fx.example%2Fd"
+        "&interval=soon&expires_in=-1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    result = await async_start_device_authorization(
+        implementation(hass, ClientAuthMethod.CLIENT_SECRET_POST), None
+    )
+    assert result == DeviceAuthorization(
+        device_code="dc",
+        user_code="UC",
+        verification_uri="https://x.example/d",
+        interval=DEFAULT_INTERVAL,
+        expires_in=DEFAULT_EXPIRES_IN,
+    )
+    _, _, data, headers = aioclient_mock.mock_calls[0]
+    assert data == {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    assert "Authorization" not in headers
+
+
+@pytest.mark.parametrize(
+    ("response", "detail"),
+    [
+        (
+            {
+                "status": HTTPStatus.BAD_REQUEST,
+                "json": {"error": "unauthorized_client"},
+            },
+            "answered 400 unauthorized_client",
+        ),
+        ({"json": {"error": "invalid_scope"}}, "answered 200 invalid_scope"),
+        ({"status": HTTPStatus.BAD_GATEWAY, "text": "<html>"}, "502 unknown_error"),
+        ({"json": {"device_code": "dc", "user_code": "UC"}}, "incomplete"),
+        ({"exc": aiohttp.ClientError()}, "no response"),
+        ({"exc": TimeoutError()}, "TimeoutError"),
+    ],
+)
+async def test_start_failures(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    response: dict[str, Any],
+    detail: str,
+) -> None:
+    """Refusals, unreadable or incomplete answers and no answer: FAILED."""
+    aioclient_mock.post(DEVICE_URL, **response)
+    with pytest.raises(DeviceFlowError) as err:
+        await async_start_device_authorization(implementation(hass), "read")
+    assert err.value.outcome is DeviceOutcome.FAILED
+    assert detail in err.value.detail
+
+
+async def test_start_without_endpoint(hass: HomeAssistant) -> None:
+    """A profile without a device authorization endpoint cannot start."""
+    with pytest.raises(DeviceFlowError) as err:
+        await async_start_device_authorization(
+            implementation(hass, device_authorization_url=None), "read"
+        )
+    assert err.value.outcome is DeviceOutcome.FAILED
+
+
+# -- polling -----------------------------------------------------------------------
+
+AUTHORIZATION = DeviceAuthorization(
+    device_code="the-device-code",
+    user_code="WDJB-MJHT",
+    verification_uri=f"{ISSUER}/device",
+    interval=5,
+    expires_in=60,
+)
+
+
+def error(code: str, status: int = HTTPStatus.BAD_REQUEST) -> dict[str, Any]:
+    """A token endpoint error response."""
+    return {"status": status, "json": {"error": code}}
+
+
+async def test_poll_pending_slow_down_success(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Pending waits the interval; slow_down adds five seconds; then the token."""
+    respond_in_turn(
+        aioclient_mock,
+        TOKEN_URL,
+        [
+            error("authorization_pending"),
+            error("slow_down"),
+            error("authorization_pending"),
+            {"json": TOKEN},
+        ],
+    )
+    fake = FakeTime()
+    token = await async_poll_device_token(
+        implementation(hass, ClientAuthMethod.CLIENT_SECRET_POST),
+        AUTHORIZATION,
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+    assert token["access_token"] == "device-access-token"
+    assert token["expires_in"] == 3600
+    assert fake.sleeps == [5, 5, 10, 10]
+    sent = forms(aioclient_mock, TOKEN_URL)
+    assert len(sent) == 4
+    assert all(
+        form
+        == {
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": "the-device-code",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        }
+        for form in sent
+    )
+
+
+@pytest.mark.parametrize(
+    ("responses", "outcome"),
+    [
+        ([error("access_denied")], DeviceOutcome.DENIED),
+        (
+            [error("authorization_pending"), error("expired_token")],
+            DeviceOutcome.EXPIRED,
+        ),
+        # In a 200 (classified by the token-response parser).
+        ([{"json": {"error": "access_denied"}}], DeviceOutcome.DENIED),
+        ([error("invalid_client", HTTPStatus.UNAUTHORIZED)], DeviceOutcome.FAILED),
+        ([error("invalid_grant")], DeviceOutcome.FAILED),
+    ],
+)
+async def test_poll_stops(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    responses: list[dict[str, Any]],
+    outcome: DeviceOutcome,
+) -> None:
+    """Denied, expired and any other refusal end the polling at once."""
+    respond_in_turn(aioclient_mock, TOKEN_URL, responses)
+    fake = FakeTime()
+    with pytest.raises(DeviceFlowError) as err:
+        await async_poll_device_token(
+            implementation(hass), AUTHORIZATION, sleep=fake.sleep, clock=fake.clock
+        )
+    assert err.value.outcome is outcome
+    assert len(forms(aioclient_mock, TOKEN_URL)) == len(responses)
+
+
+async def test_poll_transient_then_success(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """No answer, 5xx, 429 and unusable answers are polled through."""
+    respond_in_turn(
+        aioclient_mock,
+        TOKEN_URL,
+        [
+            {"exc": aiohttp.ClientError()},
+            error("server_error", HTTPStatus.INTERNAL_SERVER_ERROR),
+            error("too_many", HTTPStatus.TOO_MANY_REQUESTS),
+            {"json": {"token_type": "Bearer"}},
+            {"json": TOKEN},
+        ],
+    )
+    fake = FakeTime()
+    token = await async_poll_device_token(
+        implementation(hass), AUTHORIZATION, sleep=fake.sleep, clock=fake.clock
+    )
+    assert token["access_token"] == "device-access-token"
+    assert fake.sleeps == [5] * 5
+
+
+@pytest.mark.parametrize(
+    ("response", "outcome"),
+    [
+        (error("authorization_pending"), DeviceOutcome.EXPIRED),
+        (error("slow_down"), DeviceOutcome.EXPIRED),
+        (error("server_error", HTTPStatus.SERVICE_UNAVAILABLE), DeviceOutcome.FAILED),
+    ],
+)
+async def test_poll_until_the_code_expires(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    response: dict[str, Any],
+    outcome: DeviceOutcome,
+) -> None:
+    """Past the code's lifetime: expired, or failed when the last poll failed."""
+    respond_in_turn(aioclient_mock, TOKEN_URL, [response] * 20)
+    fake = FakeTime()
+    with pytest.raises(DeviceFlowError) as err:
+        await async_poll_device_token(
+            implementation(hass), AUTHORIZATION, sleep=fake.sleep, clock=fake.clock
+        )
+    assert err.value.outcome is outcome
+    assert fake.now >= AUTHORIZATION.expires_in
+    # No poll after the lifetime is over.
+    assert len(forms(aioclient_mock, TOKEN_URL)) == len(fake.sleeps) - 1
+
+
+async def test_poll_waits_for_real_by_default(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Without injected time it sleeps with asyncio (here: a tiny interval)."""
+    aioclient_mock.post(TOKEN_URL, json=TOKEN)
+    authorization = DeviceAuthorization(
+        device_code="dc", user_code="UC", verification_uri="https://x", interval=0
+    )
+    token = await async_poll_device_token(implementation(hass), authorization)
+    assert token["access_token"] == "device-access-token"

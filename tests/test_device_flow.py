@@ -1,0 +1,417 @@
+"""Linking and re-linking an account with the device authorization grant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+from http import HTTPStatus
+import time
+from typing import Any
+from unittest.mock import AsyncMock, patch
+
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+
+from custom_components.oauth2_rest.const import DOMAIN
+from custom_components.oauth2_rest.oauth.device import async_poll_device_token
+
+from .common import (
+    AUTH_DOMAIN,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ISSUER,
+    TOKEN_URL,
+    USERINFO_URL,
+    manual_profile,
+)
+from .test_config_flow import (
+    OIDC_DOC,
+    OIDC_ISSUER,
+    OIDC_METADATA,
+    OIDC_OAUTH_DOC,
+    stored_credentials,
+)
+from .test_device import (
+    DEVICE_RESPONSE,
+    DEVICE_URL,
+    FakeTime,
+    error,
+    forms,
+    respond_in_turn,
+)
+
+pytestmark = pytest.mark.usefixtures("current_request_with_host")
+
+OIDC_DEVICE_URL = f"{OIDC_ISSUER}/oauth2/device"
+OIDC_TOKEN_URL = f"{OIDC_ISSUER}/oauth2/token"
+OIDC_USERINFO_URL = f"{OIDC_ISSUER}/oauth2/userinfo"
+TOKEN_RESPONSE = {
+    "access_token": "device-access-token",
+    "refresh_token": "device-refresh-token",
+    "token_type": "Bearer",
+    "expires_in": 3600,
+}
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+@pytest.fixture(autouse=True)
+async def setup_application_credentials(hass: HomeAssistant) -> None:
+    """Application credentials is a dependency of the integration."""
+    assert await async_setup_component(hass, "application_credentials", {})
+
+
+@pytest.fixture
+def fake_time() -> Iterator[FakeTime]:
+    """Device polling in the flow never waits for real."""
+    fake = FakeTime()
+    with patch(
+        "custom_components.oauth2_rest.config_flow.async_poll_device_token",
+        partial(async_poll_device_token, sleep=fake.sleep, clock=fake.clock),
+    ):
+        yield fake
+
+
+@pytest.fixture
+def mock_setup_entry() -> Iterator[AsyncMock]:
+    """Stand-in for setting up an entry: counts (re)loads without polling."""
+    with (
+        patch(
+            "custom_components.oauth2_rest.async_setup_entry", return_value=True
+        ) as setup,
+        patch("custom_components.oauth2_rest.async_unload_entry", return_value=True),
+    ):
+        yield setup
+
+
+async def start_discovered_flow(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> dict[str, Any]:
+    """Discover a provider with a device endpoint, enter the client: the menu."""
+    aioclient_mock.get(OIDC_OAUTH_DOC, status=HTTPStatus.NOT_FOUND)
+    aioclient_mock.get(
+        OIDC_DOC,
+        json={**OIDC_METADATA, "device_authorization_endpoint": OIDC_DEVICE_URL},
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "discovery"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"issuer_url": OIDC_ISSUER}
+    )
+    assert result["step_id"] == "credentials"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scopes": "openid"},
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "login"
+    assert result["menu_options"] == ["auth", "device"]
+    assert result["description_placeholders"] == {"provider": "id.example.org"}
+    return result
+
+
+async def on_device(
+    hass: HomeAssistant, result: dict[str, Any], *, complete: str | None = None
+) -> dict[str, Any]:
+    """Pick the device login; check the code shown; let the polling run out."""
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "device"}
+    )
+    if result["type"] is FlowResultType.ABORT:
+        return result
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert result["step_id"] == "device"
+    assert result["progress_action"] == "device"
+    placeholders = result["description_placeholders"]
+    assert placeholders["user_code"] == "WDJB-MJHT"
+    assert placeholders["verification_uri"].endswith("/device")
+    if complete is None:
+        assert placeholders["direct_link"] == ""
+    else:
+        assert f"]({complete})" in placeholders["direct_link"]
+    await hass.async_block_till_done()
+    return await hass.config_entries.flow.async_configure(result["flow_id"])
+
+
+async def test_device_login_creates_the_entry(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    fake_time: FakeTime,
+) -> None:
+    """Code shown; pending, slow_down, token; the entry is as the code flow's."""
+    result = await start_discovered_flow(hass, aioclient_mock)
+    aioclient_mock.post(OIDC_DEVICE_URL, json=DEVICE_RESPONSE)
+    respond_in_turn(
+        aioclient_mock,
+        OIDC_TOKEN_URL,
+        [
+            error("authorization_pending"),
+            error("slow_down"),
+            {"json": TOKEN_RESPONSE},
+        ],
+    )
+    aioclient_mock.get(OIDC_USERINFO_URL, json={"sub": "dev-1", "name": "Dee"})
+    before = time.time()
+    result = await on_device(
+        hass, result, complete=DEVICE_RESPONSE["verification_uri_complete"]
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "id.example.org (Dee)"
+    entry = result["result"]
+    assert entry.unique_id == f"{OIDC_ISSUER}#dev-1"
+    assert set(entry.data) == {
+        "auth_implementation",
+        "token",
+        "provider",
+        "scopes",
+        "subject",
+    }
+    assert entry.data["auth_implementation"] == AUTH_DOMAIN
+    assert entry.data["scopes"] == ["openid"]
+    assert entry.data["subject"] == "dev-1"
+    assert entry.data["provider"]["device_authorization_url"] == OIDC_DEVICE_URL
+    token = entry.data["token"]
+    assert token["access_token"] == "device-access-token"
+    assert token["refresh_token"] == "device-refresh-token"
+    assert token["expires_in"] == 3600
+    assert before + 3600 <= token["expires_at"] <= time.time() + 3600
+    assert await stored_credentials(hass) == {AUTH_DOMAIN: (CLIENT_ID, CLIENT_SECRET)}
+
+    # On the wire: the discovered client_secret_post, the scope, the device code.
+    (start,) = forms(aioclient_mock, OIDC_DEVICE_URL)
+    assert start == {
+        "scope": "openid",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+    polls = forms(aioclient_mock, OIDC_TOKEN_URL)
+    assert (
+        polls
+        == [
+            {
+                "grant_type": DEVICE_GRANT,
+                "device_code": "the-device-code",
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            }
+        ]
+        * 3
+    )
+    assert fake_time.sleeps == [3, 3, 8]
+
+
+@pytest.mark.parametrize(
+    ("responses", "reason"),
+    [
+        ([error("authorization_pending"), error("access_denied")], "device_denied"),
+        ([error("expired_token")], "device_expired"),
+        ([error("invalid_client", HTTPStatus.UNAUTHORIZED)], "device_failed"),
+        (  # Transient until the code's lifetime (1800 s, every 3 s) is over.
+            [error("server_error", HTTPStatus.BAD_GATEWAY)] * 600,
+            "device_failed",
+        ),
+    ],
+)
+async def test_device_login_ends_without_token(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    fake_time: FakeTime,
+    responses: list[dict[str, Any]],
+    reason: str,
+) -> None:
+    """Denied, expired and failed logins abort; nothing is stored."""
+    result = await start_discovered_flow(hass, aioclient_mock)
+    aioclient_mock.post(
+        OIDC_DEVICE_URL,
+        json={**DEVICE_RESPONSE, "verification_uri_complete": None},
+    )
+    respond_in_turn(aioclient_mock, OIDC_TOKEN_URL, responses)
+    result = await on_device(hass, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert result["description_placeholders"]["error"]
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    assert await stored_credentials(hass) == {}
+
+
+async def test_device_login_transient_then_success(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    fake_time: FakeTime,
+) -> None:
+    """Failures on the way are polled through."""
+    result = await start_discovered_flow(hass, aioclient_mock)
+    aioclient_mock.post(OIDC_DEVICE_URL, json=DEVICE_RESPONSE)
+    respond_in_turn(
+        aioclient_mock,
+        OIDC_TOKEN_URL,
+        [
+            error("temporarily_unavailable", HTTPStatus.SERVICE_UNAVAILABLE),
+            error("authorization_pending"),
+            {"json": TOKEN_RESPONSE},
+        ],
+    )
+    aioclient_mock.get(OIDC_USERINFO_URL, json={"sub": "dev-1"})
+    result = await on_device(
+        hass, result, complete=DEVICE_RESPONSE["verification_uri_complete"]
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == f"{OIDC_ISSUER}#dev-1"
+
+
+async def test_device_login_cannot_start(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    fake_time: FakeTime,
+) -> None:
+    """The provider refuses the device authorization request: abort."""
+    result = await start_discovered_flow(hass, aioclient_mock)
+    aioclient_mock.post(
+        OIDC_DEVICE_URL,
+        status=HTTPStatus.BAD_REQUEST,
+        json={"error": "unauthorized_client"},
+    )
+    result = await on_device(hass, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "device_failed"
+    assert "unauthorized_client" in result["description_placeholders"]["error"]
+    assert fake_time.sleeps == []
+
+
+async def test_browser_login_still_offered(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """The other menu option is the authorization-code flow."""
+    result = await start_discovered_flow(hass, aioclient_mock)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "auth"}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    assert result["url"].startswith(f"{OIDC_ISSUER}/oauth2/auth?")
+
+
+async def test_no_device_endpoint_no_choice(hass: HomeAssistant) -> None:
+    """Without a device endpoint the flow goes straight to the browser login."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "manual"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "name": "Example",
+            "authorize_url": f"{ISSUER}/authorize",
+            "token_url": TOKEN_URL,
+            "client_auth": "client_secret_basic",
+            "pkce": "supported",
+        },
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+
+
+# -- reauth and reconfigure --------------------------------------------------------
+
+
+@pytest.fixture
+def config_entry(token_data: dict[str, Any]) -> MockConfigEntry:
+    """A linked account at a provider with a device endpoint."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Example (user@example.com)",
+        unique_id=f"{ISSUER}#subject-1",
+        data={
+            "auth_implementation": AUTH_DOMAIN,
+            "token": token_data,
+            "provider": manual_profile(device_authorization_url=DEVICE_URL).as_dict(),
+            "scopes": ["read"],
+            "subject": "subject-1",
+        },
+    )
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [("subject-1", "reauth_successful"), ("someone-else", "wrong_account")],
+)
+async def test_reauth_on_device(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    mock_setup_entry: AsyncMock,
+    fake_time: FakeTime,
+    subject: str,
+    reason: str,
+) -> None:
+    """Re-linking on another device: the same account updates the entry."""
+    data_before = dict(config_entry.data)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    result = await config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "login"
+
+    aioclient_mock.post(DEVICE_URL, json=DEVICE_RESPONSE)
+    respond_in_turn(
+        aioclient_mock,
+        TOKEN_URL,
+        [error("authorization_pending"), {"json": TOKEN_RESPONSE}],
+    )
+    aioclient_mock.get(USERINFO_URL, json={"sub": subject})
+    result = await on_device(
+        hass, result, complete=DEVICE_RESPONSE["verification_uri_complete"]
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    # The profile's client_secret_basic, on every request.
+    for url in (DEVICE_URL, TOKEN_URL):
+        calls = [c for c in aioclient_mock.mock_calls if str(c[1]) == url]
+        assert calls
+        assert all(c[3]["Authorization"].startswith("Basic ") for c in calls)
+    assert forms(aioclient_mock, DEVICE_URL) == [{"scope": "read"}]
+    assert forms(aioclient_mock, TOKEN_URL)[-1] == {
+        "grant_type": DEVICE_GRANT,
+        "device_code": "the-device-code",
+    }
+    if reason == "wrong_account":
+        assert dict(config_entry.data) == data_before
+        assert mock_setup_entry.call_count == 1
+        return
+    assert set(config_entry.data) == set(data_before)
+    assert config_entry.data["token"]["access_token"] == "device-access-token"
+    assert config_entry.data["token"]["expires_at"] > time.time()
+    assert config_entry.data["subject"] == "subject-1"
+    assert mock_setup_entry.call_count == 2
+
+
+@pytest.mark.usefixtures("setup_credentials", "mock_setup_entry")
+async def test_reconfigure_offers_the_device_login(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """New scopes need a new grant: the same choice is offered."""
+    config_entry.add_to_hass(hass)
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Example", "scopes": "read write"}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "login"
+    assert result["menu_options"] == ["auth", "device"]
