@@ -1,0 +1,143 @@
+"""The integration's config flow against the real demo provider, over loopback HTTP.
+
+No mocks between Home Assistant and the authorization server: discovery, the device
+authorization grant (RFC 8628) with the user approving on the provider's own pages,
+the token, the id_token identity, then the entry polling the provider's API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from functools import partial
+import socket
+from typing import Any
+from unittest.mock import patch
+
+from aiohttp import ClientSession, CookieJar
+from aiohttp.test_utils import TestServer
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
+import pytest
+
+from custom_components.oauth2_rest.oauth.device import async_poll_device_token
+
+from .conftest import FakeClock, hidden_field
+
+pytestmark = pytest.mark.usefixtures("socket_enabled", "current_request_with_host")
+
+SCOPES = ["openid", "offline_access", "profile", "api:read"]
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on (for an issuer known before start)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def issuer(clock: FakeClock) -> AsyncIterator[str]:
+    """The demo provider, running on loopback with its real issuer URL."""
+    from demo.config import DemoConfig
+    from demo.server import create_app
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = DemoConfig(issuer=url, token_ttl=60, device_interval=5, clock=clock)
+    server = TestServer(create_app(config), host="127.0.0.1", port=port)
+    await server.start_server()
+    yield url
+    await server.close()
+
+
+async def approve_on_the_provider(issuer: str, user_code: str) -> None:
+    """What the user does on their phone: log in, enter the code, allow."""
+    # A cookie jar that keeps cookies of an IP-address host, as a browser does.
+    async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as browser:
+        login = await browser.post(
+            f"{issuer}/login",
+            data={"username": "demo", "password": "demo", "next": "/device"},
+        )
+        csrf = hidden_field(await login.text(), "csrf")
+        done = await browser.post(
+            f"{issuer}/device",
+            data=[
+                ("csrf", csrf),
+                ("user_code", user_code),
+                ("decision", "allow"),
+                *(("grant_scope", scope) for scope in SCOPES),
+            ],
+        )
+        assert "Device connected" in await done.text()
+
+
+async def test_device_login_against_the_demo_provider(
+    hass: HomeAssistant, issuer: str, clock: FakeClock
+) -> None:
+    """Discover, log in on another device, get the entry, read the API."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    approved = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        # The provider's clock moves with the polling, once the user approved.
+        await approved.wait()
+        clock.advance(seconds)
+
+    with patch(
+        "custom_components.oauth2_rest.config_flow.async_poll_device_token",
+        partial(async_poll_device_token, sleep=sleep, clock=clock),
+    ):
+        result = await hass.config_entries.flow.async_init(
+            "oauth2_rest", context={"source": SOURCE_USER}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "discovery"}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"issuer_url": issuer}
+        )
+        assert result["step_id"] == "credentials"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                "client_id": "home-assistant",
+                "client_secret": "demo-secret",
+                "scopes": " ".join(SCOPES),
+                "api_base_url": issuer,
+            },
+        )
+        assert result["type"] is FlowResultType.MENU
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "device"}
+        )
+        assert result["type"] is FlowResultType.SHOW_PROGRESS
+        placeholders: dict[str, Any] = result["description_placeholders"]
+        assert placeholders["verification_uri"] == f"{issuer}/device"
+
+        await approve_on_the_provider(issuer, placeholders["user_code"])
+        approved.set()
+        await hass.async_block_till_done()
+        result = await hass.config_entries.flow.async_configure(result["flow_id"])
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    entry = result["result"]
+    assert entry.unique_id == f"{issuer}#user-demo"  # the id_token's sub
+    assert entry.data["token"]["refresh_token"]
+    assert entry.data["scopes"] == SCOPES
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+    # The token works at the provider's API, through the action.
+    response = await hass.services.async_call(
+        "oauth2_rest",
+        "request",
+        {"config_entry_id": entry.entry_id, "url": "/api/weather"},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response["status"] == 200
+    assert "temperature" in response["json"]
