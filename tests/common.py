@@ -74,6 +74,14 @@ def endpoint_subentry(
     )
 
 
+def expire_token(hass: Any, entry: Any, expires_at: float = 0) -> None:
+    """Have the stored token expire at ``expires_at``, the way HA stores a token."""
+    hass.config_entries.async_update_entry(
+        entry,
+        data={**entry.data, "token": {**entry.data["token"], "expires_at": expires_at}},
+    )
+
+
 def token_requests(aioclient_mock: Any, token_url: str = TOKEN_URL) -> list[Any]:
     """The calls an AiohttpClientMocker saw to the token endpoint."""
     return [call for call in aioclient_mock.mock_calls if str(call[1]) == token_url]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.components.application_credentials import ClientCredential
@@ -14,23 +15,20 @@ from custom_components.oauth2_rest.application_credentials import (
     UNBOUND_PROFILE_KEY,
     async_get_auth_implementation,
     async_get_description_placeholders,
+    async_get_entry_implementation,
+    bound_profile,
 )
 from custom_components.oauth2_rest.oauth.implementation import OAuth2RestImplementation
 
 from .common import AUTH_DOMAIN, CLIENT_ID, CLIENT_SECRET, TOKEN_URL, manual_profile
 
 
-async def test_implementation_bound_to_entry_profile(
-    hass: HomeAssistant, config_entry: MockConfigEntry
-) -> None:
-    """A credential an entry uses gets that entry's provider profile."""
-    MockConfigEntry(
-        domain="oauth2_rest", data={"auth_implementation": AUTH_DOMAIN}
-    ).add_to_hass(hass)  # An entry without a profile is skipped.
-    config_entry.add_to_hass(hass)
-    impl = await async_get_auth_implementation(
-        hass, AUTH_DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET, "Mine")
-    )
+async def test_implementation_bound_to_a_profile(hass: HomeAssistant) -> None:
+    """Built while a profile is bound, the implementation talks to its server."""
+    with bound_profile(manual_profile()):
+        impl = await async_get_auth_implementation(
+            hass, AUTH_DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET, "Mine")
+        )
     assert isinstance(impl, OAuth2RestImplementation)
     assert impl.profile == manual_profile()
     assert impl.token_url == TOKEN_URL
@@ -43,7 +41,7 @@ async def test_implementation_bound_to_entry_profile(
 async def test_implementation_unbound(
     hass: HomeAssistant, config_entry: MockConfigEntry
 ) -> None:
-    """A credential no entry uses: an unbound profile named after it."""
+    """Outside a binding (HA listing credentials): an unbound profile."""
     config_entry.add_to_hass(hass)
     impl = await async_get_auth_implementation(
         hass, "oauth2_rest_other", ClientCredential("other-client", "s")
@@ -80,3 +78,37 @@ async def test_description_placeholders_without_url(hass: HomeAssistant) -> None
     assert placeholders["redirect_uri"] == (
         "http://<your Home Assistant address>:8123/auth/external/callback"
     )
+
+
+async def test_entry_implementation_built_once_with_its_profile(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_credentials: None,
+) -> None:
+    """An entry's implementation: its stored credential and its own profile.
+
+    HA asks our platform once; the profile is the entry's even when another
+    entry shares the credential with a different provider profile.
+    """
+    other = MockConfigEntry(
+        domain="oauth2_rest",
+        data={
+            "auth_implementation": AUTH_DOMAIN,
+            "provider": {**manual_profile().as_dict(), "name": "Other"},
+        },
+    )
+    other.add_to_hass(hass)
+    config_entry.add_to_hass(hass)
+    original = OAuth2RestImplementation.__init__
+    built: list[str] = []
+
+    def counting(self: OAuth2RestImplementation, *args: Any, **kwargs: Any) -> None:
+        built.append(args[1])
+        original(self, *args, **kwargs)
+
+    with patch.object(OAuth2RestImplementation, "__init__", counting):
+        impl = await async_get_entry_implementation(hass, config_entry)
+    assert impl.profile == manual_profile()
+    assert impl.client_secret == CLIENT_SECRET
+    assert built == [AUTH_DOMAIN]
+    assert (await async_get_entry_implementation(hass, other)).profile.name == "Other"

@@ -13,9 +13,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.oauth2_rest.binary_sensor import to_on_off
-from custom_components.oauth2_rest.entity import extract_json_attributes
-
 from .common import API_BASE
 
 STATUS = f"{API_BASE}/status"
@@ -41,27 +38,6 @@ def value(key: str, template: str, **extra: Any) -> dict[str, Any]:
         "value_template": template,
         **extra,
     }
-
-
-@pytest.mark.parametrize(
-    ("rendered", "expected"),
-    [
-        ("true", True),
-        ("On", True),
-        ("open", True),
-        ("YES", True),
-        ("1", True),
-        ("2", True),
-        ("0", False),
-        ("false", False),
-        ("closed", False),
-        ("", False),
-        (None, None),
-    ],
-)
-def test_on_off_like_core_rest(rendered: str | None, expected: bool | None) -> None:
-    """Rendered text maps to on/off exactly as core's REST binary sensor does."""
-    assert to_on_off(rendered) is expected
 
 
 @pytest.mark.parametrize(
@@ -163,30 +139,6 @@ async def test_binary_sensor_unavailable_with_endpoint(
     state = hass.states.get("binary_sensor.status_online")
     assert state is not None
     assert state.state == STATE_UNAVAILABLE
-
-
-def test_extract_json_attributes() -> None:
-    """Core ``rest``'s rules: path, first list element, dicts only."""
-    data = {"a": [{"x": 1, "password": "p"}], "b": "text"}
-    assert extract_json_attributes(data, ("x", "password"), "$.a[0]") == {"x": 1}
-    assert extract_json_attributes(data, ("b",), None) == {"b": "text"}
-    assert extract_json_attributes(data, ("x",), "$.b") == {}
-    # As in core: a path matching a list yields its match, not the list items.
-    assert extract_json_attributes(data, ("x",), "$.a") == {}
-    assert extract_json_attributes(data, ("x",), "$.nothing") == {}
-    assert extract_json_attributes(data, ("x",), "$[?(@.x ==") == {}
-    assert extract_json_attributes(None, ("x",), None) == {}
-    assert extract_json_attributes(data, (), None) == {}
-
-
-def test_extract_json_attributes_path_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A JSONPath the library rejects yields no attributes."""
-
-    def boom(path: str, data: Any) -> Any:
-        raise TypeError(path)
-
-    monkeypatch.setattr("custom_components.oauth2_rest.entity.jsonpath_search", boom)
-    assert extract_json_attributes({"a": 1}, ("a",), "$.a") == {}
 
 
 def _typed_subentry() -> ConfigSubentryData:

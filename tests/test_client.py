@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 import re
-import sys
 from typing import Any
 
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 import pytest
 
-from custom_components.oauth2_rest.client.auth import AbstractAuth
+from custom_components.oauth2_rest.client.auth import AbstractAuth, OriginPolicy
 from custom_components.oauth2_rest.client.errors import (
     ApiAuthError,
     ApiConnectionError,
+    ApiError,
     ApiForbiddenError,
+    ApiNotFoundError,
     ApiRateLimitedError,
     ApiResponseError,
+    ApiTimeoutError,
     InvalidUrlError,
     OriginNotAllowedError,
     RedirectRefusedError,
@@ -48,9 +51,15 @@ class Seen:
 class StaticAuth(AbstractAuth):
     """Hands out numbered tokens; a forced refresh moves to the next one."""
 
-    def __init__(self, websession: ClientSession, base: str, **kwargs: object) -> None:
+    def __init__(
+        self,
+        websession: ClientSession,
+        base: str,
+        allowed_origins: tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> None:
         """Start at token-1."""
-        super().__init__(websession, base, **kwargs)  # type: ignore[arg-type]
+        super().__init__(websession, OriginPolicy(base, allowed_origins), **kwargs)
         self.number = 1
         self.refreshes = 0
 
@@ -67,6 +76,10 @@ class StaticAuth(AbstractAuth):
 
 def make_app(seen: Seen, name: str) -> web.Application:
     """An API whose routes exercise each client behaviour."""
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(1)
+        return web.Response(text="late")
 
     async def record(request: web.Request) -> None:
         seen.requests.append(
@@ -170,6 +183,7 @@ def make_app(seen: Seen, name: str) -> web.Application:
     app.router.add_get("/v1/text", text)
     app.router.add_get("/landing", data)
     app.router.add_post("/v1/echo", echo)
+    app.router.add_get("/v1/slow", slow)
     return app
 
 
@@ -198,12 +212,38 @@ async def auth(servers: tuple[str, str]) -> AsyncIterator[StaticAuth]:
         yield StaticAuth(session, servers[0], max_response_bytes=1024 * 1024)
 
 
+CLIENT_DIR = Path(__file__).parents[1] / "custom_components/oauth2_rest/client"
+# Any import of Home Assistant, or of the integration around the client.
+_FORBIDDEN_IMPORT = re.compile(
+    r"^\s*(from\s+(homeassistant\b|\.\.|custom_components\.oauth2_rest\.(?!client\b))"
+    r"|import\s+homeassistant\b)",
+    re.M,
+)
+
+
 def test_no_homeassistant_import() -> None:
-    """The client layer is HA-agnostic."""
-    for name, module in sys.modules.items():
-        if name.startswith("custom_components.oauth2_rest.client"):
-            source = Path(module.__file__ or "").read_text(encoding="utf-8")
-            assert not re.search(r"^\s*(from|import) homeassistant", source, re.M), name
+    """The client layer is HA-agnostic: no file of it imports HA or the integration."""
+    sources = sorted(CLIENT_DIR.glob("*.py"))
+    assert len(sources) >= 4
+    for path in sources:
+        source = path.read_text(encoding="utf-8")
+        assert not _FORBIDDEN_IMPORT.search(source), path.name
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "from homeassistant.core import HomeAssistant",
+        "import homeassistant",
+        "from ..const import DOMAIN",
+        "from custom_components.oauth2_rest.const import DOMAIN",
+        "    from .. import api",
+    ],
+)
+def test_forbidden_import_pattern(line: str) -> None:
+    """The check above catches every way of reaching outside the client."""
+    assert _FORBIDDEN_IMPORT.search(f"x = 1\n{line}\n")
+    assert not _FORBIDDEN_IMPORT.search("from .errors import ApiError\n")
 
 
 async def test_relative_path_query_and_token(auth: StaticAuth, seen: Seen) -> None:
@@ -267,7 +307,7 @@ async def test_default_force_refresh_retries_same_token(
 ) -> None:
     """Without a refresh the retry uses the current token, then gives up."""
     async with ClientSession() as session:
-        client = FixedAuth(session, servers[0])
+        client = FixedAuth(session, OriginPolicy(servers[0]))
         with pytest.raises(ApiAuthError):
             await client.request("GET", "always-401")
     assert [r[2] for r in seen.requests] == ["Bearer token-1", "Bearer token-1"]
@@ -277,7 +317,7 @@ async def test_default_force_refresh_retries_same_token(
     ("code", "error"),
     [
         (403, ApiForbiddenError),
-        (404, ApiResponseError),
+        (404, ApiNotFoundError),
         (500, ApiResponseError),
         (429, ApiRateLimitedError),
         (503, ApiRateLimitedError),
@@ -319,7 +359,7 @@ async def test_other_origin_refused_before_connecting(
     with pytest.raises(OriginNotAllowedError) as raised:
         await auth.request("GET", f"{servers[1]}/landing")
     assert raised.value.origin == servers[1]
-    with pytest.raises(OriginNotAllowedError):
+    with pytest.raises(InvalidUrlError):
         await auth.request("GET", "ftp://127.0.0.1/file")
     assert seen.requests == []
 
@@ -547,3 +587,81 @@ def test_deeply_nested_json_is_not_json() -> None:
         status=200, headers={}, body=b"[" * depth + b"]" * depth, url=""
     )
     assert response.json_or_none() is None
+
+
+async def test_every_response_is_heard(servers: tuple[str, str]) -> None:
+    """``on_response`` hears each response read, error statuses included."""
+    heard: list[int] = []
+    async with ClientSession() as session:
+        client = StaticAuth(
+            session, servers[0], on_response=lambda r: heard.append(r.status)
+        )
+        await client.request("GET", "data")
+        with pytest.raises(ApiRateLimitedError):
+            await client.request("GET", "status/429")
+    assert heard == [200, 429]
+
+
+async def test_timeout_is_its_own_error(servers: tuple[str, str]) -> None:
+    """No answer in time: a timeout, which is a connection error too."""
+    async with ClientSession() as session:
+        client = StaticAuth(session, servers[0])
+        with pytest.raises(ApiTimeoutError) as raised:
+            await client.request("GET", "slow", timeout=0.05)
+    assert isinstance(raised.value, ApiConnectionError)
+    assert raised.value.translation_key == "timeout"
+
+
+@pytest.mark.parametrize(
+    ("error", "key", "placeholders"),
+    [
+        (
+            OriginNotAllowedError("https://x.example"),
+            "origin_not_allowed",
+            {"origin": "https://x.example"},
+        ),
+        (InvalidUrlError("bad"), "invalid_url", {}),
+        (ApiConnectionError("down"), "cannot_connect", {}),
+        (ApiTimeoutError("slow"), "timeout", {}),
+        (ApiResponseError(500), "http_error", {"status": "500"}),
+        (ApiNotFoundError(404), "not_found", {"status": "404"}),
+        (ApiAuthError(401), "unauthorized", {"status": "401"}),
+        (ApiForbiddenError(403), "forbidden", {"status": "403"}),
+        (ApiRateLimitedError(429, 5), "rate_limited", {"status": "429"}),
+        (ResponseTooLargeError(10), "too_large", {"limit": "10"}),
+        (RedirectRefusedError("x"), "redirect_refused", {}),
+        (TooManyRedirectsError("x"), "too_many_redirects", {}),
+        (ApiError("x"), "request_failed", {}),
+    ],
+)
+def test_errors_say_how_they_are_told(
+    error: ApiError, key: str, placeholders: dict[str, str]
+) -> None:
+    """Each client error carries its translation key and placeholders."""
+    assert error.translation_key == key
+    assert error.translation_placeholders == placeholders
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/x", "https://api.example.com/v1/x"),
+        ("x?a=1", "https://api.example.com/v1/x?a=1"),
+        ("https://api.example.com/other", "https://api.example.com/other"),
+        ("https://cdn.example.com/y", "https://cdn.example.com/y"),
+        ("", InvalidUrlError),
+        ("a path", InvalidUrlError),
+        ("mailto:me", InvalidUrlError),
+        ("ftp://api.example.com/x", InvalidUrlError),
+        ("https://evil.example.com/", OriginNotAllowedError),
+        ("http://api.example.com/x", OriginNotAllowedError),
+    ],
+)
+def test_origin_policy(url: str, expected: str | type[Exception]) -> None:
+    """Paths join the base; absolute URLs must be http(s) on an allowed origin."""
+    policy = OriginPolicy("https://api.example.com/v1", ("https://cdn.example.com",))
+    if isinstance(expected, str):
+        assert str(policy.resolve(url)) == expected
+    else:
+        with pytest.raises(expected):
+            policy.resolve(url)

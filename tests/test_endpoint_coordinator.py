@@ -33,6 +33,7 @@ from .common import (
     TOKEN_URL,
     api_requests,
     endpoint_subentry,
+    expire_token,
     reauth_flows,
     token_requests,
 )
@@ -293,13 +294,13 @@ async def test_oversize_refused(
         {"text": '{"temperature": 21, "pad": "' + "x" * 5000 + '"}'},
     )
     await setup_integration()
-    assert config_entry.runtime_data.auth.max_response_bytes == 1000
+    assert config_entry.runtime_data.account.auth.max_response_bytes == 1000
     assert state(hass) == "20"
     await tick(hass, freezer, 61)
     assert state(hass) == STATE_UNAVAILABLE
     coordinator = config_entry.runtime_data.endpoints["endpoint_weather"]
     assert isinstance(coordinator.last_exception, UpdateFailed)
-    assert coordinator.last_exception.translation_key == "response_too_large"
+    assert coordinator.last_exception.translation_key == "too_large"
     assert "larger than 1000 bytes" in caplog.text
 
 
@@ -453,7 +454,7 @@ async def test_different_intervals_share_one_refresh(
         timedelta(seconds=25),
     }
     # The token expires behind everyone's back; both poll over the next minute.
-    runtime.account.session.token["expires_at"] = time.time() - 1
+    expire_token(hass, config_entry, time.time() - 1)
     for _ in range(6):
         await tick(hass, freezer, 10)
     assert len(token_requests(aioclient_mock)) == 1
@@ -471,8 +472,8 @@ async def test_different_intervals_share_one_refresh(
             [endpoint_subentry(url="https://elsewhere.example.org/x")],
             "origin_not_allowed",
         ),
-        ([endpoint_subentry(url="/down")], "api_cannot_connect"),
-        ([endpoint_subentry(url="/loop")], "api_error"),
+        ([endpoint_subentry(url="/down")], "cannot_connect"),
+        ([endpoint_subentry(url="/loop")], "too_many_redirects"),
     ],
 )
 async def test_errors_are_translated_update_failures(

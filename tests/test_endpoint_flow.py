@@ -15,16 +15,16 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
+from custom_components.oauth2_rest.client.auth import OriginPolicy
 from custom_components.oauth2_rest.const import CONF_ALLOWED_ORIGINS, DOMAIN
 from custom_components.oauth2_rest.endpoint_flow import (
     code_block,
     code_span,
     format_lines,
     parse_lines,
-    redact_text,
 )
 
-from .common import API_BASE, TOKEN_URL
+from .common import API_BASE, TOKEN_URL, expire_token
 
 WEATHER = f"{API_BASE}/weather"
 REQUEST = {
@@ -319,7 +319,7 @@ async def test_preview_errors(
     error: str,
 ) -> None:
     """Each failure of the preview request is a translated form error."""
-    loaded.runtime_data.auth.max_response_bytes = 1024
+    loaded.runtime_data.account.auth.max_response_bytes = 1024
     aioclient_mock.get(f"{API_BASE}/forecast", **response)
     result = await _start(hass, loaded)
     result = await _configure(hass, result, REQUEST)
@@ -359,12 +359,11 @@ async def test_preview_token_error(
     hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
 ) -> None:
     """A token that cannot be refreshed is its own preview error."""
-    session = loaded.runtime_data.account.session
-    session.config_entry.data["token"]["expires_at"] = 0
+    expire_token(hass, loaded)
     aioclient_mock.post(TOKEN_URL, status=HTTPStatus.INTERNAL_SERVER_ERROR)
     result = await _start(hass, loaded)
     result = await _configure(hass, result, REQUEST)
-    assert result["errors"] == {"base": "token_error"}
+    assert result["errors"] == {"base": "token_refresh_failed"}
 
 
 async def test_preview_origin_refused_by_runtime(
@@ -377,7 +376,7 @@ async def test_preview_origin_refused_by_runtime(
     await hass.async_block_till_done()
     # The options change is not applied until the reload: the running client
     # still refuses the origin.
-    loaded.runtime_data.auth.allowed_origins = frozenset({"https://api.example.com"})
+    loaded.runtime_data.account.auth.policy = OriginPolicy(API_BASE)
     calls = aioclient_mock.call_count
     result = await _start(hass, loaded)
     result = await _configure(
@@ -423,12 +422,20 @@ async def test_preview_scrubs_the_token_it_was_made_with(
         f"{API_BASE}/forecast",
         text="token stored-access-token; next new-access-token",
     )
+    aioclient_mock.post(
+        TOKEN_URL,
+        json={"access_token": "new-access-token", "expires_in": 3600},
+    )
     result = await _start(hass, loaded)
     result = await _configure(hass, result, REQUEST)
     assert "stored-access-token" not in result["description_placeholders"]["response"]
-    # The token is refreshed while the flow is open.
-    token = loaded.runtime_data.account.session.config_entry.data["token"]
-    token["access_token"] = "new-access-token"
+    # The token expires while the flow is open: sending again refreshes it.
+    hass.config_entries.async_update_entry(
+        loaded, data={**loaded.data, "token": {**loaded.data["token"], "expires_at": 0}}
+    )
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "preview")
+    assert loaded.data["token"]["access_token"] == "new-access-token"
     result = await _configure(hass, result)
     result = await _menu(hass, result, "add_sensor")
     response = result["description_placeholders"]["response"]
@@ -721,16 +728,11 @@ async def test_reconfigure_remove_value_and_subentry_removal(
 
 
 def test_line_helpers() -> None:
-    """Header / parameter lines round-trip; secrets in text are redacted."""
+    """Header / parameter lines round-trip."""
     assert parse_lines("a=1\n b = 2 \n", "=") == {"a": "1", "b": "2"}
     assert parse_lines("=1", "=") is None
     assert parse_lines(None, "=") == {}
     assert format_lines({"a": "1", "b": "2"}, "=") == "a=1\nb=2"
-    assert redact_text('{"Token": "abc", "x": 1}', None) == (
-        '{"Token": "**REDACTED**", "x": 1}'
-    )
-    assert redact_text("password=p&x=1", "tok") == "password=**REDACTED**&x=1"
-    assert redact_text("old, new", "old", None, "new") == "**REDACTED**, **REDACTED**"
 
 
 def test_code_fences_outlast_backticks() -> None:
@@ -748,7 +750,7 @@ def test_code_fences_outlast_backticks() -> None:
 async def test_preview_redirect_loop_and_text_values(
     hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
 ) -> None:
-    """A redirect loop is cannot_connect; values show no rendering without data."""
+    """A redirect loop is its own error; values show no rendering without data."""
     aioclient_mock.get(
         f"{API_BASE}/loop", status=HTTPStatus.FOUND, headers={"Location": "/v1/loop"}
     )
@@ -756,7 +758,7 @@ async def test_preview_redirect_loop_and_text_values(
     result = await _configure(
         hass, result, {**REQUEST, "name": "Weather", "url": "/loop"}
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "too_many_redirects"}
     assert result["description_placeholders"]["values"] == "- **Weather** (sensor): `—`"
     result = await _configure(hass, result)
     result = await _menu(hass, result, "add_sensor")

@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 
 from custom_components.oauth2_rest.const import DOMAIN
 
-from .common import API_BASE, TOKEN_URL
+from .common import API_BASE, TOKEN_URL, expire_token
 
 PREFIX = "sensor.example_user_example_com"
 EXPIRES = f"{PREFIX}_access_token_expiry"
@@ -138,10 +138,9 @@ async def test_refresh_failures_and_recovery(
 
     aioclient_mock.post(TOKEN_URL, side_effect=token)
     await setup_integration()
-    session = config_entry.runtime_data.account.session
 
     for expected in ("1", "2"):
-        session.token["expires_at"] = time.time() - 60
+        expire_token(hass, config_entry, time.time() - 60)
         freezer.tick(timedelta(seconds=61))
         async_fire_time_changed(hass)
         await hass.async_block_till_done()
@@ -193,6 +192,21 @@ async def test_rate_limit_remaining(
         async_fire_time_changed(hass)
         await hass.async_block_till_done()
         assert state(hass, RATE_LIMIT) == expected
+
+    # Every response through the account counts, the action's and 429s included.
+    aioclient_mock.get(
+        f"{API_BASE}/other",
+        status=HTTPStatus.TOO_MANY_REQUESTS,
+        headers={"X-RateLimit-Remaining": "0"},
+    )
+    await hass.services.async_call(
+        DOMAIN,
+        "request",
+        {"config_entry_id": config_entry.entry_id, "url": "/other"},
+        blocking=True,
+        return_response=True,
+    )
+    assert state(hass, RATE_LIMIT) == "0"
 
 
 @pytest.mark.parametrize("expires_at", [time.time() + 100])

@@ -18,7 +18,6 @@ from homeassistant.components.application_credentials import (
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import OAuth2TokenRequestTransientError
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.setup import async_setup_component
 import pytest
@@ -31,7 +30,6 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMockResponse,
 )
 
-from custom_components.oauth2_rest.api import AccountSession, RefreshOutcome
 from custom_components.oauth2_rest.const import DOMAIN
 
 from .common import (
@@ -40,6 +38,7 @@ from .common import (
     TOKEN_URL,
     api_requests,
     endpoint_subentry,
+    expire_token,
     reauth_flows,
     token_requests,
 )
@@ -80,7 +79,6 @@ async def test_setup_reads_endpoint_into_sensor(
 
     assert await hass.config_entries.async_unload(config_entry.entry_id)
     assert config_entry.state is ConfigEntryState.NOT_LOADED
-    assert HTTPStatus.OK
 
 
 def mock_weather(
@@ -307,7 +305,7 @@ async def test_polling_dead_grant_reauth_without_retry_storm(
     assert len(reauth_flows(hass)) == 1
 
     # Anyone else asking for a token gets the latched error without a request.
-    auth = config_entry.runtime_data.auth
+    auth = config_entry.runtime_data.account.auth
     with pytest.raises(Exception, match="invalid_grant"):
         await auth.async_get_access_token()
     assert len(token_requests(aioclient_mock)) == 1
@@ -399,7 +397,7 @@ async def test_concurrent_expiry_single_token_request(
 
     # Expired again; both endpoints refresh at the very same moment.
     runtime = config_entry.runtime_data
-    runtime.account.session.token["expires_at"] = time.time() - 60
+    expire_token(hass, config_entry, time.time() - 60)
     await asyncio.gather(
         *(coordinator.async_refresh() for coordinator in runtime.endpoints.values())
     )
@@ -503,31 +501,3 @@ async def test_unload_is_clean(
     await hass.async_block_till_done()
     assert aioclient_mock.call_count == calls
     assert hass.states.get("sensor.weather").state == STATE_UNAVAILABLE
-
-
-async def test_session_without_listener(
-    hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    setup_credentials: None,
-    aioclient_mock: AiohttpClientMocker,
-) -> None:
-    """A session nobody listens to still refreshes (and reports to no one)."""
-    from custom_components.oauth2_rest import async_build_implementation
-
-    config_entry.add_to_hass(hass)
-    implementation = await async_build_implementation(hass, config_entry)
-    session = AccountSession(hass, config_entry, implementation)
-    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
-    await session.async_force_refresh("stored-access-token")
-    assert session.access_token == "new-access-token"
-    # A forced refresh for a token already replaced requests nothing.
-    await session.async_force_refresh("stored-access-token")
-    assert len(token_requests(aioclient_mock)) == 1
-
-    outcomes: list[RefreshOutcome] = []
-    session.set_refresh_listener(outcomes.append)
-    aioclient_mock.clear_requests()
-    aioclient_mock.post(TOKEN_URL, exc=ClientConnectionError())
-    with pytest.raises(OAuth2TokenRequestTransientError):
-        await session.async_force_refresh("new-access-token")
-    assert [o.succeeded for o in outcomes] == [False]

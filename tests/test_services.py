@@ -163,7 +163,7 @@ async def test_other_origin_refused_before_connecting(
     """The token is never sent to an origin that is not allowed."""
     with pytest.raises(ServiceValidationError) as raised:
         await call(hass, loaded_entry, url="https://evil.example.net/steal")
-    assert raised.value.translation_key == "action_origin_not_allowed"
+    assert raised.value.translation_key == "origin_not_allowed"
     assert aioclient_mock.call_count == 0
 
 
@@ -179,8 +179,8 @@ async def test_malformed_url_refused_before_connecting(
     """A malformed URL is a translated validation error, not a crash."""
     with pytest.raises(ServiceValidationError) as raised:
         await call(hass, loaded_entry, url=url)
-    assert raised.value.translation_key == "action_invalid_url"
-    assert raised.value.translation_placeholders["url"] == url
+    assert raised.value.translation_key == "invalid_url"
+    assert raised.value.translation_placeholders["target"] == url
     assert aioclient_mock.call_count == 0
 
 
@@ -208,11 +208,11 @@ async def test_unknown_and_unloaded_account(
         await hass.services.async_call(
             DOMAIN, "request", {"config_entry_id": "nope", "url": "/x"}, blocking=True
         )
-    assert raised.value.translation_key == "account_not_found"
+    assert raised.value.translation_key == "service_config_entry_not_found"
     await hass.config_entries.async_unload(loaded_entry.entry_id)
     with pytest.raises(ServiceValidationError) as raised:
         await call(hass, loaded_entry, url="/x")
-    assert raised.value.translation_key == "account_not_loaded"
+    assert raised.value.translation_key == "service_config_entry_not_loaded"
 
 
 async def test_401_after_refresh_starts_reauth(
@@ -228,7 +228,7 @@ async def test_401_after_refresh_starts_reauth(
     )
     with pytest.raises(HomeAssistantError) as raised:
         await call(hass, loaded_entry, url="/me")
-    assert raised.value.translation_key == "action_reauth_required"
+    assert raised.value.translation_key == "unauthorized"
     token_requests = [c for c in aioclient_mock.mock_calls if str(c[1]) == TOKEN_URL]
     assert len(token_requests) == 1
     assert loaded_entry.data["token"]["access_token"] == "fresh"
@@ -241,11 +241,11 @@ async def test_401_after_refresh_starts_reauth(
 @pytest.mark.parametrize(
     ("mock", "key"),
     [
-        ({"exc": aiohttp.ClientError()}, "action_request_failed"),
-        ({"exc": TimeoutError()}, "action_request_failed"),
+        ({"exc": aiohttp.ClientError()}, "cannot_connect"),
+        ({"exc": TimeoutError()}, "timeout"),
         (
             {"text": "x" * 2048, "headers": {"Content-Length": "2048"}},
-            "action_response_too_large",
+            "too_large",
         ),
     ],
 )
@@ -281,7 +281,7 @@ async def test_transient_token_error(
     aioclient_mock.post(TOKEN_URL, status=503)
     with pytest.raises(HomeAssistantError) as raised:
         await call(hass, loaded_entry, url="/me")
-    assert raised.value.translation_key == "action_request_failed"
+    assert raised.value.translation_key == "token_refresh_failed"
     assert not list(loaded_entry.async_get_active_flows(hass, {SOURCE_REAUTH}))
 
 

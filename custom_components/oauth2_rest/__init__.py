@@ -3,54 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from typing import Any
 
-from homeassistant.components.application_credentials import ClientCredential
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    ConfigEntryNotReady,
-    HomeAssistantError,
-)
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
     config_validation as cv,
     entity_registry as er,
     issue_registry as ir,
 )
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.config_entry_oauth2_flow import (
-    LocalOAuth2Implementation,
-    async_get_config_entry_implementation,
-)
 from homeassistant.helpers.typing import ConfigType
 
-from .api import AccountSession, ConfigEntryAuth
-from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, CONF_PROVIDER, DOMAIN
-from .coordinator import AccountCoordinator, EndpointCoordinator, forbidden_issue_prefix
+from .application_credentials import async_get_entry_implementation
+from .const import DOMAIN
+from .coordinator import (
+    AccountCoordinator,
+    EndpointCoordinator,
+    OAuth2RestConfigEntry,
+    RuntimeData,
+    forbidden_issue_prefix,
+)
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
-from .oauth.implementation import OAuth2RestImplementation
-from .oauth.provider import ProviderProfile
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-
-
-@dataclass(slots=True)
-class RuntimeData:
-    """What a loaded account entry holds."""
-
-    account: AccountCoordinator
-    auth: ConfigEntryAuth
-    options: dict[str, Any]
-    endpoints: dict[str, EndpointCoordinator] = field(default_factory=dict)
-
-
-type OAuth2RestConfigEntry = ConfigEntry[RuntimeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -59,56 +38,18 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-async def async_build_implementation(
-    hass: HomeAssistant, entry: ConfigEntry
-) -> OAuth2RestImplementation:
-    """Return the entry's implementation: its stored credential + its provider profile.
-
-    Raises ConfigEntryAuthFailed when the credential was deleted (re-link needed),
-    ConfigEntryNotReady when a credential provider is unavailable.
-    """
-    try:
-        stored = await async_get_config_entry_implementation(hass, entry)
-    except ValueError as err:  # Unknown implementation: the credential is gone.
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="credential_missing"
-        ) from err
-    if not isinstance(stored, LocalOAuth2Implementation):
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN, translation_key="credential_missing"
-        )
-    credential = ClientCredential(
-        stored.client_id, stored.client_secret, getattr(stored, "name", None)
-    )
-    profile = ProviderProfile.from_dict(entry.data[CONF_PROVIDER])
-    return OAuth2RestImplementation(hass, stored.domain, credential, profile)
-
-
 async def async_setup_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -> bool:
-    """Set up an account: implementation -> session -> client -> coordinators."""
-    implementation = await async_build_implementation(hass, entry)
-    session = AccountSession(hass, entry, implementation)
-    account = AccountCoordinator(hass, entry, session)
-    session.set_refresh_listener(account.record_refresh)
-    profile = implementation.profile
-    auth = ConfigEntryAuth(
-        async_get_clientsession(hass),
-        session,
-        profile.api_base_url or profile.token_url,
-        allowed_origins=tuple(entry.options.get(CONF_ALLOWED_ORIGINS, ())),
-        max_response_bytes=entry.options.get(CONF_MAX_RESPONSE_BYTES),
-    )
+    """Set up an account: implementation -> account (session, client) -> endpoints."""
+    implementation = await async_get_entry_implementation(hass, entry)
+    account = AccountCoordinator(hass, entry, implementation)
     # A dead grant means reauth, an unreachable token endpoint a retried setup.
     await account.async_config_entry_first_refresh()
 
     runtime = RuntimeData(
         account=account,
-        auth=auth,
         options=dict(entry.options),
         endpoints={
-            subentry.subentry_id: EndpointCoordinator(
-                hass, entry, subentry, auth, account
-            )
+            subentry.subentry_id: EndpointCoordinator(hass, entry, subentry, account)
             for subentry in _endpoint_subentries(entry)
         },
     )
@@ -193,7 +134,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) 
     """Revoke the grant at the provider when the user removes the account."""
     _async_clear_stale_issues(hass, entry)
     try:
-        implementation = await async_build_implementation(hass, entry)
+        implementation = await async_get_entry_implementation(hass, entry)
     except HomeAssistantError:
         return  # The credential is gone: nothing to authenticate the revocation with.
     await implementation.async_revoke(entry.data["token"])

@@ -14,11 +14,29 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import OAuth2TokenRequestReauthError
 from homeassistant.helpers.config_entry_oauth2_flow import (
     CLOCK_OUT_OF_SYNC_MAX_SEC,
-    AbstractOAuth2Implementation,
+    LocalOAuth2Implementation,
     OAuth2Session,
 )
 
-from .client.auth import AbstractAuth
+from .client.auth import DEFAULT_MAX_RESPONSE_BYTES, AbstractAuth, OriginPolicy
+from .client.response import ApiResponse
+from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, CONF_PROVIDER
+from .oauth.provider import ProviderProfile
+from .redact import Secrets
+
+
+def entry_profile(config_entry: ConfigEntry[Any]) -> ProviderProfile:
+    """The provider profile an account entry was linked with."""
+    return ProviderProfile.from_dict(config_entry.data[CONF_PROVIDER])
+
+
+def entry_origin_policy(config_entry: ConfigEntry[Any]) -> OriginPolicy:
+    """Where an account's token may go: its API base, and the origins it allows."""
+    return OriginPolicy(
+        entry_profile(config_entry).api_base,
+        config_entry.options.get(CONF_ALLOWED_ORIGINS, ()),
+    )
+
 
 # Refresh at most this long before the token expires.
 MAX_REFRESH_MARGIN = 120.0
@@ -53,20 +71,20 @@ class AccountSession(OAuth2Session):
         self,
         hass: HomeAssistant,
         config_entry: ConfigEntry[Any],
-        implementation: AbstractOAuth2Implementation,
+        implementation: LocalOAuth2Implementation,
+        on_refresh: Callable[[RefreshOutcome], None],
     ) -> None:
-        """Initialise like HA's session."""
+        """Initialise like HA's session; ``on_refresh`` hears every refresh attempt."""
         super().__init__(hass, config_entry, implementation)
         self._rejected_access_token: str | None = None
         self._dead_grant: OAuth2TokenRequestReauthError | None = None
-        self._on_refresh: Callable[[RefreshOutcome], None] | None = None
+        self._on_refresh = on_refresh
         self._attempt_lock = asyncio.Lock()
         self._attempts = 0
         self._last_failure: ClientError | None = None
-
-    def set_refresh_listener(self, listener: Callable[[RefreshOutcome], None]) -> None:
-        """Have ``listener`` hear about every refresh attempt."""
-        self._on_refresh = listener
+        # What must never be shown: the client secret and every token issued.
+        self.secrets = Secrets(implementation.client_secret)
+        self.secrets.add_token(self.token)
 
     @property
     def access_token(self) -> str:
@@ -138,6 +156,7 @@ class AccountSession(OAuth2Session):
                 return  # The early refresh failed; the token still works meanwhile.
             raise
         self._last_failure = None
+        self.secrets.add_token(self.token)
         if self.access_token != before:
             self._rejected_access_token = None
             self._report(RefreshOutcome(True, time.time()))
@@ -152,8 +171,7 @@ class AccountSession(OAuth2Session):
         await self.async_ensure_token_valid()
 
     def _report(self, outcome: RefreshOutcome) -> None:
-        if self._on_refresh is not None:
-            self._on_refresh(outcome)
+        self._on_refresh(outcome)
 
 
 class ConfigEntryAuth(AbstractAuth):
@@ -163,19 +181,21 @@ class ConfigEntryAuth(AbstractAuth):
         self,
         websession: ClientSession,
         session: AccountSession,
-        api_base_url: str,
-        *,
-        allowed_origins: tuple[str, ...] = (),
-        max_response_bytes: int | None = None,
+        config_entry: ConfigEntry[Any],
+        on_response: Callable[[ApiResponse], None],
     ) -> None:
-        """Initialise with the account's session and the API base URL."""
-        kwargs = (
-            {}
-            if max_response_bytes is None
-            else {"max_response_bytes": max_response_bytes}
-        )
+        """Initialise with the account's session; the entry's options set the policy.
+
+        ``on_response`` hears about every response read: polls, previews and
+        actions alike.
+        """
         super().__init__(
-            websession, api_base_url, allowed_origins=allowed_origins, **kwargs
+            websession,
+            entry_origin_policy(config_entry),
+            max_response_bytes=config_entry.options.get(
+                CONF_MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES
+            ),
+            on_response=on_response,
         )
         self._session = session
 

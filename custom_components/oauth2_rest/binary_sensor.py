@@ -9,30 +9,12 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import OAuth2RestConfigEntry
-from .coordinator import EndpointCoordinator
+from .coordinator import EndpointCoordinator, OAuth2RestConfigEntry
 from .endpoint import PLATFORM_BINARY_SENSOR, ValueConfig
 from .entity import EndpointValueEntity
+from .values import to_on_off
 
 PARALLEL_UPDATES = 0
-
-BINARY_SENSOR_DEVICE_CLASSES = sorted(c.value for c in BinarySensorDeviceClass)
-_ON_WORDS = frozenset({"true", "on", "open", "yes"})
-
-
-def to_on_off(rendered: str | None) -> bool | None:
-    """Core ``rest``'s rule: a non-zero integer or true/on/open/yes is on.
-
-    Anything else is off; only "nothing rendered" (no data yet, a failing
-    template) is unknown.
-    """
-    if rendered is None:
-        return None
-    text = rendered.strip()
-    try:
-        return bool(int(text))
-    except ValueError:
-        return text.lower() in _ON_WORDS
 
 
 async def async_setup_entry(

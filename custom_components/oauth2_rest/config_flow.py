@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 import logging
 import re
 import time
-from typing import Any
+from typing import Any, override
 
-from homeassistant.components.application_credentials import (
-    CONF_AUTH_DOMAIN,
-    DATA_COMPONENT,
-    ClientCredential,
-    async_import_client_credential,
-)
+from homeassistant.components.application_credentials import ClientCredential
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
@@ -23,13 +18,11 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     ConfigSubentryFlow,
 )
-from homeassistant.const import CONF_DOMAIN, CONF_ID
+from homeassistant.const import CONF_NAME
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
     AbstractOAuth2FlowHandler,
-    LocalOAuth2Implementation,
-    async_get_implementations,
     async_get_redirect_uri,
 )
 from homeassistant.helpers.selector import (
@@ -46,7 +39,14 @@ from homeassistant.util import slugify
 import voluptuous as vol
 from yarl import URL
 
+from .api import entry_profile
 from .const import CONF_PROVIDER, CONF_SCOPES, CONF_SUBJECT, DOMAIN
+from .credentials import (
+    async_delete_unused_credential,
+    async_store_credential,
+    async_store_new_secret,
+    async_stored_credentials,
+)
 from .endpoint import SUBENTRY_TYPE_ENDPOINT
 from .endpoint_flow import EndpointSubentryFlow
 from .oauth.device import (
@@ -69,7 +69,6 @@ CONF_CLIENT_ID = "client_id"
 CONF_CLIENT_SECRET = "client_secret"
 CONF_API_BASE_URL = "api_base_url"
 CONF_ACCOUNT_NAME = "account_name"
-CONF_NAME = "name"
 # Entry data: the subject is the name the user gave the account (the provider could
 # not say who it is), so nothing at the provider can ever confirm or refute it.
 CONF_SUBJECT_FROM_USER = "subject_from_user"
@@ -102,6 +101,23 @@ def provider_id(profile: ProviderProfile) -> str:
     return profile.issuer or str(URL(profile.token_url).origin())
 
 
+@dataclass(slots=True)
+class DeviceLogin:
+    """A device login (RFC 8628) in progress: the code shown, and the wait for it."""
+
+    authorization: DeviceAuthorization
+    task: asyncio.Task[None] | None = None
+    token: dict[str, Any] | None = None
+    error: DeviceFlowError | None = None
+
+    async def async_wait(self, impl: OAuth2RestImplementation) -> None:
+        """Poll until the user approved, denied or gave up (the progress task)."""
+        try:
+            self.token = await async_poll_device_token(impl, self.authorization)
+        except DeviceFlowError as err:
+            self.error = err
+
+
 class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
     """Link an account at any OAuth 2.0 provider."""
 
@@ -118,19 +134,18 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         self._token_data: dict[str, Any] | None = None
         # Auth domain of the stored credential that a new client secret replaces.
         self._replaced_auth_domain: str | None = None
-        # The device authorization grant (RFC 8628), when the user picked it.
-        self._device_authorization: DeviceAuthorization | None = None
-        self._device_task: asyncio.Task[None] | None = None
-        self._device_token: dict[str, Any] | None = None
-        self._device_error: DeviceFlowError | None = None
+        # The device authorization grant (RFC 8628), once the user picked it.
+        self._device: DeviceLogin | None = None
 
     @property
+    @override
     def logger(self) -> logging.Logger:
         """Return the flow's logger."""
         return logging.getLogger(__name__)
 
     @classmethod
     @callback
+    @override
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
@@ -139,11 +154,13 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     @staticmethod
     @callback
+    @override
     def async_get_options_flow(config_entry: ConfigEntry) -> OAuth2RestOptionsFlow:
         """Allowed origins and the response size cap."""
         return OAuth2RestOptionsFlow()
 
     @property
+    @override
     def extra_authorize_data(self) -> dict[str, Any]:
         """The scopes of this grant, joined the provider's way.
 
@@ -163,6 +180,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     # -- choosing the provider ---------------------------------------------------
 
+    @override
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -313,15 +331,6 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     # -- credentials and scopes -----------------------------------------------------
 
-    async def _async_stored_credentials(self) -> dict[str, LocalOAuth2Implementation]:
-        """Credentials of this integration in HA's Application Credentials store."""
-        implementations = await async_get_implementations(self.hass, DOMAIN)
-        return {
-            auth_domain: impl
-            for auth_domain, impl in implementations.items()
-            if isinstance(impl, LocalOAuth2Implementation)
-        }
-
     def _redirect_uri(self) -> str:
         try:
             return async_get_redirect_uri(self.hass)
@@ -334,7 +343,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         """Client id and secret (new, or stored under Application Credentials), scopes."""
         assert self._profile is not None
         profile = self._profile
-        stored = await self._async_stored_credentials()
+        stored = await async_stored_credentials(self.hass)
         errors: dict[str, str] = {}
         if user_input is not None:
             chosen = user_input.get(CONF_CREDENTIAL, NEW_CREDENTIAL)
@@ -451,21 +460,22 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Show the user code while waiting for the login on another device."""
         assert self._profile is not None
-        if self._device_task is None:
+        if self._device is None:
             impl = self._rest_impl()
             scope = self._profile.join_scopes(self._scopes) if self._scopes else None
             try:
                 authorization = await async_start_device_authorization(impl, scope)
             except DeviceFlowError as err:
                 return self._async_abort_device(err)
-            self._device_authorization = authorization
-            self._device_task = self.hass.async_create_task(
-                self._async_wait_for_device(impl, authorization)
+            self._device = DeviceLogin(authorization)
+            self._device.task = self.hass.async_create_task(
+                self._device.async_wait(impl)
             )
-        if self._device_task.done():
+        device = self._device
+        assert device.task is not None
+        if device.task.done():
             return self.async_show_progress_done(next_step_id="device_done")
-        shown = self._device_authorization
-        assert shown is not None
+        shown = device.authorization
         complete = shown.verification_uri_complete
         return self.async_show_progress(
             step_id="device",
@@ -480,25 +490,17 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                     else ""
                 ),
             },
-            progress_task=self._device_task,
+            progress_task=device.task,
         )
-
-    async def _async_wait_for_device(
-        self, impl: OAuth2RestImplementation, authorization: DeviceAuthorization
-    ) -> None:
-        """The progress task: poll until the user approved, denied or gave up."""
-        try:
-            self._device_token = await async_poll_device_token(impl, authorization)
-        except DeviceFlowError as err:
-            self._device_error = err
 
     async def async_step_device_done(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """The device login ended: go on like the code flow, or abort."""
-        if (token := self._device_token) is None:
+        assert self._device is not None
+        if (token := self._device.token) is None:
             return self._async_abort_device(
-                self._device_error
+                self._device.error
                 or DeviceFlowError(DeviceOutcome.FAILED, "unexpected error")
             )
         self.logger.info("Successfully authenticated on another device")
@@ -517,6 +519,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     # -- after the grant ----------------------------------------------------------
 
+    @override
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
         """Identify the account, then create or update the entry."""
         # The token is kept only in the flow until the account is known.
@@ -615,12 +618,12 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             self._abort_if_unique_id_configured()
         # Only now, with a working grant, does the credential go into HA's store.
         if (replaced := self._replaced_auth_domain) is not None:
-            entry_data["auth_implementation"] = await self._async_store_new_secret(
-                replaced
+            entry_data["auth_implementation"] = await async_store_new_secret(
+                self.hass, self._credential, replaced
             )
         else:
-            await async_import_client_credential(
-                self.hass, DOMAIN, self._credential, auth_domain=self.flow_impl.domain
+            await async_store_credential(
+                self.hass, self._credential, self.flow_impl.domain
             )
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
             result = self.async_update_reload_and_abort(
@@ -629,58 +632,12 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 data=entry_data,
             )
             if replaced is not None:
-                await self._async_delete_unused_credential(replaced)
+                await async_delete_unused_credential(self.hass, replaced)
             return result
         label = identity.label or identity.subject
         return self.async_create_entry(
             title=f"{self._profile.name} ({label})", data=entry_data
         )
-
-    async def _async_store_new_secret(self, replaced: str) -> str:
-        """Store the credential with its new secret; return its new auth domain.
-
-        A new item, not an update: HA's store cannot update items, and refuses to
-        delete the old one while the entry still uses it. The new auth domain is one
-        no stored credential and no entry of this integration names yet.
-        """
-        assert self._credential is not None
-        credentials = self.hass.data[DATA_COMPONENT]
-        taken = {
-            item.get(CONF_AUTH_DOMAIN, item[CONF_ID])
-            for item in credentials.async_items()
-        } | {
-            entry.data.get("auth_implementation")
-            for entry in self.hass.config_entries.async_entries(DOMAIN)
-        }
-        number = 2
-        while (auth_domain := f"{replaced}_{number}") in taken:
-            number += 1
-        item = {
-            CONF_DOMAIN: DOMAIN,
-            "client_id": self._credential.client_id,
-            "client_secret": self._credential.client_secret,
-            CONF_AUTH_DOMAIN: auth_domain,
-        }
-        if self._credential.name:
-            item["name"] = self._credential.name
-        await credentials.async_create_item(item)
-        return auth_domain
-
-    async def _async_delete_unused_credential(self, auth_domain: str) -> None:
-        """Delete the replaced credential, unless another entry still uses it."""
-        credentials = self.hass.data[DATA_COMPONENT]
-        in_use = {
-            entry.data.get("auth_implementation")
-            for entry in self.hass.config_entries.async_entries(DOMAIN)
-        }
-        for item in list(credentials.async_items()):
-            item_id = item[CONF_ID]
-            if (
-                item[CONF_DOMAIN] == DOMAIN
-                and item.get(CONF_AUTH_DOMAIN, item_id) == auth_domain
-                and not in_use & {auth_domain, item_id}
-            ):
-                await credentials.async_delete_item(item_id)
 
     # -- reauth and reconfigure -----------------------------------------------------
 
@@ -690,9 +647,9 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         A new client secret (the provider rotated it) replaces the stored one for
         this grant; it is stored, as a new credential, only once the grant worked.
         """
-        self._profile = ProviderProfile.from_dict(entry.data[CONF_PROVIDER])
+        self._profile = entry_profile(entry)
         self._scopes = list(entry.data.get(CONF_SCOPES, []))
-        stored = await self._async_stored_credentials()
+        stored = await async_stored_credentials(self.hass)
         if (impl := stored.get(entry.data["auth_implementation"])) is None:
             return False
         secret = impl.client_secret

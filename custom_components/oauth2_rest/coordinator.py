@@ -2,51 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, override
 
-from aiohttp import ClientError
-from homeassistant.config_entries import ConfigSubentry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    HomeAssistantError,
-    OAuth2TokenRequestReauthError,
-    TemplateError,
-)
+from homeassistant.exceptions import TemplateError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.template import Template
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import AccountSession, ConfigEntryAuth, RefreshOutcome
-from .client.errors import (
-    ApiAuthError,
-    ApiConnectionError,
-    ApiError,
-    ApiForbiddenError,
-    ApiRateLimitedError,
-    ApiResponseError,
-    OriginNotAllowedError,
-    ResponseTooLargeError,
-)
+from .client.errors import ApiForbiddenError
 from .client.response import ApiResponse, ConditionalState
 from .const import DOMAIN
 from .endpoint import EndpointConfig
+from .errors import REQUEST_ERRORS, update_failed
+from .oauth.implementation import OAuth2RestImplementation
 from .oauth.token_response import NON_EXPIRING_MARKER
-
-if TYPE_CHECKING:
-    from . import OAuth2RestConfigEntry
+from .values import render_body
 
 _LOGGER = logging.getLogger(__name__)
 
 ACCOUNT_MIN_INTERVAL = timedelta(seconds=30)
 ACCOUNT_MAX_INTERVAL = timedelta(hours=1)
-# A server's Retry-After is honoured up to this many seconds.
-MAX_RETRY_AFTER = 3600.0
 FORBIDDEN_ISSUE_PREFIX = "forbidden_"
 
 
@@ -70,15 +52,16 @@ def _utc(timestamp: float | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
 
 
-def map_token_error(err: Exception) -> HomeAssistantError:
-    """Map a token request failure as HA's OAuth2 error hierarchy defines it."""
-    if isinstance(err, OAuth2TokenRequestReauthError):
-        return ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="reauth_required"
-        )
-    return UpdateFailed(
-        translation_domain=DOMAIN, translation_key="token_refresh_failed"
-    )
+@dataclass(slots=True)
+class RuntimeData:
+    """What a loaded account entry holds."""
+
+    account: AccountCoordinator
+    options: dict[str, Any]
+    endpoints: dict[str, EndpointCoordinator] = field(default_factory=dict)
+
+
+type OAuth2RestConfigEntry = ConfigEntry[RuntimeData]
 
 
 class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
@@ -90,9 +73,9 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
         self,
         hass: HomeAssistant,
         config_entry: OAuth2RestConfigEntry,
-        session: AccountSession,
+        implementation: OAuth2RestImplementation,
     ) -> None:
-        """Initialise for the entry; ``session`` is the account's only session."""
+        """Initialise for the entry: the account's only session, and its client."""
         super().__init__(
             hass,
             _LOGGER,
@@ -100,7 +83,15 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
             name=f"{DOMAIN} account {config_entry.title}",
             update_interval=ACCOUNT_MAX_INTERVAL,
         )
-        self.session = session
+        self.session = AccountSession(
+            hass, config_entry, implementation, on_refresh=self.record_refresh
+        )
+        self.auth = ConfigEntryAuth(
+            async_get_clientsession(hass),
+            self.session,
+            config_entry,
+            on_response=self.record_response,
+        )
         self._last_refresh: float | None = None
         self._failures = 0
         self._last_error: str | None = None
@@ -152,30 +143,16 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
         )
         return max(ACCOUNT_MIN_INTERVAL, min(ACCOUNT_MAX_INTERVAL, until))
 
+    @override
     async def _async_update_data(self) -> AccountHealth:
         """Refresh the token when it is due, so polls never wait for one."""
         try:
             await self.session.async_ensure_token_valid()
-        except (OAuth2TokenRequestReauthError, ClientError) as err:
-            raise map_token_error(err) from err
+        except REQUEST_ERRORS as err:
+            raise update_failed(err, self.config_entry.title) from err
         finally:
             self.update_interval = self._next_interval()
         return self._health()
-
-
-def render_body(hass: HomeAssistant, body: str | None) -> tuple[Any, str | None]:
-    """Render an endpoint's body template: ``(json, None)`` or ``(None, text)``.
-
-    A body that renders to JSON is sent as JSON, anything else as text.
-    Raises TemplateError when the template fails.
-    """
-    if not body:
-        return None, None
-    rendered = Template(body, hass).async_render(parse_result=False)
-    try:
-        return json.loads(rendered), None
-    except ValueError:
-        return None, rendered
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +176,6 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         hass: HomeAssistant,
         config_entry: OAuth2RestConfigEntry,
         subentry: ConfigSubentry,
-        auth: ConfigEntryAuth,
         account: AccountCoordinator,
     ) -> None:
         """Initialise for one endpoint subentry."""
@@ -214,14 +190,14 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             always_update=False,
         )
         self.subentry_id = subentry.subentry_id
-        self._auth = auth
-        self._account = account
+        self._auth = account.auth
 
     @property
     def forbidden_issue_id(self) -> str:
         """Repair issue id for a 403 on this endpoint."""
         return forbidden_issue_prefix(self.config_entry.entry_id) + self.subentry_id
 
+    @override
     async def _async_update_data(self) -> EndpointData:
         """Fetch the endpoint; a 304 keeps the last data."""
         endpoint = self.endpoint
@@ -232,8 +208,8 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             _LOGGER.debug("Body template of %s failed: %s", endpoint.name, err)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
-                translation_key="api_error",
-                translation_placeholders={"endpoint": endpoint.name},
+                translation_key="invalid_body",
+                translation_placeholders={"target": endpoint.name},
             ) from err
         try:
             response = await self._auth.request(
@@ -246,11 +222,10 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
                 timeout=endpoint.timeout,
                 conditional=previous.conditional if previous else None,
             )
-        except (OAuth2TokenRequestReauthError, ClientError) as err:
-            raise map_token_error(err) from err
-        except ApiError as err:
-            raise self._map_api_error(err) from err
-        self._account.record_response(response)
+        except REQUEST_ERRORS as err:
+            if isinstance(err, ApiForbiddenError):
+                self._async_raise_forbidden_issue()
+            raise update_failed(err, endpoint.name) from err
         ir.async_delete_issue(self.hass, DOMAIN, self.forbidden_issue_id)
         if response.not_modified and previous is not None:
             return previous
@@ -262,53 +237,18 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             conditional=response.conditional_state,
         )
 
-    def _map_api_error(self, err: ApiError) -> HomeAssistantError:
-        """Translate a client error into reauth or a retried update."""
-        placeholders = {"endpoint": self.endpoint.name}
-        if isinstance(err, ApiAuthError):
-            return ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="api_unauthorized",
-                translation_placeholders=placeholders,
-            )
-        if isinstance(err, ApiForbiddenError):
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                self.forbidden_issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="endpoint_forbidden",
-                translation_placeholders={
-                    **placeholders,
-                    "account": self.config_entry.title,
-                },
-            )
-            key = "api_forbidden"
-        elif isinstance(err, ApiRateLimitedError):
-            return UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="api_rate_limited",
-                translation_placeholders=placeholders,
-                retry_after=None
-                if err.retry_after is None
-                else min(err.retry_after, MAX_RETRY_AFTER),
-            )
-        elif isinstance(err, ResponseTooLargeError):
-            key = "response_too_large"
-            placeholders["limit"] = str(err.limit)
-        elif isinstance(err, OriginNotAllowedError):
-            key = "origin_not_allowed"
-            placeholders["origin"] = err.origin
-        elif isinstance(err, ApiResponseError):
-            key = "api_error_status"
-            placeholders["status"] = str(err.status)
-        elif isinstance(err, ApiConnectionError):
-            key = "api_cannot_connect"
-        else:
-            key = "api_error"
-        return UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders=placeholders,
+    @callback
+    def _async_raise_forbidden_issue(self) -> None:
+        """A 403: the granted scopes probably don't cover this endpoint."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self.forbidden_issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="endpoint_forbidden",
+            translation_placeholders={
+                "endpoint": self.endpoint.name,
+                "account": self.config_entry.title,
+            },
         )

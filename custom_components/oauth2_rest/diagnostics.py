@@ -4,42 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
-from . import OAuth2RestConfigEntry
-from .const import CONF_SUBJECT
+from .coordinator import OAuth2RestConfigEntry
+from .redact import IDENTIFYING_KEYS, REDACTED, redact_data, redact_text
 
-TO_REDACT = {
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "client_secret",
-    "client_id",
-    # The application credential's auth domain is derived from the client id.
-    "auth_implementation",
-    "code_verifier",
-    CONF_SUBJECT,
-    "athlete",
-    "user_id",
-    "userid",
-    "account_id",
-    "unique_id",
-    "Authorization",
-    "authorization",
-    "title",
-    # Account identifiers a provider may put in its token response or profile.
-    "sub",
-    "uid",
-    "sid",
-    "session_state",
-    "email",
-    "preferred_username",
-    "username",
-    "login",
-    "login_hint",
-}
 # The stored token keeps whatever the provider's token response held (account
 # names, ids, nested profiles): only these keys are shown, the rest redacted.
 TOKEN_KEYS_SHOWN = frozenset(
@@ -52,23 +22,25 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return redacted diagnostics for an account entry."""
     data = dict(entry.data)
-    if isinstance(token := data.get("token"), dict):
-        data["token"] = {
-            key: value if key in TOKEN_KEYS_SHOWN else REDACTED
-            for key, value in token.items()
-        }
-    entry_part = async_redact_data(
+    token = data.pop("token", None)
+    entry_part = redact_data(
         {
             "title": entry.title,
             "unique_id": entry.unique_id,
             "data": data,
             "options": dict(entry.options),
         },
-        TO_REDACT,
+        keys=IDENTIFYING_KEYS | {"title", "unique_id"},
     )
+    if isinstance(token, dict):
+        # What the token is like, never what it is.
+        entry_part["data"]["token"] = {
+            key: token[key] if key in TOKEN_KEYS_SHOWN else REDACTED for key in token
+        }
     if entry.state is not ConfigEntryState.LOADED:
         return {"entry": entry_part, "loaded": False}
     runtime = entry.runtime_data
+    secrets = runtime.account.session.secrets
     health = runtime.account.data
     return {
         "entry": entry_part,
@@ -89,7 +61,7 @@ async def async_get_config_entry_diagnostics(
             {
                 "name": coordinator.endpoint.name,
                 "method": coordinator.endpoint.method,
-                "url": _redact_query(coordinator.endpoint.url),
+                "url": redact_text(_redact_query(coordinator.endpoint.url), secrets),
                 "header_names": sorted(coordinator.endpoint.headers),
                 "scan_interval": coordinator.endpoint.scan_interval.total_seconds(),
                 "values": [value.name for value in coordinator.endpoint.values],

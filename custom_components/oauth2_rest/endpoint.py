@@ -26,28 +26,31 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Self
 
+from homeassistant.components.sensor import CONF_STATE_CLASS
 from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import (
+    CONF_DEVICE_CLASS,
+    CONF_ENTITY_CATEGORY,
+    CONF_HEADERS,
+    CONF_METHOD,
+    CONF_NAME,
+    CONF_PARAMS,
+    CONF_PLATFORM,
+    CONF_SCAN_INTERVAL,
+    CONF_TIMEOUT,
+    CONF_UNIT_OF_MEASUREMENT,
+    CONF_URL,
+    CONF_VALUE_TEMPLATE,
+)
 
 SUBENTRY_TYPE_ENDPOINT = "endpoint"
 
-CONF_METHOD = "method"
-CONF_URL = "url"
-CONF_PARAMS = "params"
-CONF_HEADERS = "headers"
+# Our own keys; the others are Home Assistant's.
 CONF_BODY = "body"
-CONF_SCAN_INTERVAL = "scan_interval"
-CONF_TIMEOUT = "timeout"
 CONF_VALUES = "values"
 CONF_KEY = "key"
-CONF_NAME = "name"
-CONF_PLATFORM = "platform"
-CONF_VALUE_TEMPLATE = "value_template"
 CONF_JSON_ATTRS = "json_attributes"
 CONF_JSON_ATTRS_PATH = "json_attributes_path"
-CONF_UNIT = "unit_of_measurement"
-CONF_DEVICE_CLASS = "device_class"
-CONF_STATE_CLASS = "state_class"
-CONF_ENTITY_CATEGORY = "entity_category"
 CONF_ENABLED_BY_DEFAULT = "enabled_by_default"
 
 PLATFORM_SENSOR = "sensor"
@@ -90,12 +93,28 @@ class ValueConfig:
             value_template=data[CONF_VALUE_TEMPLATE],
             json_attributes=tuple(data.get(CONF_JSON_ATTRS) or ()),
             json_attributes_path=data.get(CONF_JSON_ATTRS_PATH) or None,
-            unit_of_measurement=data.get(CONF_UNIT) or None,
+            unit_of_measurement=data.get(CONF_UNIT_OF_MEASUREMENT) or None,
             device_class=data.get(CONF_DEVICE_CLASS) or None,
             state_class=data.get(CONF_STATE_CLASS) or None,
             entity_category=data.get(CONF_ENTITY_CATEGORY) or None,
             enabled_by_default=bool(data.get(CONF_ENABLED_BY_DEFAULT, True)),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored value dict (the inverse of :meth:`from_dict`)."""
+        return {
+            CONF_KEY: self.key,
+            CONF_NAME: self.name,
+            CONF_PLATFORM: self.platform,
+            CONF_VALUE_TEMPLATE: self.value_template,
+            CONF_JSON_ATTRS: list(self.json_attributes),
+            CONF_JSON_ATTRS_PATH: self.json_attributes_path,
+            CONF_UNIT_OF_MEASUREMENT: self.unit_of_measurement,
+            CONF_DEVICE_CLASS: self.device_class,
+            CONF_STATE_CLASS: self.state_class,
+            CONF_ENTITY_CATEGORY: self.entity_category,
+            CONF_ENABLED_BY_DEFAULT: self.enabled_by_default,
+        }
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -136,6 +155,20 @@ class EndpointConfig:
             timeout=float(data.get(CONF_TIMEOUT, DEFAULT_TIMEOUT)),
             values=tuple(ValueConfig.from_dict(v) for v in data.get(CONF_VALUES) or ()),
         )
+
+    def to_data(self) -> dict[str, Any]:
+        """The subentry's stored data (its name is the subentry's title)."""
+        timeout = self.timeout
+        return {
+            CONF_METHOD: self.method,
+            CONF_URL: self.url,
+            CONF_PARAMS: dict(self.params),
+            CONF_HEADERS: dict(self.headers),
+            CONF_BODY: self.body,
+            CONF_SCAN_INTERVAL: int(self.scan_interval.total_seconds()),
+            CONF_TIMEOUT: int(timeout) if timeout.is_integer() else timeout,
+            CONF_VALUES: [value.to_dict() for value in self.values],
+        }
 
     def values_for(self, platform: str) -> tuple[ValueConfig, ...]:
         """The values one entity platform creates entities for."""

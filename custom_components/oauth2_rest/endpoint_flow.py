@@ -15,19 +15,31 @@ Steps (add and reconfigure share them):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from http import HTTPStatus
+from dataclasses import replace
+from datetime import timedelta
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aiohttp import ClientError
-from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.components.sensor import CONF_STATE_CLASS, SensorStateClass
 from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import (
+    CONF_DEVICE_CLASS,
+    CONF_HEADERS,
+    CONF_METHOD,
+    CONF_NAME,
+    CONF_PARAMS,
+    CONF_SCAN_INTERVAL,
+    CONF_TIMEOUT,
+    CONF_UNIT_OF_MEASUREMENT,
+    CONF_URL,
+    CONF_VALUE_TEMPLATE,
+    EntityCategory,
+)
 from homeassistant.exceptions import TemplateError
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -45,44 +57,16 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.template import Template
 from homeassistant.util import slugify
 import voluptuous as vol
-from yarl import URL
 
-from .binary_sensor import BINARY_SENSOR_DEVICE_CLASSES
-from .client.auth import origin_of, parse_url
-from .client.errors import (
-    ApiAuthError,
-    ApiConnectionError,
-    ApiError,
-    ApiForbiddenError,
-    ApiRateLimitedError,
-    ApiResponseError,
-    InvalidUrlError,
-    OriginNotAllowedError,
-    ResponseTooLargeError,
-)
+from .api import entry_origin_policy, entry_profile
+from .client.errors import InvalidUrlError, OriginNotAllowedError
 from .client.response import ApiResponse
-from .const import CONF_ALLOWED_ORIGINS, CONF_PROVIDER
-from .coordinator import render_body
+from .coordinator import OAuth2RestConfigEntry
 from .endpoint import (
     CONF_BODY,
-    CONF_DEVICE_CLASS,
     CONF_ENABLED_BY_DEFAULT,
-    CONF_ENTITY_CATEGORY,
-    CONF_HEADERS,
     CONF_JSON_ATTRS,
     CONF_JSON_ATTRS_PATH,
-    CONF_KEY,
-    CONF_METHOD,
-    CONF_NAME,
-    CONF_PARAMS,
-    CONF_PLATFORM,
-    CONF_SCAN_INTERVAL,
-    CONF_STATE_CLASS,
-    CONF_TIMEOUT,
-    CONF_UNIT,
-    CONF_URL,
-    CONF_VALUE_TEMPLATE,
-    CONF_VALUES,
     DEFAULT_METHOD,
     DEFAULT_SCAN_INTERVAL,
     DEFAULT_TIMEOUT,
@@ -93,12 +77,18 @@ from .endpoint import (
     MIN_TIMEOUT,
     PLATFORM_BINARY_SENSOR,
     PLATFORM_SENSOR,
+    EndpointConfig,
+    ValueConfig,
 )
-from .entity import REDACTED, SECRET_KEYS, redact_secrets, render_template
-from .oauth.provider import ProviderProfile
-
-if TYPE_CHECKING:
-    from . import OAuth2RestConfigEntry
+from .errors import REQUEST_ERRORS, Failure, describe
+from .redact import NO_SECRETS, Secrets, redact_data, redact_text
+from .values import (
+    BINARY_SENSOR_DEVICE_CLASSES,
+    SENSOR_DEVICE_CLASSES,
+    attribute_suggestions,
+    render_body,
+    render_template,
+)
 
 PREVIEW_MAX_CHARS = 2500
 VALUE_STEP_MAX_CHARS = 1200
@@ -109,13 +99,8 @@ CONF_DIAGNOSTIC = "diagnostic"
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _BACKTICKS = re.compile(r"`+")
-_SECRET_IN_TEXT = re.compile(
-    r"(?i)(\"?(?:" + "|".join(sorted(SECRET_KEYS)) + r")\"?\s*[:=]\s*\"?)([^\"&\s,;}]+)"
-)
-# Sensor device classes that fit a templated value (an enum needs its options).
-_SENSOR_DEVICE_CLASSES = sorted(
-    c.value for c in SensorDeviceClass if c is not SensorDeviceClass.ENUM
-)
+# Every placeholder an error message of this flow may use, shown empty otherwise.
+_ERROR_PLACEHOLDERS = ("origin", "limit")
 
 
 def parse_lines(text: str | None, separator: str) -> dict[str, str] | None:
@@ -135,18 +120,6 @@ def parse_lines(text: str | None, separator: str) -> dict[str, str] | None:
 def format_lines(values: Mapping[str, str], separator: str) -> str:
     """The inverse of :func:`parse_lines`, for pre-filling a form."""
     return "\n".join(f"{name}{separator}{value}" for name, value in values.items())
-
-
-def redact_text(text: str, *tokens: str | None) -> str:
-    """Redact ``key=value`` / ``"key": "value"`` secrets and the tokens themselves."""
-    text = _SECRET_IN_TEXT.sub(lambda m: m.group(1) + REDACTED, text)
-    return _scrub_tokens(text, tokens)
-
-
-def _scrub_tokens(text: str, tokens: tuple[str | None, ...]) -> str:
-    for token in sorted({t for t in tokens if t}, key=len, reverse=True):
-        text = text.replace(token, REDACTED)
-    return text
 
 
 def _longest_backtick_run(text: str) -> int:
@@ -171,14 +144,15 @@ def code_span(text: str) -> str:
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
-def format_response(response: ApiResponse, limit: int, *tokens: str | None) -> str:
+def format_response(
+    response: ApiResponse, limit: int, secrets: Secrets = NO_SECRETS
+) -> str:
     """The response as a Markdown code block: pretty JSON, redacted, truncated."""
     data = response.json_or_none()
     if data is not None:
-        text = json.dumps(redact_secrets(data), indent=2, ensure_ascii=False)
-        text = _scrub_tokens(text, tokens)
+        text = json.dumps(redact_data(data, secrets), indent=2, ensure_ascii=False)
     else:
-        text = redact_text(response.text, *tokens)
+        text = redact_text(response.text, secrets)
     if len(text) > limit:
         text = f"{text[:limit]}\n… ({len(text)} characters in all, truncated)"
     return code_block(text)
@@ -189,17 +163,12 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
 
     def __init__(self) -> None:
         """Start with nothing defined."""
-        self._title = ""
-        self._request: dict[str, Any] = {}
-        self._values: list[dict[str, Any]] = []
+        # The request (name, URL, …); its values are edited in ``_values``.
+        self._request: EndpointConfig | None = None
+        self._values: list[ValueConfig] = []
         self._loaded = False
         self._response: ApiResponse | None = None
-        self._sent = False
-        self._preview_error: str | None = None
-        # The token the preview request was made with, to scrub it from what is
-        # shown even after a refresh replaced it.
-        self._request_token: str | None = None
-        self._error_placeholders: dict[str, str] = {}
+        self._failure: Failure | None = None
         self._platform = PLATFORM_SENSOR
         self._editing: int | None = None
 
@@ -218,42 +187,26 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
     def _is_reconfigure(self) -> bool:
         return bool(self.source == "reconfigure")
 
-    def _api_base_url(self) -> str:
-        profile = ProviderProfile.from_dict(self._entry.data[CONF_PROVIDER])
-        return profile.api_base_url or profile.token_url
-
-    def _url_error(self, raw_url: str) -> str | None:
-        """The URL's form error: malformed, not http(s), a refused origin."""
-        try:
-            url = parse_url(raw_url)
-        except InvalidUrlError:
-            return "invalid_url"
-        if url.is_absolute():
-            allowed = {
-                origin_of(URL(self._api_base_url())),
-                *(
-                    origin_of(URL(o))
-                    for o in self._entry.options.get(CONF_ALLOWED_ORIGINS, ())
-                ),
-            }
-            if url.scheme not in ("http", "https") or not url.host:
-                return "invalid_url"
-            if origin_of(url) not in allowed:
-                return "origin_not_allowed"
-        elif not raw_url or url.scheme or any(c.isspace() for c in raw_url):
-            return "invalid_url"
-        return None
+    @property
+    def _secrets(self) -> Secrets:
+        """The account's secrets, never shown in what the flow displays."""
+        if self._entry.state is not ConfigEntryState.LOADED:
+            return NO_SECRETS
+        return self._entry.runtime_data.account.session.secrets
 
     def _validate_request(
         self, user_input: dict[str, Any]
-    ) -> tuple[dict[str, str], dict[str, Any]]:
-        """Return form errors and the request's stored data."""
+    ) -> tuple[dict[str, str], EndpointConfig | None]:
+        """Return form errors, or the request the user described."""
         errors: dict[str, str] = {}
-        if not user_input[CONF_NAME].strip():
+        name = user_input[CONF_NAME].strip()
+        if not name:
             errors[CONF_NAME] = "name_required"
         raw_url = user_input[CONF_URL].strip()
-        if url_error := self._url_error(raw_url):
-            errors[CONF_URL] = url_error
+        try:
+            entry_origin_policy(self._entry).resolve(raw_url)
+        except (InvalidUrlError, OriginNotAllowedError) as err:
+            errors[CONF_URL] = err.translation_key
         if (params := parse_lines(user_input.get(CONF_PARAMS), "=")) is None:
             errors[CONF_PARAMS] = "invalid_params"
         headers = parse_lines(user_input.get(CONF_HEADERS), ":")
@@ -266,15 +219,18 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             render_body(self.hass, body)
         except TemplateError:
             errors[CONF_BODY] = "invalid_body"
-        return errors, {
-            CONF_METHOD: user_input.get(CONF_METHOD) or DEFAULT_METHOD,
-            CONF_URL: raw_url,
-            CONF_PARAMS: params or {},
-            CONF_HEADERS: headers or {},
-            CONF_BODY: body,
-            CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
-            CONF_TIMEOUT: int(user_input[CONF_TIMEOUT]),
-        }
+        if errors:
+            return errors, None
+        return errors, EndpointConfig(
+            name=name,
+            method=user_input.get(CONF_METHOD) or DEFAULT_METHOD,
+            url=raw_url,
+            params=params or {},
+            headers=headers or {},
+            body=body,
+            scan_interval=timedelta(seconds=int(user_input[CONF_SCAN_INTERVAL])),
+            timeout=float(int(user_input[CONF_TIMEOUT])),
+        )
 
     @staticmethod
     def _request_schema() -> vol.Schema:
@@ -318,16 +274,18 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         )
 
     def _request_form_values(self) -> dict[str, Any]:
-        request = self._request
+        if (request := self._request) is None:
+            return {}
+        data = request.to_data()
         return {
-            CONF_NAME: self._title,
-            CONF_METHOD: request.get(CONF_METHOD, DEFAULT_METHOD),
-            CONF_URL: request.get(CONF_URL, ""),
-            CONF_PARAMS: format_lines(request.get(CONF_PARAMS) or {}, "="),
-            CONF_HEADERS: format_lines(request.get(CONF_HEADERS) or {}, ": "),
-            CONF_BODY: request.get(CONF_BODY) or "",
-            CONF_SCAN_INTERVAL: request.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL),
-            CONF_TIMEOUT: request.get(CONF_TIMEOUT, DEFAULT_TIMEOUT),
+            CONF_NAME: request.name,
+            CONF_METHOD: request.method,
+            CONF_URL: request.url,
+            CONF_PARAMS: format_lines(request.params, "="),
+            CONF_HEADERS: format_lines(request.headers, ": "),
+            CONF_BODY: request.body or "",
+            CONF_SCAN_INTERVAL: data[CONF_SCAN_INTERVAL],
+            CONF_TIMEOUT: data[CONF_TIMEOUT],
         }
 
     async def _async_request_step(
@@ -337,116 +295,87 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             errors, request = self._validate_request(user_input)
-            if not errors:
-                self._title = user_input[CONF_NAME].strip()
+            if request is not None:
                 self._request = request
                 self._response = None
-                self._sent = False
                 return await self.async_step_preview()
         return self.async_show_form(
             step_id=self._endpoint_step_id,
             data_schema=self.add_suggested_values_to_schema(
                 self._request_schema(), user_input or self._request_form_values()
             ),
-            description_placeholders={"api_base_url": self._api_base_url()},
+            description_placeholders={
+                "api_base_url": entry_profile(self._entry).api_base
+            },
             errors=errors,
         )
 
     async def _async_fetch(self) -> None:
         """Make the request once with the account's token, keep the outcome."""
         request = self._request
+        assert request is not None
         self._response = None
-        self._preview_error = None
-        self._error_placeholders = {}
-        self._sent = True
-        error: str | None = None
+        self._failure = None
         try:
-            json_body, text_body = render_body(self.hass, request.get(CONF_BODY))
-            auth = self._entry.runtime_data.auth
-            self._request_token = await auth.async_get_access_token()
-            response = await auth.request(
-                request[CONF_METHOD],
-                request[CONF_URL],
-                params=request.get(CONF_PARAMS) or None,
-                headers=request.get(CONF_HEADERS) or None,
+            json_body, text_body = render_body(self.hass, request.body)
+        except TemplateError:
+            self._failure = Failure("invalid_body", {})
+            return
+        try:
+            response = await self._entry.runtime_data.account.auth.request(
+                request.method,
+                request.url,
+                params=request.params or None,
+                headers=request.headers or None,
                 json=json_body,
                 data=text_body,
-                timeout=float(request[CONF_TIMEOUT]),
+                timeout=request.timeout,
             )
-        except TemplateError:
-            error = "invalid_body"
-        except OriginNotAllowedError as err:
-            error = "origin_not_allowed"
-            self._error_placeholders["origin"] = err.origin
-        except ApiAuthError:
-            error = "unauthorized"
-        except ApiForbiddenError:
-            error = "forbidden"
-        except ApiRateLimitedError:
-            error = "rate_limited"
-        except ApiResponseError as err:
-            error = "not_found" if err.status == HTTPStatus.NOT_FOUND else "http_error"
-            self._error_placeholders["status"] = str(err.status)
-        except ResponseTooLargeError as err:
-            error = "too_large"
-            self._error_placeholders["limit"] = str(err.limit)
-        except ApiConnectionError as err:
-            timed_out = isinstance(err.__context__, TimeoutError)
-            error = "timeout" if timed_out else "cannot_connect"
-        except ApiError:
-            error = "cannot_connect"
-        except ClientError:  # token refresh failed (HA's OAuth2 errors included)
-            error = "token_error"
-        else:
-            self._response = response
-            if response.json_or_none() is None and response.body:
-                error = "not_json"
-        self._preview_error = error
-
-    def _tokens(self) -> tuple[str | None, ...]:
-        """The preview request's token and the current one, to scrub from output."""
-        current = str(self._entry.runtime_data.account.session.access_token) or None
-        return (self._request_token, current)
+        except REQUEST_ERRORS as err:
+            self._failure = describe(err)
+            return
+        self._response = response
+        if response.json_or_none() is None and response.body:
+            self._failure = Failure("not_json", {})
 
     def _response_text(self, limit: int) -> str:
         if self._response is None:
             return "—"
-        return format_response(self._response, limit, *self._tokens())
+        return format_response(self._response, limit, self._secrets)
 
-    def _rendered(self, value: Mapping[str, Any]) -> str:
+    def _rendered(self, value: ValueConfig) -> str:
         """A value's template rendered over the preview response."""
         if self._response is None:
             return "—"
         try:
             rendered = render_template(
-                Template(value[CONF_VALUE_TEMPLATE], self.hass),
+                Template(value.value_template, self.hass),
                 self._response.json_or_none(),
                 self._response.text,
             )
         except TemplateError as err:
-            return f"⚠ {err}"
-        return redact_text(rendered, *self._tokens())[:200]
+            rendered = f"⚠ {err}"
+        return redact_text(rendered, self._secrets)[:200]
 
     def _values_summary(self) -> str:
         if not self._values:
             return "—"
         return "\n".join(
-            f"- **{value[CONF_NAME]}** ({value[CONF_PLATFORM]}): "
-            f"{code_span(self._rendered(value))}"
+            f"- **{value.name}** ({value.platform}): {code_span(self._rendered(value))}"
             for value in self._values
         )
 
     def _placeholders(self) -> dict[str, str]:
-        request = self._request
+        assert self._request is not None
+        failure = self._failure.placeholders if self._failure else {}
         return {
-            "method": request[CONF_METHOD],
-            "url": request[CONF_URL],
+            "method": self._request.method,
+            "url": self._request.url,
             "status": str(self._response.status) if self._response else "—",
             "response": self._response_text(PREVIEW_MAX_CHARS),
             "values": self._values_summary(),
-            "origin": "",
-            "limit": "",
-            **self._error_placeholders,
+            **dict.fromkeys(_ERROR_PLACEHOLDERS, ""),
+            **failure,
         }
 
     # -- steps -------------------------------------------------------------------
@@ -462,12 +391,9 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Edit an endpoint: the request, pre-filled."""
         if not self._loaded:
-            subentry = self._get_reconfigure_subentry()
-            self._title = subentry.title
-            self._request = {k: v for k, v in subentry.data.items() if k != CONF_VALUES}
-            self._request.setdefault(CONF_METHOD, DEFAULT_METHOD)
-            self._request.setdefault(CONF_TIMEOUT, DEFAULT_TIMEOUT)
-            self._values = [dict(v) for v in subentry.data.get(CONF_VALUES) or ()]
+            stored = EndpointConfig.from_subentry(self._get_reconfigure_subentry())
+            self._request = replace(stored, values=())
+            self._values = list(stored.values)
             self._loaded = True
         return await self._async_request_step(user_input)
 
@@ -475,9 +401,10 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Send the request once and show what came back."""
+        assert self._request is not None
         if self._entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="entry_not_loaded")
-        safe = self._request[CONF_METHOD] == "GET"
+        safe = self._request.method == "GET"
         if user_input is not None and not user_input.get(CONF_SEND):
             return await self.async_step_values()
         if safe or user_input is not None:
@@ -491,7 +418,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             step_id="preview",
             data_schema=schema,
             description_placeholders=self._placeholders(),
-            errors={"base": self._preview_error} if self._preview_error else None,
+            errors={"base": self._failure.key} if self._failure else None,
         )
 
     async def async_step_values(
@@ -530,7 +457,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         return SelectSelector(
             SelectSelectorConfig(
                 options=[
-                    SelectOptionDict(value=value[CONF_KEY], label=value[CONF_NAME])
+                    SelectOptionDict(value=value.key, label=value.name)
                     for value in self._values
                 ],
                 multiple=multiple,
@@ -543,11 +470,9 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Pick the value to edit."""
         if user_input is not None:
-            keys = [value[CONF_KEY] for value in self._values]
+            keys = [value.key for value in self._values]
             self._editing = keys.index(user_input[CONF_VALUE])
-            self._platform = self._values[self._editing].get(
-                CONF_PLATFORM, PLATFORM_SENSOR
-            )
+            self._platform = self._values[self._editing].platform
             return await self.async_step_value()
         return self.async_show_form(
             step_id="edit_value",
@@ -562,7 +487,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         """Pick the values to remove."""
         if user_input is not None:
             remove = set(user_input.get(CONF_REMOVE) or ())
-            self._values = [v for v in self._values if v[CONF_KEY] not in remove]
+            self._values = [v for v in self._values if v.key not in remove]
             return await self.async_step_values()
         return self.async_show_form(
             step_id="remove_value",
@@ -571,26 +496,20 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             ),
         )
 
-    def _attribute_suggestions(self) -> list[str]:
-        """Top-level keys of the preview response, to pick json_attributes from."""
-        data = self._response.json_or_none() if self._response else None
-        if isinstance(data, list) and data:
-            data = data[0]
-        if not isinstance(data, dict):
-            return []
-        return sorted(str(key) for key in data if str(key).lower() not in SECRET_KEYS)
-
     def _value_schema(self) -> vol.Schema:
         sensor = self._platform == PLATFORM_SENSOR
         device_classes = (
-            _SENSOR_DEVICE_CLASSES if sensor else BINARY_SENSOR_DEVICE_CLASSES
+            SENSOR_DEVICE_CLASSES if sensor else BINARY_SENSOR_DEVICE_CLASSES
+        )
+        suggestions = attribute_suggestions(
+            self._response.json_or_none() if self._response else None
         )
         schema: dict[vol.Marker, Any] = {
             vol.Required(CONF_NAME): TextSelector(),
             vol.Required(CONF_VALUE_TEMPLATE): TemplateSelector(),
             vol.Optional(CONF_JSON_ATTRS): SelectSelector(
                 SelectSelectorConfig(
-                    options=self._attribute_suggestions(),
+                    options=suggestions,
                     multiple=True,
                     custom_value=True,
                     mode=SelectSelectorMode.DROPDOWN,
@@ -599,7 +518,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             vol.Optional(CONF_JSON_ATTRS_PATH): TextSelector(),
         }
         if sensor:
-            schema[vol.Optional(CONF_UNIT)] = TextSelector()
+            schema[vol.Optional(CONF_UNIT_OF_MEASUREMENT)] = TextSelector()
         schema[vol.Optional(CONF_DEVICE_CLASS)] = SelectSelector(
             SelectSelectorConfig(
                 options=device_classes,
@@ -619,7 +538,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
 
     def _value_key(self, name: str) -> str:
         """A new value's key: from its name, unique within the endpoint."""
-        taken = {value[CONF_KEY] for value in self._values}
+        taken = {value.key for value in self._values}
         base = slugify(name) or CONF_VALUE
         key, n = base, 2
         while key in taken:
@@ -630,7 +549,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         name = user_input[CONF_NAME].strip()
         others = [
-            value[CONF_NAME].casefold()
+            value.name.casefold()
             for index, value in enumerate(self._values)
             if index != self._editing
         ]
@@ -644,45 +563,43 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             errors[CONF_JSON_ATTRS_PATH] = "invalid_json_path"
         return errors
 
-    def _value_data(self, user_input: dict[str, Any]) -> dict[str, Any]:
+    def _value_from_input(self, user_input: dict[str, Any]) -> ValueConfig:
         name = user_input[CONF_NAME].strip()
         sensor = self._platform == PLATFORM_SENSOR
         key = (
-            self._values[self._editing][CONF_KEY]
+            self._values[self._editing].key
             if self._editing is not None
             else self._value_key(name)
         )
-        return {
-            CONF_KEY: key,
-            CONF_NAME: name,
-            CONF_PLATFORM: self._platform,
-            CONF_VALUE_TEMPLATE: user_input[CONF_VALUE_TEMPLATE],
-            CONF_JSON_ATTRS: [
+        return ValueConfig(
+            key=key,
+            name=name,
+            platform=self._platform,
+            value_template=user_input[CONF_VALUE_TEMPLATE],
+            json_attributes=tuple(
                 a.strip() for a in user_input.get(CONF_JSON_ATTRS) or () if a.strip()
-            ],
-            CONF_JSON_ATTRS_PATH: (user_input.get(CONF_JSON_ATTRS_PATH) or "").strip()
+            ),
+            json_attributes_path=(user_input.get(CONF_JSON_ATTRS_PATH) or "").strip()
             or None,
-            CONF_UNIT: (user_input.get(CONF_UNIT) or "").strip() or None
+            unit_of_measurement=(
+                (user_input.get(CONF_UNIT_OF_MEASUREMENT) or "").strip() or None
+            )
             if sensor
             else None,
-            CONF_DEVICE_CLASS: user_input.get(CONF_DEVICE_CLASS) or None,
-            CONF_STATE_CLASS: user_input.get(CONF_STATE_CLASS) or None
-            if sensor
-            else None,
-            CONF_ENTITY_CATEGORY: EntityCategory.DIAGNOSTIC.value
+            device_class=user_input.get(CONF_DEVICE_CLASS) or None,
+            state_class=user_input.get(CONF_STATE_CLASS) or None if sensor else None,
+            entity_category=EntityCategory.DIAGNOSTIC.value
             if user_input.get(CONF_DIAGNOSTIC)
             else None,
-            CONF_ENABLED_BY_DEFAULT: bool(
-                user_input.get(CONF_ENABLED_BY_DEFAULT, True)
-            ),
-        }
+            enabled_by_default=bool(user_input.get(CONF_ENABLED_BY_DEFAULT, True)),
+        )
 
     def _value_form_values(self) -> dict[str, Any]:
         if self._editing is None:
             return {}
         value = self._values[self._editing]
-        suggested = {k: v for k, v in value.items() if v not in (None, [])}
-        suggested[CONF_DIAGNOSTIC] = value.get(CONF_ENTITY_CATEGORY) is not None
+        suggested = {k: v for k, v in value.to_dict().items() if v not in (None, [])}
+        suggested[CONF_DIAGNOSTIC] = value.entity_category is not None
         return suggested
 
     async def async_step_value(
@@ -692,11 +609,11 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             if not (errors := self._validate_value(user_input)):
-                data = self._value_data(user_input)
+                value = self._value_from_input(user_input)
                 if self._editing is None:
-                    self._values.append(data)
+                    self._values.append(value)
                 else:
-                    self._values[self._editing] = data
+                    self._values[self._editing] = value
                 self._editing = None
                 return await self.async_step_values()
         return self.async_show_form(
@@ -715,12 +632,13 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Save the endpoint."""
-        data = {**self._request, CONF_VALUES: self._values}
+        assert self._request is not None
+        endpoint = replace(self._request, values=tuple(self._values))
         if self._is_reconfigure:
             return self.async_update_and_abort(
                 self._entry,
                 self._get_reconfigure_subentry(),
-                title=self._title,
-                data=data,
+                title=endpoint.name,
+                data=endpoint.to_data(),
             )
-        return self.async_create_entry(title=self._title, data=data)
+        return self.async_create_entry(title=endpoint.name, data=endpoint.to_data())

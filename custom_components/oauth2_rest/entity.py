@@ -5,7 +5,6 @@ Entities never see a token and never call the network; coordinators do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import logging
 from typing import Any
 
@@ -14,82 +13,13 @@ from homeassistant.exceptions import TemplateError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.template import Template
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
-from jsonpath import ExprSyntaxError, JSONPathTypeError, search as jsonpath_search  # type: ignore[import-untyped]
 
 from .const import DOMAIN
 from .coordinator import AccountCoordinator, EndpointCoordinator, EndpointData
 from .endpoint import ValueConfig
+from .values import extract_json_attributes, render_template
 
 _LOGGER = logging.getLogger(__name__)
-
-# Keys whose values are never shown: not in attributes, not in the flow's preview.
-SECRET_KEYS = frozenset(
-    {
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "client_secret",
-        "password",
-        "token",
-        "secret",
-        "authorization",
-        "api_key",
-        "apikey",
-    }
-)
-REDACTED = "**REDACTED**"
-
-
-def is_secret_key(key: object) -> bool:
-    """True for a key whose value must not be shown (case-insensitive)."""
-    return isinstance(key, str) and key.lower() in SECRET_KEYS
-
-
-def redact_secrets(value: Any) -> Any:
-    """Return ``value`` with the values of secret keys replaced, recursively."""
-    if isinstance(value, Mapping):
-        return {
-            k: REDACTED if is_secret_key(k) else redact_secrets(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact_secrets(v) for v in value]
-    return value
-
-
-def render_template(template: Template, json_data: Any, text: str | None) -> str:
-    """Render a value template over a response. Raises TemplateError."""
-    rendered = template.async_render(
-        {"value_json": json_data, "value": text}, parse_result=False
-    )
-    return str(rendered)
-
-
-def extract_json_attributes(
-    json_data: Any, attributes: tuple[str, ...], path: str | None
-) -> dict[str, Any]:
-    """Pick ``attributes`` from the response, as core ``rest`` does.
-
-    With a JSONPath, its first match is used; a list uses its first element.
-    Secret keys are never returned.
-    """
-    if not attributes or json_data is None:
-        return {}
-    selected: Any = json_data
-    if path:
-        try:
-            selected = jsonpath_search(path, json_data)
-        except ExprSyntaxError, JSONPathTypeError, ValueError, TypeError:
-            return {}
-    if isinstance(selected, list) and selected:
-        selected = selected[0]
-    if not isinstance(selected, dict):
-        return {}
-    return {
-        key: redact_secrets(selected[key])
-        for key in attributes
-        if key in selected and not is_secret_key(key)
-    }
 
 
 class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):

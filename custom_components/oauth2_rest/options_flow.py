@@ -15,9 +15,9 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 from yarl import URL
 
+from .api import entry_profile
 from .client.auth import DEFAULT_MAX_RESPONSE_BYTES, origin_of
-from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, CONF_PROVIDER
-from .oauth.provider import ProviderProfile
+from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES
 
 MIN_RESPONSE_BYTES = 1024
 MAX_RESPONSE_BYTES = 100 * 1024 * 1024
@@ -69,7 +69,6 @@ class OAuth2RestOptionsFlow(OptionsFlow):
                     }
                 )
         options = self.config_entry.options
-        profile = ProviderProfile.from_dict(self.config_entry.data[CONF_PROVIDER])
         schema = vol.Schema(
             {
                 vol.Optional(
@@ -96,7 +95,7 @@ class OAuth2RestOptionsFlow(OptionsFlow):
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             description_placeholders={
-                "api_origin": origin_of(URL(profile.api_base_url or profile.token_url))
+                "api_origin": origin_of(URL(entry_profile(self.config_entry).api_base))
             },
             errors=errors,
         )

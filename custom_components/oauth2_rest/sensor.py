@@ -13,15 +13,19 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import MAX_LENGTH_STATE_STATE, STATE_UNKNOWN, EntityCategory
+from homeassistant.const import MAX_LENGTH_STATE_STATE, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.util import dt as dt_util
 
-from . import OAuth2RestConfigEntry
-from .coordinator import AccountCoordinator, AccountHealth, EndpointCoordinator
+from .coordinator import (
+    AccountCoordinator,
+    AccountHealth,
+    EndpointCoordinator,
+    OAuth2RestConfigEntry,
+)
 from .endpoint import PLATFORM_SENSOR, ValueConfig
 from .entity import AccountEntity, EndpointValueEntity
+from .values import to_sensor_value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -138,24 +142,8 @@ class EndpointValueSensor(EndpointValueEntity, SensorEntity):
     @property
     def native_value(self) -> str | int | float | datetime | date | None:
         """The rendered value, typed as the device class / unit require."""
-        rendered = self.render()
-        if rendered is None or rendered.strip() in ("", STATE_UNKNOWN, "None"):
-            return None
-        rendered = rendered.strip()
-        if self.device_class == SensorDeviceClass.TIMESTAMP:
-            parsed = dt_util.parse_datetime(rendered)
-            if parsed is not None and parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
-            return parsed
-        if self.device_class == SensorDeviceClass.DATE:
-            return dt_util.parse_date(rendered)
-        if not self._numeric:
-            return self._fitted(rendered)
-        try:
-            number = float(rendered)
-        except ValueError:
-            return None
-        return int(number) if number.is_integer() and "." not in rendered else number
+        value = to_sensor_value(self.render(), self.value.device_class, self._numeric)
+        return self._fitted(value) if isinstance(value, str) else value
 
     def _fitted(self, text: str) -> str:
         """Text cut to the longest state Home Assistant accepts (logged once)."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from aiohttp import ClientError
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -14,23 +12,14 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import (
-    HomeAssistantError,
-    OAuth2TokenRequestReauthError,
-    ServiceValidationError,
-)
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, service
 from homeassistant.helpers.service import async_register_admin_service
 import voluptuous as vol
 
-from .client.errors import (
-    ApiAuthError,
-    ApiError,
-    InvalidUrlError,
-    OriginNotAllowedError,
-    ResponseTooLargeError,
-)
 from .const import DOMAIN
+from .coordinator import OAuth2RestConfigEntry
+from .errors import REQUEST_ERRORS, action_failed, describe
+from .redact import redact_text
 
 SERVICE_REQUEST = "request"
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -107,25 +96,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
 async def _async_request(call: ServiceCall) -> ServiceResponse:
     """Make the request with the chosen account's token."""
-    hass = call.hass
-    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
-    entry = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="account_not_found",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    if entry.state is not ConfigEntryState.LOADED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="account_not_loaded",
-            translation_placeholders={"account": entry.title},
-        )
-    auth = entry.runtime_data.auth
-    placeholders = {"account": entry.title, "url": call.data[ATTR_URL]}
+    entry: OAuth2RestConfigEntry = service.async_get_config_entry(
+        call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
+    )
+    account = entry.runtime_data.account
     try:
-        response = await auth.request(
+        response = await account.auth.request(
             call.data[ATTR_METHOD],
             call.data[ATTR_URL],
             params=call.data.get(ATTR_PARAMS),
@@ -135,39 +111,11 @@ async def _async_request(call: ServiceCall) -> ServiceResponse:
             timeout=call.data[ATTR_TIMEOUT],
             raise_for_status=False,
         )
-    except InvalidUrlError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="action_invalid_url",
-            translation_placeholders=placeholders,
-        ) from err
-    except OriginNotAllowedError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="action_origin_not_allowed",
-            translation_placeholders={**placeholders, "origin": err.origin},
-        ) from err
-    except (ApiAuthError, OAuth2TokenRequestReauthError) as err:
-        entry.async_start_reauth(hass)
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="action_reauth_required",
-            translation_placeholders=placeholders,
-        ) from err
-    except ResponseTooLargeError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="action_response_too_large",
-            translation_placeholders={**placeholders, "limit": str(err.limit)},
-        ) from err
-    except (ApiError, HomeAssistantError, ClientError) as err:
-        # Besides API errors: transient token errors, which HA's OAuth2 hierarchy
-        # makes HomeAssistantErrors and aiohttp ClientErrors.
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="action_request_failed",
-            translation_placeholders=placeholders,
-        ) from err
+    except REQUEST_ERRORS as err:
+        if describe(err).reauth:
+            entry.async_start_reauth(call.hass)
+        target = redact_text(call.data[ATTR_URL], account.session.secrets)
+        raise action_failed(err, target) from err
 
     if not call.return_response:
         return None

@@ -18,7 +18,7 @@ On top of the guide it enforces what keeps the token safe and the API happy:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 import logging
 from typing import Any
@@ -31,8 +31,10 @@ from .errors import (
     ApiAuthError,
     ApiConnectionError,
     ApiForbiddenError,
+    ApiNotFoundError,
     ApiRateLimitedError,
     ApiResponseError,
+    ApiTimeoutError,
     InvalidUrlError,
     OriginNotAllowedError,
     RedirectRefusedError,
@@ -77,19 +79,15 @@ def parse_url(text: str) -> URL:
     return url
 
 
-class AbstractAuth(ABC):
-    """Make authenticated requests; subclasses say how to get the access token."""
+class OriginPolicy:
+    """Where requests may go with the token: the one place that decides.
 
-    def __init__(
-        self,
-        websession: ClientSession,
-        api_base_url: str,
-        *,
-        allowed_origins: tuple[str, ...] = (),
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        """Initialise with the session, the API base URL and extra allowed origins."""
-        self._websession = websession
+    A path is joined to the API base URL; an absolute URL must be http(s) and on
+    the API base URL's origin or on an origin the user allowed.
+    """
+
+    def __init__(self, api_base_url: str, allowed_origins: Iterable[str] = ()) -> None:
+        """Initialise with the API base URL and the extra allowed origins."""
         self.api_base_url = URL(api_base_url)
         self.allowed_origins = frozenset(
             {
@@ -97,7 +95,53 @@ class AbstractAuth(ABC):
                 *(origin_of(URL(o)) for o in allowed_origins),
             }
         )
+
+    def resolve(self, url_or_path: str) -> URL:
+        """Return the absolute URL of a URL or path, checked against the policy.
+
+        Raises InvalidUrlError for a malformed URL or path (empty, white space, a
+        scheme other than http(s)) and OriginNotAllowedError for an origin that may
+        not receive the token; either before any connection.
+        """
+        url = parse_url(url_or_path)
+        if url.is_absolute():
+            if url.scheme not in ("http", "https"):
+                raise InvalidUrlError("not an http(s) URL")
+            self.check(url)
+            return url
+        if not url_or_path or url.scheme or any(c.isspace() for c in url_or_path):
+            raise InvalidUrlError("not a path")
+        base = str(self.api_base_url).rstrip("/")
+        return URL(f"{base}/{url_or_path.lstrip('/')}", encoded="%" in url_or_path)
+
+    def check(self, url: URL) -> None:
+        """Raise OriginNotAllowedError unless the token may go to ``url``."""
+        if (
+            url.scheme not in ("http", "https")
+            or origin_of(url) not in self.allowed_origins
+        ):
+            raise OriginNotAllowedError(origin_of(url) if url.host else str(url))
+
+
+class AbstractAuth(ABC):
+    """Make authenticated requests; subclasses say how to get the access token."""
+
+    def __init__(
+        self,
+        websession: ClientSession,
+        policy: OriginPolicy,
+        *,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        on_response: Callable[[ApiResponse], None] | None = None,
+    ) -> None:
+        """Initialise with the session, the origin policy and the body size cap.
+
+        ``on_response`` hears about every response read (rate-limit headers…).
+        """
+        self._websession = websession
+        self.policy = policy
         self.max_response_bytes = max_response_bytes
+        self._on_response = on_response
 
     @abstractmethod
     async def async_get_access_token(self) -> str:
@@ -110,25 +154,6 @@ class AbstractAuth(ABC):
         can refresh on demand override this.
         """
         return await self.async_get_access_token()
-
-    def resolve_url(self, url_or_path: str) -> URL:
-        """Return an absolute URL; a relative path is joined to the API base URL.
-
-        Raises InvalidUrlError for a malformed URL, before any connection.
-        """
-        url = parse_url(url_or_path)
-        if url.is_absolute():
-            return url
-        base = str(self.api_base_url).rstrip("/")
-        return URL(f"{base}/{url_or_path.lstrip('/')}", encoded="%" in url_or_path)
-
-    def check_origin(self, url: URL) -> None:
-        """Raise OriginNotAllowedError unless the token may go to ``url``."""
-        if (
-            url.scheme not in ("http", "https")
-            or origin_of(url) not in self.allowed_origins
-        ):
-            raise OriginNotAllowedError(origin_of(url) if url.host else str(url))
 
     async def request(
         self,
@@ -150,10 +175,9 @@ class AbstractAuth(ABC):
         ``raise_for_status`` is False) other error statuses. 304 is returned
         (``not_modified``), not raised.
         """
-        target = self.resolve_url(url)
+        target = self.policy.resolve(url)
         if params:
             target = target.update_query(params)
-        self.check_origin(target)
         request_headers: CIMultiDict[str] = CIMultiDict(headers or {})
         if conditional is not None:
             request_headers.update(conditional.headers())
@@ -217,7 +241,11 @@ class AbstractAuth(ABC):
                         return await self._read(resp, url)
                     status = resp.status
                     location = resp.headers[hdrs.LOCATION]
-            except (ClientError, TimeoutError) as err:
+            except TimeoutError:
+                raise ApiTimeoutError(
+                    f"{method} {origin_of(url)}{url.path}: timed out"
+                ) from None
+            except ClientError as err:
                 raise ApiConnectionError(
                     f"{method} {origin_of(url)}{url.path}: {type(err).__name__}"
                 ) from None
@@ -253,13 +281,16 @@ class AbstractAuth(ABC):
             body.extend(chunk)
             if len(body) > limit:
                 raise ResponseTooLargeError(limit)
-        return ApiResponse(
+        response = ApiResponse(
             status=resp.status,
             headers=CIMultiDictProxy(CIMultiDict(resp.headers)),
             body=bytes(body),
             url=str(url),
             content_type=resp.content_type or "",
         )
+        if self._on_response is not None:
+            self._on_response(response)
+        return response
 
     @staticmethod
     def _checked(response: ApiResponse) -> ApiResponse:
@@ -269,6 +300,8 @@ class AbstractAuth(ABC):
             return response
         if status == HTTPStatus.FORBIDDEN:
             raise ApiForbiddenError(status, "forbidden")
+        if status == HTTPStatus.NOT_FOUND:
+            raise ApiNotFoundError(status, "not found")
         if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):
             raise ApiRateLimitedError(
                 status, retry_after_seconds(response.headers.get("Retry-After"))

@@ -1,23 +1,41 @@
 """Typed errors of the API client.
 
-The Home Assistant runtime maps them: ``ApiAuthError`` to reauth, ``ApiForbiddenError``
-to a repair issue, the rest to a retried update. No message carries a token.
+Each error says how a user is told about it: ``translation_key`` names the message
+(the integration's ``exceptions`` and endpoint flow ``error`` translations use the
+same keys) and ``translation_placeholders`` fills it. Both are plain data, so the
+client stays free of Home Assistant. No message or placeholder carries a token.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class ApiError(Exception):
     """Base class for every API client error."""
 
+    translation_key: ClassVar[str] = "request_failed"
+
+    @property
+    def translation_placeholders(self) -> dict[str, str]:
+        """Values for the message's placeholders."""
+        return {}
+
 
 class OriginNotAllowedError(ApiError):
     """The URL's origin may not receive the access token; nothing was sent."""
+
+    translation_key = "origin_not_allowed"
 
     def __init__(self, origin: str) -> None:
         """Remember the refused origin."""
         super().__init__(f"origin {origin} is not allowed to receive the token")
         self.origin = origin
+
+    @property
+    def translation_placeholders(self) -> dict[str, str]:
+        """The refused origin."""
+        return {"origin": self.origin}
 
 
 class InvalidUrlError(ApiError):
@@ -26,30 +44,59 @@ class InvalidUrlError(ApiError):
     The message never repeats the URL: its query may carry a secret.
     """
 
+    translation_key = "invalid_url"
+
 
 class ApiConnectionError(ApiError):
-    """The request got no response (connection error or timeout)."""
+    """The request got no response (connection error)."""
+
+    translation_key = "cannot_connect"
+
+
+class ApiTimeoutError(ApiConnectionError):
+    """The request got no response in time."""
+
+    translation_key = "timeout"
 
 
 class ApiResponseError(ApiError):
     """The API answered with an error status."""
+
+    translation_key = "http_error"
 
     def __init__(self, status: int, reason: str = "") -> None:
         """Remember the status."""
         super().__init__(f"HTTP {status} {reason}".strip())
         self.status = status
 
+    @property
+    def translation_placeholders(self) -> dict[str, str]:
+        """The status."""
+        return {"status": str(self.status)}
+
+
+class ApiNotFoundError(ApiResponseError):
+    """404: nothing at this URL."""
+
+    translation_key = "not_found"
+
 
 class ApiAuthError(ApiResponseError):
     """401 even with a freshly refreshed token: the grant no longer works."""
+
+    translation_key = "unauthorized"
 
 
 class ApiForbiddenError(ApiResponseError):
     """403: the token is valid but its scopes don't allow this request."""
 
+    translation_key = "forbidden"
+
 
 class ApiRateLimitedError(ApiResponseError):
     """429 or 503; ``retry_after`` seconds when the server said so."""
+
+    translation_key = "rate_limited"
 
     def __init__(self, status: int, retry_after: float | None) -> None:
         """Remember when the server wants to hear from us again."""
@@ -60,15 +107,26 @@ class ApiRateLimitedError(ApiResponseError):
 class ResponseTooLargeError(ApiError):
     """The response body is larger than the configured cap; reading stopped."""
 
+    translation_key = "too_large"
+
     def __init__(self, limit: int) -> None:
         """Remember the cap."""
         super().__init__(f"response larger than {limit} bytes")
         self.limit = limit
 
+    @property
+    def translation_placeholders(self) -> dict[str, str]:
+        """The cap."""
+        return {"limit": str(self.limit)}
+
 
 class RedirectRefusedError(ApiError):
     """A 307/308 redirect to another origin would resend the request body there."""
 
+    translation_key = "redirect_refused"
+
 
 class TooManyRedirectsError(ApiError):
     """The server redirected more often than allowed."""
+
+    translation_key = "too_many_redirects"

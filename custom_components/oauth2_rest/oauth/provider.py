@@ -17,6 +17,8 @@ import re
 import string
 from typing import Any, Self
 
+from yarl import URL
+
 PRESETS_FILE = Path(__file__).with_name("presets.json")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -78,6 +80,11 @@ class ProviderProfile:
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
     quirks: TokenResponseQuirks = field(default_factory=TokenResponseQuirks)
     documentation_url: str | None = None
+
+    @property
+    def api_base(self) -> str:
+        """Where API paths are joined: the API base URL, else the token URL's origin."""
+        return self.api_base_url or str(URL(self.token_url).origin())
 
     @property
     def placeholders(self) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The account's token lifecycle under stress: concurrency, early refresh, odd tokens."""
+"""The account's session (api.py): single flight, early refresh, odd tokens, health."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import logging
 import time
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientConnectionError, web
 from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.application_credentials import ClientCredential
@@ -31,7 +31,10 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMockResponse,
 )
 
-from custom_components.oauth2_rest.api import AccountSession
+from custom_components.oauth2_rest.api import AccountSession, RefreshOutcome
+from custom_components.oauth2_rest.application_credentials import (
+    async_get_entry_implementation,
+)
 from custom_components.oauth2_rest.const import DOMAIN
 from custom_components.oauth2_rest.oauth.implementation import OAuth2RestImplementation
 from custom_components.oauth2_rest.oauth.token_response import (
@@ -40,7 +43,14 @@ from custom_components.oauth2_rest.oauth.token_response import (
     normalise_token,
 )
 
-from .common import API_BASE, TOKEN_URL, manual_profile, reauth_flows, token_requests
+from .common import (
+    API_BASE,
+    TOKEN_URL,
+    expire_token,
+    manual_profile,
+    reauth_flows,
+    token_requests,
+)
 
 NEW_TOKEN = {
     "access_token": "new-access-token",
@@ -91,16 +101,23 @@ async def loaded_session_with_expired_token(
 # -- single flight --------------------------------------------------------------
 
 
+@pytest.mark.parametrize("due_in", [0, 60])
 async def test_concurrent_callers_share_one_slow_refresh(
     hass: HomeAssistant,
     config_entry: MockConfigEntry,
     setup_integration: Callable[[], Awaitable[None]],
     aioclient_mock: AiohttpClientMocker,
+    due_in: float,
 ) -> None:
-    """Callers arriving while a refresh is in flight wait for it: one token request."""
+    """Callers arriving while a refresh is in flight wait for it: one token request.
+
+    Also when the token is only due (a minute left of an hour): HA's own session
+    would send none then, and the first call after expiry would wait for one.
+    """
     session = await loaded_session_with_expired_token(
         hass, config_entry, setup_integration, aioclient_mock
     )
+    expire_token(hass, config_entry, time.time() + due_in)
     gate = asyncio.Event()
     aioclient_mock.post(TOKEN_URL, side_effect=slow_token_endpoint(gate))
     callers = [
@@ -385,3 +402,35 @@ async def test_huge_retry_after_is_capped(
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.weather").state == "5"
+
+
+async def test_session_reports_every_attempt(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_credentials: None,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Each refresh attempt, good or failed, reaches the listener given at creation."""
+    config_entry.add_to_hass(hass)
+    implementation = await async_get_entry_implementation(hass, config_entry)
+    outcomes: list[RefreshOutcome] = []
+    session = AccountSession(
+        hass, config_entry, implementation, on_refresh=outcomes.append
+    )
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
+    await session.async_force_refresh("stored-access-token")
+    assert session.access_token == "new-access-token"
+    # A forced refresh for a token already replaced requests nothing.
+    await session.async_force_refresh("stored-access-token")
+    assert len(token_requests(aioclient_mock)) == 1
+    assert [o.succeeded for o in outcomes] == [True]
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(TOKEN_URL, exc=ClientConnectionError())
+    with pytest.raises(OAuth2TokenRequestTransientError):
+        await session.async_force_refresh("new-access-token")
+    assert [o.succeeded for o in outcomes] == [True, False]
+    # Every token the session saw is a secret to redact, old ones too.
+    assert "stored-access-token" in session.secrets
+    assert "new-access-token" in session.secrets
+    assert "test-secret" in session.secrets

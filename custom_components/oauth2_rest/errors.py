@@ -1,0 +1,103 @@
+"""How a failed request reaches the user: one mapping for polls, the action, the preview.
+
+A request fails with a client error (``client/errors.py``: each carries its
+translation key and placeholders) or with a token error (HA's
+``OAuth2TokenRequest*Error`` hierarchy: the grant is dead, or the failure is
+transient). :func:`describe` turns either into a :class:`Failure`, whose key is the
+same in the ``exceptions`` translations and in the endpoint flow's form errors;
+:func:`update_failed` and :func:`action_failed` build what a coordinator and an
+action raise from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import ClientError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    OAuth2TokenRequestReauthError,
+    ServiceValidationError,
+)
+from homeassistant.helpers.update_coordinator import UpdateFailed
+
+from .client.errors import (
+    ApiAuthError,
+    ApiError,
+    ApiRateLimitedError,
+    InvalidUrlError,
+    OriginNotAllowedError,
+)
+from .const import DOMAIN
+
+# What a request through the account can raise: client errors, and token errors
+# (HA's OAuth2 hierarchy; its transient errors are aiohttp ClientErrors).
+REQUEST_ERRORS = (ApiError, OAuth2TokenRequestReauthError, ClientError)
+# A server's Retry-After is honoured up to this many seconds.
+MAX_RETRY_AFTER = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failed request as the user is told about it."""
+
+    key: str
+    placeholders: dict[str, str]
+    # The grant is dead or the API refuses the token: the account must be re-linked.
+    reauth: bool = False
+    # Seconds the server asked us to wait, capped.
+    retry_after: float | None = None
+
+
+def describe(err: Exception) -> Failure:
+    """The translation key and placeholders of a client or token error."""
+    if isinstance(err, OAuth2TokenRequestReauthError):
+        return Failure("reauth_required", {}, reauth=True)
+    if isinstance(err, ApiError):
+        retry_after = (
+            min(err.retry_after, MAX_RETRY_AFTER)
+            if isinstance(err, ApiRateLimitedError) and err.retry_after is not None
+            else None
+        )
+        return Failure(
+            err.translation_key,
+            err.translation_placeholders,
+            reauth=isinstance(err, ApiAuthError),
+            retry_after=retry_after,
+        )
+    # Any other token request failure is transient (HA's OAuth2 hierarchy).
+    return Failure("token_refresh_failed", {})
+
+
+def update_failed(err: Exception, target: str) -> HomeAssistantError:
+    """What a coordinator raises: reauth, or an update retried later."""
+    failure = describe(err)
+    placeholders = {"target": target, **failure.placeholders}
+    if failure.reauth:
+        return ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key=failure.key,
+            translation_placeholders=placeholders,
+        )
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=failure.key,
+        translation_placeholders=placeholders,
+        retry_after=failure.retry_after,
+    )
+
+
+def action_failed(err: Exception, target: str) -> HomeAssistantError:
+    """What the action raises: the caller's mistake, or a failed request."""
+    failure = describe(err)
+    error_type = (
+        ServiceValidationError
+        if isinstance(err, InvalidUrlError | OriginNotAllowedError)
+        else HomeAssistantError
+    )
+    return error_type(
+        translation_domain=DOMAIN,
+        translation_key=failure.key,
+        translation_placeholders={"target": target, **failure.placeholders},
+    )

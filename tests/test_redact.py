@@ -1,0 +1,110 @@
+"""The one place that knows secrets: by normalised key name and by value."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.oauth2_rest.redact import (
+    PREVIOUS_TOKENS_KEPT,
+    REDACTED,
+    Secrets,
+    is_secret_key,
+    normalise_key,
+    redact_data,
+    redact_text,
+)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "access_token",
+        "accessToken",
+        "Refresh-Token",
+        "ID_TOKEN",
+        "client_secret",
+        "clientSecret",
+        "Authorization",
+        "x-api-key",
+        "apiKey",
+        "password",
+        "token",
+        "csrf_token",
+        "Set-Cookie",
+        "code_verifier",
+    ],
+)
+def test_secret_keys_by_normalised_name(key: str) -> None:
+    """Case, ``-``/``_`` and camelCase do not hide a secret key."""
+    assert is_secret_key(key)
+
+
+@pytest.mark.parametrize(
+    "key", ["token_type", "expires_in", "temperature", "name", "tokens_left", 3]
+)
+def test_ordinary_keys(key: object) -> None:
+    """Keys that describe a token, or have nothing to do with one, are shown."""
+    assert not is_secret_key(key)
+
+
+def test_normalise_key() -> None:
+    """Lower case, letters and digits only."""
+    assert normalise_key("Refresh-Token") == normalise_key("refresh_token")
+    assert normalise_key("refreshToken") == "refreshtoken"
+
+
+def test_redact_data_nested_and_by_value() -> None:
+    """Secret keys anywhere, and the account's secrets inside any string."""
+    secrets = Secrets("client-secret-1")
+    secrets.add_token({"access_token": "access-aaa", "refresh_token": "refresh-bbb"})
+    data = {
+        "auth": {"token": "t0", "user": "me"},
+        "list": [{"accessToken": "x"}, "Bearer access-aaa"],
+        "note": "secret client-secret-1 here",
+        "empty_token": "",
+        "n": 1,
+    }
+    assert redact_data(data, secrets) == {
+        "auth": {"token": REDACTED, "user": "me"},
+        "list": [{"accessToken": REDACTED}, f"Bearer {REDACTED}"],
+        "note": f"secret {REDACTED} here",
+        "empty_token": "",
+        "n": 1,
+    }
+    assert redact_data({"email": "a@b", "x": 1}, keys={"email"}) == {
+        "email": REDACTED,
+        "x": 1,
+    }
+
+
+def test_redact_text() -> None:
+    """``name=value`` pairs of secret names and known values, in free text."""
+    secrets = Secrets()
+    secrets.add_token({"access_token": "access-aaa"})
+    assert (
+        redact_text('{"Token": "abc", "x": 1}') == f'{{"Token": "{REDACTED}", "x": 1}}'
+    )
+    assert redact_text("password=p&x=1") == f"password={REDACTED}&x=1"
+    assert redact_text("auth.accessToken: zzz") == f"auth.accessToken: {REDACTED}"
+    assert redact_text("echo access-aaa", secrets) == f"echo {REDACTED}"
+    assert redact_text("temperature=21") == "temperature=21"
+
+
+def test_secrets_remember_previous_tokens() -> None:
+    """The last few token sets stay known; older ones are forgotten."""
+    secrets = Secrets("client-secret-1", None, "short")
+    assert "short" not in secrets  # too short to scrub without harm
+    for number in range(PREVIOUS_TOKENS_KEPT + 2):
+        secrets.add_token({"access_token": f"access-{number:03}"})
+    assert "access-000" not in secrets
+    assert "access-001" in secrets
+    assert f"access-{PREVIOUS_TOKENS_KEPT + 1:03}" in secrets
+    assert "client-secret-1" in secrets
+    assert secrets.scrub_bytes(b'{"a": "access-001"}') == b'{"a": "**REDACTED**"}'
+
+
+def test_longer_secret_replaced_whole() -> None:
+    """A secret containing another is replaced whole, not piece by piece."""
+    secrets = Secrets("abcdef")
+    secrets.add_token({"access_token": "abcdef-and-more"})
+    assert secrets.scrub("x abcdef-and-more y") == f"x {REDACTED} y"
