@@ -22,6 +22,8 @@ TOKEN_URL = f"{ISSUER}/token"
 USERINFO_URL = f"{ISSUER}/userinfo"
 API_BASE = "https://api.example.com/v1"
 REDIRECT_URI = "https://example.com/auth/external/callback"
+# The entry id of accounts in snapshots (it is part of unique ids).
+SNAPSHOT_ENTRY_ID = "01JTESTACCOUNTENTRY0000000"
 
 
 def manual_profile(**changes: Any) -> ProviderProfile:

@@ -7,9 +7,10 @@ from __future__ import annotations
 # reports the integration as not found.
 import custom_components  # noqa: F401  # isort: skip
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 import time
 from typing import Any
+from unittest.mock import PropertyMock, patch
 
 from homeassistant.components.application_credentials import (
     ClientCredential,
@@ -20,6 +21,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.oauth2_rest.const import DOMAIN
 
@@ -77,11 +80,20 @@ def subentries() -> list[ConfigSubentryData]:
 
 
 @pytest.fixture
+def entry_id() -> str | None:
+    """The test account's entry id: random unless a module fixes it (snapshots)."""
+    return None
+
+
+@pytest.fixture
 def config_entry(
-    token_data: dict[str, Any], subentries: list[ConfigSubentryData]
+    token_data: dict[str, Any],
+    subentries: list[ConfigSubentryData],
+    entry_id: str | None,
 ) -> MockConfigEntry:
     """A linked test account."""
     return MockConfigEntry(
+        entry_id=entry_id,
         domain=DOMAIN,
         title="Example (user@example.com)",
         unique_id=f"{ISSUER}#subject-1",
@@ -94,6 +106,23 @@ def config_entry(
         },
         subentries_data=subentries,
     )
+
+
+@pytest.fixture
+def ha_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's serializer (ids and times made stable)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Enable entities that are disabled by default."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
 
 
 @pytest.fixture

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import (
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    Platform,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    snapshot_platform,
+)
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+from syrupy.assertion import SnapshotAssertion
 
-from .common import API_BASE
+from .common import API_BASE, SNAPSHOT_ENTRY_ID, newest_ha_only
 
 STATUS = f"{API_BASE}/status"
 
@@ -27,6 +38,12 @@ def status_subentry(values: list[dict[str, Any]]) -> ConfigSubentryData:
         title="Status",
         unique_id=None,
     )
+
+
+@pytest.fixture
+def entry_id() -> str:
+    """A fixed entry id: it is part of unique ids in the snapshots."""
+    return SNAPSHOT_ENTRY_ID
 
 
 def value(key: str, template: str, **extra: Any) -> dict[str, Any]:
@@ -223,3 +240,44 @@ async def test_no_data_renders_nothing(
     assert entity.render() is None
     assert entity.is_on is None
     assert entity.extra_state_attributes is None
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize(
+    "subentries",
+    [
+        [
+            status_subentry(
+                [
+                    value(
+                        "online", "{{ value_json.online }}", device_class="connectivity"
+                    ),
+                    value(
+                        "door",
+                        "{{ value_json.door }}",
+                        device_class="door",
+                        entity_category="diagnostic",
+                        enabled_by_default=False,
+                        json_attributes=["since"],
+                    ),
+                ]
+            )
+        ]
+    ],
+)
+@newest_ha_only
+async def test_binary_sensor_snapshot(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+    ha_snapshot: SnapshotAssertion,
+) -> None:
+    """The binary sensors of an endpoint: registry entries and states."""
+    aioclient_mock.get(
+        STATUS, json={"online": True, "door": "open", "since": "2026-01-01"}
+    )
+    with patch("custom_components.oauth2_rest.PLATFORMS", [Platform.BINARY_SENSOR]):
+        await setup_integration()
+    await snapshot_platform(hass, entity_registry, ha_snapshot, config_entry.entry_id)

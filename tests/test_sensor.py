@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Generator
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 import logging
-from unittest.mock import PropertyMock, patch
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryData
@@ -19,46 +19,25 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     snapshot_platform,
 )
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from syrupy.assertion import SnapshotAssertion
 
-from .common import API_BASE, api_requests, endpoint_subentry, newest_ha_only
+from .common import (
+    API_BASE,
+    SNAPSHOT_ENTRY_ID,
+    api_requests,
+    endpoint_subentry,
+    newest_ha_only,
+)
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 WEATHER_URL = f"{API_BASE}/weather"
 
 
 @pytest.fixture
-def config_entry(
-    config_entry: MockConfigEntry, subentries: list[ConfigSubentryData]
-) -> MockConfigEntry:
-    """The test account with a fixed entry id (it is part of unique ids)."""
-    return MockConfigEntry(
-        domain=config_entry.domain,
-        title=config_entry.title,
-        unique_id=config_entry.unique_id,
-        data=dict(config_entry.data),
-        subentries_data=subentries,
-        entry_id="01JTESTACCOUNTENTRY0000000",
-    )
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Snapshots with Home Assistant's serializer (ids and times made stable)."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
-
-
-@pytest.fixture
-def entity_registry_enabled_by_default() -> Generator[None]:
-    """Enable entities that are disabled by default."""
-    with patch(
-        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
-        return_value=True,
-        new_callable=PropertyMock,
-    ):
-        yield
+def entry_id() -> str:
+    """A fixed entry id: it is part of unique ids in the snapshots."""
+    return SNAPSHOT_ENTRY_ID
 
 
 @pytest.fixture(autouse=True)
@@ -93,13 +72,13 @@ async def test_sensor_snapshot(
     setup_integration: Callable[[], Awaitable[None]],
     aioclient_mock: AiohttpClientMocker,
     entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
+    ha_snapshot: SnapshotAssertion,
 ) -> None:
     """The endpoint sensors and the account's health sensors."""
     aioclient_mock.get(WEATHER_URL, json={"temperature": 21.5})
     aioclient_mock.get(f"{API_BASE}/status", json={"status": "ok"})
     await setup_integration()
-    await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
+    await snapshot_platform(hass, entity_registry, ha_snapshot, config_entry.entry_id)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     ConfigSubentryFlow,
 )
-from homeassistant.const import CONF_NAME
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, CONF_NAME
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
@@ -65,8 +65,6 @@ from .options_flow import OAuth2RestOptionsFlow
 CONF_PRESET = "preset"
 CONF_ISSUER_URL = "issuer_url"
 CONF_CREDENTIAL = "credential"
-CONF_CLIENT_ID = "client_id"
-CONF_CLIENT_SECRET = "client_secret"
 CONF_API_BASE_URL = "api_base_url"
 CONF_ACCOUNT_NAME = "account_name"
 # Entry data: the subject is the name the user gave the account (the provider could

@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -22,7 +23,6 @@ from .errors import REQUEST_ERRORS, action_failed, describe
 from .redact import redact_text
 
 SERVICE_REQUEST = "request"
-ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_METHOD = "method"
 ATTR_URL = "url"
 ATTR_PARAMS = "params"
