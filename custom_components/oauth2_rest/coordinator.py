@@ -23,6 +23,7 @@ from .endpoint import EndpointConfig
 from .errors import REQUEST_ERRORS, update_failed
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.token_response import NON_EXPIRING_MARKER
+from .redact import Secrets
 from .values import render_body
 
 _LOGGER = logging.getLogger(__name__)
@@ -96,6 +97,11 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
         self._failures = 0
         self._last_error: str | None = None
         self._rate_limit_remaining: int | None = None
+
+    @property
+    def secrets(self) -> Secrets:
+        """What flows, actions and diagnostics of this account must never show."""
+        return self.session.secrets
 
     @callback
     def record_refresh(self, outcome: RefreshOutcome) -> None:

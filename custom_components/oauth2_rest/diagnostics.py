@@ -40,7 +40,7 @@ async def async_get_config_entry_diagnostics(
     if entry.state is not ConfigEntryState.LOADED:
         return {"entry": entry_part, "loaded": False}
     runtime = entry.runtime_data
-    secrets = runtime.account.session.secrets
+    secrets = runtime.account.secrets
     health = runtime.account.data
     return {
         "entry": entry_part,

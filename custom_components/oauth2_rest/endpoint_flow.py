@@ -192,7 +192,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         """The account's secrets, never shown in what the flow displays."""
         if self._entry.state is not ConfigEntryState.LOADED:
             return NO_SECRETS
-        return self._entry.runtime_data.account.session.secrets
+        return self._entry.runtime_data.account.secrets
 
     def _validate_request(
         self, user_input: dict[str, Any]

@@ -114,7 +114,7 @@ async def _async_request(call: ServiceCall) -> ServiceResponse:
     except REQUEST_ERRORS as err:
         if describe(err).reauth:
             entry.async_start_reauth(call.hass)
-        target = redact_text(call.data[ATTR_URL], account.session.secrets)
+        target = redact_text(call.data[ATTR_URL], account.secrets)
         raise action_failed(err, target) from err
 
     if not call.return_response:
