@@ -211,7 +211,7 @@ async def test_add_endpoint_with_two_values(
     }
     await hass.async_block_till_done()
 
-    # The new subentry reloads the entry: its entities exist and read the API.
+    # The new endpoint starts on its own: its entities exist and read the API.
     subentry_id = next(
         sid for sid, sub in loaded.subentries.items() if sub.title == "Forecast"
     )
@@ -374,8 +374,7 @@ async def test_preview_origin_refused_by_runtime(
         loaded, options={CONF_ALLOWED_ORIGINS: ["https://other.example.net"]}
     )
     await hass.async_block_till_done()
-    # The options change is not applied until the reload: the running client
-    # still refuses the origin.
+    # Should the running client refuse the origin anyway, nothing is sent.
     loaded.runtime_data.account.auth.policy = OriginPolicy(API_BASE)
     calls = aioclient_mock.call_count
     result = await _start(hass, loaded)

@@ -15,10 +15,10 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.application_credentials import (
     DOMAIN as APPLICATION_CREDENTIALS,
 )
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState, ConfigSubentry
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers import config_entry_oauth2_flow, entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -501,3 +501,213 @@ async def test_unload_is_clean(
     await hass.async_block_till_done()
     assert aioclient_mock.call_count == calls
     assert hass.states.get("sensor.weather").state == STATE_UNAVAILABLE
+
+
+# -- endpoints and options change without reloading the account ------------------
+
+
+def _same_runtime(entry: MockConfigEntry) -> tuple[object, ...]:
+    runtime = entry.runtime_data
+    return (runtime, runtime.account, runtime.account.session, runtime.account.auth)
+
+
+@pytest.mark.parametrize("subentries", [TWO_ENDPOINTS])
+async def test_adding_an_endpoint_leaves_the_account_running(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A new endpoint starts alone: no reload, no other fetch, no token request."""
+    mock_weather(aioclient_mock)
+    aioclient_mock.get(f"{API_BASE}/forecast", json={"high": 25})
+    aioclient_mock.get(f"{API_BASE}/wind", json={"speed": 4})
+    await setup_integration()
+    before = _same_runtime(config_entry)
+    others = dict(config_entry.runtime_data.endpoints)
+    start = len(aioclient_mock.mock_calls)
+
+    hass.config_entries.async_add_subentry(
+        config_entry,
+        ConfigSubentry(
+            **endpoint_subentry(
+                title="Wind",
+                url="/wind",
+                subentry_id="w",
+                value_template="{{ value_json.speed }}",
+            )
+        ),
+    )
+    await hass.async_block_till_done()
+
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert _same_runtime(config_entry) == before
+    endpoints = config_entry.runtime_data.endpoints
+    assert all(endpoints[sid] is coordinator for sid, coordinator in others.items())
+    assert [str(call[1]) for call in aioclient_mock.mock_calls[start:]] == [
+        f"{API_BASE}/wind"
+    ]
+    assert hass.states.get("sensor.wind").state == "4"
+    assert hass.states.get("sensor.weather").state == "21.5"
+
+
+@pytest.mark.parametrize("subentries", [TWO_ENDPOINTS])
+async def test_removing_an_endpoint_stops_only_it(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A removed endpoint's polling and entities stop; the rest keeps going."""
+    mock_weather(aioclient_mock)
+    aioclient_mock.get(f"{API_BASE}/forecast", json={"high": 25})
+    await setup_integration()
+    before = _same_runtime(config_entry)
+    weather = config_entry.runtime_data.endpoints["endpoint_weather"]
+    start = len(aioclient_mock.mock_calls)
+
+    hass.config_entries.async_remove_subentry(config_entry, "endpoint_forecast")
+    await hass.async_block_till_done()
+
+    assert _same_runtime(config_entry) == before
+    assert config_entry.runtime_data.endpoints == {"endpoint_weather": weather}
+    assert hass.states.get("sensor.forecast") is None
+    assert not aioclient_mock.mock_calls[start:]
+    freezer.tick(timedelta(minutes=5))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    later = aioclient_mock.mock_calls[start:]
+    assert f"{API_BASE}/weather" in [str(call[1]) for call in later]
+    assert f"{API_BASE}/forecast" not in [str(call[1]) for call in later]
+
+
+@pytest.mark.parametrize("subentries", [TWO_ENDPOINTS])
+async def test_editing_an_endpoint_replaces_only_it(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """An edited endpoint gets a new coordinator; its entities keep their ids."""
+    mock_weather(aioclient_mock)
+    aioclient_mock.get(f"{API_BASE}/forecast", json={"high": 25, "low": 9})
+    await setup_integration()
+    before = _same_runtime(config_entry)
+    weather = config_entry.runtime_data.endpoints["endpoint_weather"]
+    old = config_entry.runtime_data.endpoints["endpoint_forecast"]
+    registry_id = entity_registry.async_get("sensor.forecast").id
+    start = len(aioclient_mock.mock_calls)
+
+    subentry = config_entry.subentries["endpoint_forecast"]
+    data = dict(subentry.data)
+    data["values"] = [{**data["values"][0], "value_template": "{{ value_json.low }}"}]
+    hass.config_entries.async_update_subentry(config_entry, subentry, data=data)
+    await hass.async_block_till_done()
+
+    endpoints = config_entry.runtime_data.endpoints
+    assert _same_runtime(config_entry) == before
+    assert endpoints["endpoint_weather"] is weather
+    assert endpoints["endpoint_forecast"] is not old
+    assert hass.states.get("sensor.forecast").state == "9"
+    assert entity_registry.async_get("sensor.forecast").id == registry_id
+    assert [str(call[1]) for call in aioclient_mock.mock_calls[start:]] == [
+        f"{API_BASE}/forecast"
+    ]
+
+
+async def test_options_apply_in_place(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Allowed origins and the size cap reach the running client; nothing reloads."""
+    mock_weather(aioclient_mock)
+    await setup_integration()
+    before = _same_runtime(config_entry)
+    hass.config_entries.async_update_entry(
+        config_entry,
+        options={
+            "allowed_origins": ["https://files.example.com"],
+            "max_response_bytes": 2048,
+        },
+    )
+    await hass.async_block_till_done()
+    assert _same_runtime(config_entry) == before
+    auth = config_entry.runtime_data.account.auth
+    assert "https://files.example.com" in auth.policy.allowed_origins
+    assert auth.max_response_bytes == 2048
+
+
+async def test_many_endpoints_added_one_after_another(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Thirty endpoints added back to back: each fetched once, none refused."""
+    mock_weather(aioclient_mock)
+    for number in range(30):
+        aioclient_mock.get(f"{API_BASE}/n{number}", json={"n": number})
+    await setup_integration()
+    start = len(aioclient_mock.mock_calls)
+    for number in range(30):
+        hass.config_entries.async_add_subentry(
+            config_entry,
+            ConfigSubentry(
+                **endpoint_subentry(
+                    title=f"N{number}",
+                    url=f"/n{number}",
+                    subentry_id=f"n{number}",
+                    value_template="{{ value_json.n }}",
+                    unit=None,
+                )
+            ),
+        )
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert len(config_entry.runtime_data.endpoints) == 31
+    assert len(aioclient_mock.mock_calls) - start == 30
+    assert hass.states.get("sensor.n29").state == "29"
+
+
+async def test_change_after_unload_is_ignored(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A change arriving once the account is unloaded waits for the next setup."""
+    mock_weather(aioclient_mock)
+    await setup_integration()
+    listener = config_entry.update_listeners[0]
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    await listener(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_change_waiting_for_an_unload_is_dropped(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Changes and unloads take turns; a change behind an unload does nothing."""
+    mock_weather(aioclient_mock)
+    await setup_integration()
+    runtime = config_entry.runtime_data
+    listener = config_entry.update_listeners[0]
+    await runtime.changes.acquire()
+    unload = hass.async_create_task(
+        hass.config_entries.async_unload(config_entry.entry_id)
+    )
+    await asyncio.sleep(0)
+    assert config_entry.state is ConfigEntryState.UNLOAD_IN_PROGRESS
+    change = hass.async_create_task(listener(hass, config_entry))
+    runtime.changes.release()
+    assert await unload
+    await change
+    assert config_entry.state is ConfigEntryState.NOT_LOADED
+    assert runtime.endpoints["endpoint_weather"].entities == set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigSubentry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -13,6 +13,7 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.typing import ConfigType
 
 from .application_credentials import async_get_entry_implementation
@@ -23,6 +24,7 @@ from .coordinator import (
     OAuth2RestConfigEntry,
     RuntimeData,
     forbidden_issue_prefix,
+    signal_endpoint_added,
 )
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
 from .services import async_setup_services
@@ -63,7 +65,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -
     _async_clear_stale_issues(hass, entry, keep=set(entry.subentries))
     _async_remove_stale_entities(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(entry.add_update_listener(_async_reload_on_change))
+    entry.async_on_unload(entry.add_update_listener(_async_apply_changes))
     return True
 
 
@@ -111,23 +113,55 @@ def _endpoint_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:
     ]
 
 
-async def _async_reload_on_change(
+def _loaded(entry: ConfigEntry) -> bool:
+    return entry.state is ConfigEntryState.LOADED
+
+
+async def _async_apply_changes(
     hass: HomeAssistant, entry: OAuth2RestConfigEntry
 ) -> None:
-    """Reload when endpoints or options change; token updates change neither."""
+    """Apply endpoint and option changes in place; the account keeps running.
+
+    An added endpoint starts its own coordinator and entities, a removed one stops
+    them, an edited one is replaced; the account, its session and the other
+    endpoints are left alone. Options (allowed origins, size cap) are taken by the
+    running client. Token updates change none of this.
+    """
+    if not _loaded(entry):
+        return  # Not running: the next setup reads the entry as it is.
     runtime = entry.runtime_data
-    running = {sid: c.endpoint for sid, c in runtime.endpoints.items()}
-    configured = {
-        sub.subentry_id: EndpointConfig.from_subentry(sub)
-        for sub in _endpoint_subentries(entry)
-    }
-    if running != configured or runtime.options != entry.options:
-        hass.config_entries.async_schedule_reload(entry.entry_id)
+    async with runtime.changes:
+        if not _loaded(entry):
+            return  # Being unloaded: it waited for us, or we for it.
+        if runtime.options != entry.options:
+            runtime.account.auth.apply_options(entry)
+            runtime.options = dict(entry.options)
+        configured = {sub.subentry_id: sub for sub in _endpoint_subentries(entry)}
+        for subentry_id in runtime.endpoints.keys() - configured.keys():
+            await runtime.endpoints.pop(subentry_id).async_stop()
+        started: list[EndpointCoordinator] = []
+        for subentry_id, subentry in configured.items():
+            running = runtime.endpoints.get(subentry_id)
+            if running is not None:
+                if running.endpoint == EndpointConfig.from_subentry(subentry):
+                    continue
+                await runtime.endpoints.pop(subentry_id).async_stop()
+            started.append(EndpointCoordinator(hass, entry, subentry, runtime.account))
+        if not started:
+            return
+        await asyncio.gather(*(coordinator.async_refresh() for coordinator in started))
+        runtime.endpoints.update({c.subentry_id: c for c in started})
+        _async_remove_stale_entities(hass, entry)
+        for coordinator in started:
+            async_dispatcher_send(
+                hass, signal_endpoint_added(entry.entry_id), coordinator
+            )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -> bool:
-    """Unload an account."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload an account, once a change being applied is done."""
+    async with entry.runtime_data.changes:
+        return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -> None:

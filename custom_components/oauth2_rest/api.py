@@ -190,14 +190,17 @@ class ConfigEntryAuth(AbstractAuth):
         actions alike.
         """
         super().__init__(
-            websession,
-            entry_origin_policy(config_entry),
-            max_response_bytes=config_entry.options.get(
-                CONF_MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES
-            ),
-            on_response=on_response,
+            websession, entry_origin_policy(config_entry), on_response=on_response
         )
         self._session = session
+        self.apply_options(config_entry)
+
+    def apply_options(self, config_entry: ConfigEntry[Any]) -> None:
+        """Take the entry's options (allowed origins, size cap), in place."""
+        self.policy = entry_origin_policy(config_entry)
+        self.max_response_bytes = config_entry.options.get(
+            CONF_MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES
+        )
 
     @override
     async def async_get_access_token(self) -> str:

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EndpointCoordinator, OAuth2RestConfigEntry
 from .endpoint import PLATFORM_BINARY_SENSOR, ValueConfig
-from .entity import EndpointValueEntity
+from .entity import EndpointValueEntity, async_setup_endpoint_entities
 from .values import to_on_off
 
 PARALLEL_UPDATES = 0
@@ -23,14 +23,15 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add one binary sensor per binary_sensor value of every endpoint."""
-    for subentry_id, coordinator in entry.runtime_data.endpoints.items():
-        async_add_entities(
-            (
-                EndpointValueBinarySensor(coordinator, value)
-                for value in coordinator.endpoint.values_for(PLATFORM_BINARY_SENSOR)
-            ),
-            config_subentry_id=subentry_id,
-        )
+    async_setup_endpoint_entities(
+        hass,
+        entry,
+        async_add_entities,
+        lambda coordinator: (
+            EndpointValueBinarySensor(coordinator, value)
+            for value in coordinator.endpoint.values_for(PLATFORM_BINARY_SENSOR)
+        ),
+    )
 
 
 class EndpointValueBinarySensor(EndpointValueEntity, BinarySensorEntity):

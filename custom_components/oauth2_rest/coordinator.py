@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 import logging
@@ -13,6 +14,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import TemplateError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import AccountSession, ConfigEntryAuth, RefreshOutcome
@@ -31,6 +33,11 @@ _LOGGER = logging.getLogger(__name__)
 ACCOUNT_MIN_INTERVAL = timedelta(seconds=30)
 ACCOUNT_MAX_INTERVAL = timedelta(hours=1)
 FORBIDDEN_ISSUE_PREFIX = "forbidden_"
+
+
+def signal_endpoint_added(entry_id: str) -> str:
+    """Dispatcher signal: an endpoint coordinator of the account started."""
+    return f"{DOMAIN}_{entry_id}_endpoint_added"
 
 
 def forbidden_issue_prefix(entry_id: str) -> str:
@@ -60,6 +67,8 @@ class RuntimeData:
     account: AccountCoordinator
     options: dict[str, Any]
     endpoints: dict[str, EndpointCoordinator] = field(default_factory=dict)
+    # Endpoint and option changes are applied one at a time.
+    changes: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 type OAuth2RestConfigEntry = ConfigEntry[RuntimeData]
@@ -197,6 +206,14 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         )
         self.subentry_id = subentry.subentry_id
         self._auth = account.auth
+        # The entities showing this endpoint's values, while they are in HA.
+        self.entities: set[Entity] = set()
+
+    async def async_stop(self) -> None:
+        """Stop polling and take this endpoint's entities out of HA (not the registry)."""
+        await self.async_shutdown()
+        await asyncio.gather(*(entity.async_remove() for entity in list(self.entities)))
+        ir.async_delete_issue(self.hass, DOMAIN, self.forbidden_issue_id)
 
     @property
     def forbidden_issue_id(self) -> str:

@@ -5,17 +5,28 @@ Entities never see a token and never call the network; coordinators do.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 import logging
-from typing import Any
+from typing import Any, override
 
 from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import TemplateError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.template import Template
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import AccountCoordinator, EndpointCoordinator, EndpointData
+from .coordinator import (
+    AccountCoordinator,
+    EndpointCoordinator,
+    EndpointData,
+    OAuth2RestConfigEntry,
+    signal_endpoint_added,
+)
 from .endpoint import ValueConfig
 from .values import extract_json_attributes, render_template
 
@@ -46,6 +57,13 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
         )
         self._template_failed = False
 
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Be known to the coordinator, which takes its entities out when it stops."""
+        await super().async_added_to_hass()
+        self.coordinator.entities.add(self)
+        self.async_on_remove(lambda: self.coordinator.entities.discard(self))
+
     def render(self) -> str | None:
         """Render the value template over the last response, or None."""
         data: EndpointData | None = self.coordinator.data
@@ -70,6 +88,28 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
         return extract_json_attributes(
             data.json, self.value.json_attributes, self.value.json_attributes_path
         )
+
+
+@callback
+def async_setup_endpoint_entities(
+    hass: HomeAssistant,
+    entry: OAuth2RestConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entities_of: Callable[[EndpointCoordinator], Iterable[Entity]],
+) -> None:
+    """Add a platform's entities for every endpoint, now and whenever one starts."""
+
+    @callback
+    def add(coordinator: EndpointCoordinator) -> None:
+        async_add_entities(
+            entities_of(coordinator), config_subentry_id=coordinator.subentry_id
+        )
+
+    for coordinator in entry.runtime_data.endpoints.values():
+        add(coordinator)
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_endpoint_added(entry.entry_id), add)
+    )
 
 
 def account_device_info(coordinator: AccountCoordinator) -> DeviceInfo:

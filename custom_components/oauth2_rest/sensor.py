@@ -24,7 +24,7 @@ from .coordinator import (
     OAuth2RestConfigEntry,
 )
 from .endpoint import PLATFORM_SENSOR, ValueConfig
-from .entity import AccountEntity, EndpointValueEntity
+from .entity import AccountEntity, EndpointValueEntity, async_setup_endpoint_entities
 from .values import to_sensor_value
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,14 +82,15 @@ async def async_setup_entry(
     async_add_entities(
         AccountHealthSensor(account, description) for description in ACCOUNT_SENSORS
     )
-    for subentry_id, coordinator in entry.runtime_data.endpoints.items():
-        async_add_entities(
-            (
-                EndpointValueSensor(coordinator, value)
-                for value in coordinator.endpoint.values_for(PLATFORM_SENSOR)
-            ),
-            config_subentry_id=subentry_id,
-        )
+    async_setup_endpoint_entities(
+        hass,
+        entry,
+        async_add_entities,
+        lambda coordinator: (
+            EndpointValueSensor(coordinator, value)
+            for value in coordinator.endpoint.values_for(PLATFORM_SENSOR)
+        ),
+    )
 
 
 class AccountHealthSensor(AccountEntity, SensorEntity):
