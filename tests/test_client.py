@@ -32,7 +32,9 @@ from custom_components.oauth2_rest.client.errors import (
 from custom_components.oauth2_rest.client.response import (
     ApiResponse,
     ConditionalState,
+    RateLimit,
     rate_limit_remaining,
+    rate_limit_reset,
     retry_after_seconds,
 )
 
@@ -568,6 +570,27 @@ def test_rate_limit_headers() -> None:
     )
     assert rate_limit_remaining({"X-RateLimit-Remaining": "many"}) is None
     assert rate_limit_remaining({}) is None
+
+
+def test_rate_limit_reset_headers() -> None:
+    """Seconds to the reset: delta seconds, a Unix time, or the IETF draft's t=."""
+    now = 1_800_000_000.0
+    assert rate_limit_reset({"RateLimit-Reset": "30"}, now) == 30
+    assert rate_limit_reset({"X-RateLimit-Reset": str(int(now) + 90)}, now) == 90
+    assert rate_limit_reset({"RateLimit": '"default";r=3;t=10'}, now) == 10
+    assert rate_limit_reset({"X-RateLimit-Reset": "soon"}, now) is None
+    assert rate_limit_reset({"X-RateLimit-Reset": "nan"}, now) is None
+    assert rate_limit_reset({"X-RateLimit-Reset": str(int(now) - 5)}, now) is None
+    assert rate_limit_reset({"RateLimit-Reset": "9999999"}, now) is None
+    assert rate_limit_reset({}, now) is None
+    assert rate_limit_reset({"RateLimit": "limit=1"}, now) is None
+    response = ApiResponse(
+        status=200,
+        headers={"RateLimit-Remaining": "4", "RateLimit-Reset": "60"},
+        body=b"",
+        url="",
+    )
+    assert response.rate_limit == RateLimit(remaining=4, reset_in=60)
 
 
 def test_retry_after_parsing() -> None:

@@ -23,14 +23,16 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 )
 
 from custom_components.oauth2_rest.const import DOMAIN
+from custom_components.oauth2_rest.rate_limit import RateBudget, polls_per_second
 
-from .common import API_BASE, TOKEN_URL, expire_token
+from .common import API_BASE, TOKEN_URL, endpoint_subentry, expire_token
 
 PREFIX = "sensor.example_user_example_com"
 EXPIRES = f"{PREFIX}_access_token_expiry"
 LAST_REFRESH = f"{PREFIX}_last_token_refresh"
 FAILURES = f"{PREFIX}_consecutive_refresh_failures"
 RATE_LIMIT = f"{PREFIX}_api_rate_limit_remaining"
+POLL_INTERVAL = f"{PREFIX}_poll_interval"
 NEW_TOKEN = {
     "access_token": "new-access-token",
     "refresh_token": "new-refresh-token",
@@ -77,13 +79,14 @@ async def test_health_entities(
             entity_registry, device.id, include_disabled_entities=True
         )
     }
-    assert set(entries) == {EXPIRES, LAST_REFRESH, FAILURES, RATE_LIMIT}
+    assert set(entries) == {EXPIRES, LAST_REFRESH, FAILURES, RATE_LIMIT, POLL_INTERVAL}
     for entry in entries.values():
         assert entry.entity_category is EntityCategory.DIAGNOSTIC
         assert entry.unique_id.startswith(config_entry.entry_id)
         assert entry.translation_key
         assert entry.config_subentry_id is None
     assert entries[RATE_LIMIT].disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert entries[POLL_INTERVAL].disabled_by is er.RegistryEntryDisabler.INTEGRATION
     assert entries[EXPIRES].disabled_by is None
 
     shown = datetime.fromisoformat(state(hass, EXPIRES))
@@ -223,3 +226,83 @@ async def test_proactive_refresh_before_expiry(
     assert len([c for c in aioclient_mock.mock_calls if str(c[1]) == TOKEN_URL]) == 1
     assert state(hass, LAST_REFRESH) != STATE_UNKNOWN
     assert config_entry.data["token"]["access_token"] == "new-access-token"
+
+
+@pytest.mark.parametrize(
+    "subentries",
+    [
+        [
+            endpoint_subentry(scan_interval=60),
+            endpoint_subentry(
+                title="Forecast", url="/forecast", subentry_id="f", scan_interval=60
+            ),
+        ]
+    ],
+)
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_small_budget_stretches_polling_until_the_reset(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Two endpoints every minute, 10 requests left for an hour: poll 12x slower.
+
+    Once the window has reset (the API says so), the configured interval is back.
+    """
+    reset_at = time.time() + 3600
+    budget = {"remaining": 10, "spent": 0}
+
+    async def api(method: str, url: Any, data: Any) -> AiohttpClientMockResponse:
+        if time.time() < reset_at:
+            budget["spent"] += 1
+        budget["remaining"] = max(0, budget["remaining"] - 1)
+        if time.time() >= reset_at:
+            headers = {"X-RateLimit-Remaining": "4999", "X-RateLimit-Reset": "3600"}
+        else:
+            headers = {
+                "RateLimit-Remaining": str(budget["remaining"]),
+                "RateLimit-Reset": str(int(reset_at - time.time())),
+            }
+        return AiohttpClientMockResponse(
+            method, url, json={"temperature": 1}, headers=headers
+        )
+
+    aioclient_mock.get(f"{API_BASE}/weather", side_effect=api)
+    aioclient_mock.get(f"{API_BASE}/forecast", side_effect=api)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
+    await setup_integration()
+    endpoints = config_entry.runtime_data.endpoints.values()
+    # 9, then 8 left for 2 polls a minute over an hour (120): 13-15 times slower.
+    assert all(c.update_interval >= timedelta(minutes=13) for c in endpoints)
+    assert float(state(hass, POLL_INTERVAL)) == 15 * 60
+
+    for _ in range(60):
+        freezer.tick(timedelta(minutes=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    assert budget["spent"] <= 10  # the budget lasted the hour
+
+    # After the reset: every minute again.
+    for _ in range(30):
+        freezer.tick(timedelta(minutes=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    assert {c.update_interval for c in endpoints} == {timedelta(minutes=1)}
+    assert all(c.last_update_success for c in endpoints)
+    assert float(state(hass, POLL_INTERVAL)) == 60
+
+
+def test_rate_budget() -> None:
+    """The stretch factor keeps the rest of a window's budget for its rest."""
+    budget = RateBudget(remaining=30, resets_at=1000.0)
+    assert budget.stretch(polls_per_second=0.01, now=0) == 1.0  # 10 needed
+    assert budget.stretch(polls_per_second=0.1, now=0) == pytest.approx(100 / 30)
+    assert budget.stretch(polls_per_second=0.1, now=1000) == 1.0  # reset passed
+    assert budget.stretch(polls_per_second=0, now=0) == 1.0
+    empty = RateBudget(remaining=0, resets_at=600.0)
+    # Nothing left: a 60 s endpoint waits the 600 s to the reset.
+    assert empty.stretch(polls_per_second=1 / 60, now=0) == pytest.approx(10)
+    intervals = [timedelta(seconds=10), timedelta(seconds=20)]
+    assert polls_per_second(intervals) == pytest.approx(0.15)

@@ -21,10 +21,11 @@ from .api import AccountSession, ConfigEntryAuth, RefreshOutcome
 from .client.errors import ApiForbiddenError
 from .client.response import ApiResponse, ConditionalState
 from .const import DOMAIN
-from .endpoint import EndpointConfig
+from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
 from .errors import REQUEST_ERRORS, update_failed
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.token_response import NON_EXPIRING_MARKER
+from .rate_limit import RateBudget, polls_per_second
 from .redact import Secrets
 from .values import render_body
 
@@ -54,6 +55,9 @@ class AccountHealth:
     consecutive_refresh_failures: int
     last_refresh_error: str | None
     rate_limit_remaining: int | None
+    # The shortest poll interval of the account's endpoints now: longer than
+    # configured while a rate limit would otherwise run out before its reset.
+    poll_interval: timedelta | None = None
 
 
 def _utc(timestamp: float | None) -> datetime | None:
@@ -106,6 +110,8 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
         self._failures = 0
         self._last_error: str | None = None
         self._rate_limit_remaining: int | None = None
+        self._budget: RateBudget | None = None
+        self._polling: tuple[object, list[timedelta]] = (None, [])
 
     @property
     def secrets(self) -> Secrets:
@@ -128,14 +134,50 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
     @callback
     def record_response(self, response: ApiResponse) -> None:
         """Hear about an API response (rate-limit headers)."""
-        remaining = response.rate_limit_remaining
-        if remaining is None or remaining == self._rate_limit_remaining:
+        limit = response.rate_limit
+        if limit.remaining is None:
             return
-        self._rate_limit_remaining = remaining
+        if (budget := RateBudget.from_rate_limit(limit, time.time())) is not None:
+            self._budget = budget
+        if limit.remaining == self._rate_limit_remaining:
+            return
+        self._rate_limit_remaining = limit.remaining
         if self.data is not None:
             self.async_set_updated_data(
-                replace(self.data, rate_limit_remaining=remaining)
+                replace(
+                    self.data,
+                    rate_limit_remaining=limit.remaining,
+                    poll_interval=self._shortest_poll_interval(),
+                )
             )
+
+    def _configured_intervals(self) -> list[timedelta]:
+        """The endpoints' configured intervals (worked out again when they change)."""
+        subentries = self.config_entry.subentries
+        if self._polling[0] is not subentries:
+            self._polling = (
+                subentries,
+                [
+                    EndpointConfig.from_subentry(subentry).scan_interval
+                    for subentry in subentries.values()
+                    if subentry.subentry_type == SUBENTRY_TYPE_ENDPOINT
+                ],
+            )
+        return self._polling[1]
+
+    def _stretch(self) -> float:
+        if self._budget is None:
+            return 1.0
+        rate = polls_per_second(self._configured_intervals())
+        return self._budget.stretch(rate, time.time())
+
+    def poll_interval(self, configured: timedelta) -> timedelta:
+        """How long an endpoint configured to poll every ``configured`` waits now."""
+        return configured * self._stretch()
+
+    def _shortest_poll_interval(self) -> timedelta | None:
+        intervals = self._configured_intervals()
+        return self.poll_interval(min(intervals)) if intervals else None
 
     def _health(self) -> AccountHealth:
         token = self.session.token
@@ -146,6 +188,7 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
             consecutive_refresh_failures=self._failures,
             last_refresh_error=self._last_error,
             rate_limit_remaining=self._rate_limit_remaining,
+            poll_interval=self._shortest_poll_interval(),
         )
 
     def _next_interval(self) -> timedelta:
@@ -205,6 +248,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             always_update=False,
         )
         self.subentry_id = subentry.subentry_id
+        self._account = account
         self._auth = account.auth
         # The entities showing this endpoint's values, while they are in HA.
         self.entities: set[Entity] = set()
@@ -222,6 +266,15 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
 
     @override
     async def _async_update_data(self) -> EndpointData:
+        """Fetch the endpoint; then wait as long as the account's rate limit allows."""
+        try:
+            return await self._async_fetch()
+        finally:
+            self.update_interval = self._account.poll_interval(
+                self.endpoint.scan_interval
+            )
+
+    async def _async_fetch(self) -> EndpointData:
         """Fetch the endpoint; a 304 keeps the last data."""
         endpoint = self.endpoint
         previous = self.data

@@ -13,7 +13,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import MAX_LENGTH_STATE_STATE, EntityCategory
+from homeassistant.const import MAX_LENGTH_STATE_STATE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -36,7 +36,7 @@ PARALLEL_UPDATES = 0
 class AccountSensorEntityDescription(SensorEntityDescription):
     """An account health sensor: how to read it from AccountHealth."""
 
-    value_fn: Callable[[AccountHealth], datetime | int | None]
+    value_fn: Callable[[AccountHealth], datetime | float | None]
 
 
 ACCOUNT_SENSORS: tuple[AccountSensorEntityDescription, ...] = (
@@ -68,6 +68,19 @@ ACCOUNT_SENSORS: tuple[AccountSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda health: health.rate_limit_remaining,
+    ),
+    AccountSensorEntityDescription(
+        key="poll_interval",
+        translation_key="poll_interval",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda health: (
+            None
+            if health.poll_interval is None
+            else health.poll_interval.total_seconds()
+        ),
     ),
 )
 
@@ -113,7 +126,7 @@ class AccountHealthSensor(AccountEntity, SensorEntity):
         return self.coordinator.data is not None
 
     @property
-    def native_value(self) -> datetime | int | None:
+    def native_value(self) -> datetime | float | None:
         """The value from the account's health."""
         return self.entity_description.value_fn(self.coordinator.data)
 

@@ -7,12 +7,27 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 import json
+import math
 import re
 import time
 from typing import Any
 
 _RATELIMIT_REMAINING_HEADERS = ("X-RateLimit-Remaining", "RateLimit-Remaining")
+_RATELIMIT_RESET_HEADERS = ("X-RateLimit-Reset", "RateLimit-Reset")
 _DRAFT_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])r=(\d+)")
+_DRAFT_RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])t=(\d+)")
+# A reset value this large is a Unix time (GitHub, X), not seconds from now.
+_EPOCH_THRESHOLD = 1_000_000_000
+# A reset further away than this is not believed.
+MAX_RESET_SECONDS = 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """What the API said of its rate limit: requests left, seconds to the reset."""
+
+    remaining: int | None = None
+    reset_in: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +97,13 @@ class ApiResponse:
         """Requests left in the provider's window, when it says so."""
         return rate_limit_remaining(self.headers)
 
+    @property
+    def rate_limit(self) -> RateLimit:
+        """Requests left and seconds to the window's reset, as far as it says."""
+        return RateLimit(
+            rate_limit_remaining(self.headers), rate_limit_reset(self.headers)
+        )
+
 
 def rate_limit_remaining(headers: Mapping[str, str]) -> int | None:
     """Read X-RateLimit-Remaining, RateLimit-Remaining or the IETF draft's RateLimit."""
@@ -96,6 +118,39 @@ def rate_limit_remaining(headers: Mapping[str, str]) -> int | None:
     ):
         return int(match.group(1))
     return None
+
+
+def rate_limit_reset(
+    headers: Mapping[str, str], now: float | None = None
+) -> float | None:
+    """Seconds until the rate-limit window resets, when the API says so.
+
+    From ``X-RateLimit-Reset`` or ``RateLimit-Reset`` (seconds, or a Unix time
+    when that large) or the IETF draft's ``RateLimit: …;t=``.
+    """
+    raw: str | None = None
+    for name in _RATELIMIT_RESET_HEADERS:
+        if (value := headers.get(name)) is not None:
+            raw = value.split(",")[0].strip()
+            break
+    else:
+        if (draft := headers.get("RateLimit")) is not None and (
+            match := _DRAFT_RATELIMIT_RESET.search(draft)
+        ):
+            raw = match.group(1)
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return None
+    if math.isnan(seconds):
+        return None
+    if seconds >= _EPOCH_THRESHOLD:
+        seconds -= time.time() if now is None else now
+    if not 0 <= seconds <= MAX_RESET_SECONDS:
+        return None
+    return seconds
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
