@@ -118,6 +118,7 @@ async def test_add_endpoint_with_two_values(
     result = await _configure(hass, result)
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == [
+        "pick_values",
         "add_sensor",
         "add_binary_sensor",
         "user",
@@ -598,6 +599,7 @@ async def test_reconfigure_edit_remove_add(
     assert result["description_placeholders"]["values"] == "- **Weather** (sensor): `5`"
     result = await _configure(hass, result)
     assert result["menu_options"] == [
+        "pick_values",
         "add_sensor",
         "add_binary_sensor",
         "edit_value",
@@ -790,3 +792,88 @@ async def test_preview_body_fails_to_render(
     result = await _start(hass, loaded)
     result = await _configure(hass, result, {**REQUEST, "body": "{{ x }}"})
     assert result["errors"] == {"base": "invalid_body"}
+
+
+async def test_pick_values_from_the_preview(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Tick values of the response: entities with templates, units and classes."""
+    aioclient_mock.get(
+        f"{API_BASE}/forecast",
+        json={
+            "current": {"temperature": 18.5, "wind": "4 m/s", "raining": False},
+            "updated": "2026-11-25T10:00:00+00:00",
+            "stations": [{"id": "n1", "ok": "open"}, {"id": "s2", "ok": "closed"}],
+            "access_token": "not offered",
+        },
+    )
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "pick_values")
+    assert result["step_id"] == "pick_values"
+    options = {
+        option["label"]: option["value"]
+        for option in result["data_schema"].schema["picked"].config["options"]
+    }
+    assert "current.temperature = 18.5" in options
+    assert not any("access_token" in label for label in options)
+    picked = [
+        options[label]
+        for label in (
+            "current.temperature = 18.5",
+            'current.wind = "4 m/s"',
+            "current.raining = false",
+            'updated = "2026-11-25T10:00:00+00:00"',
+            'stations[id=s2].ok = "closed"',
+        )
+    ]
+    result = await _configure(hass, result, {"picked": picked})
+    assert result["type"] is FlowResultType.MENU
+    summary = result["description_placeholders"]["values"]
+    assert "**Current temperature** (sensor): `18.5`" in summary
+    assert "**Current wind** (sensor): `4`" in summary
+    assert "**Current raining** (binary_sensor): `False`" in summary
+
+    # Picking the same value again gives it a name of its own.
+    result = await _menu(hass, result, "pick_values")
+    result = await _configure(hass, result, {"picked": [picked[0]]})
+    assert (
+        "**Current temperature 2** (sensor)"
+        in result["description_placeholders"]["values"]
+    )
+    result = await _menu(hass, result, "remove_value")
+    result = await _configure(hass, result, {"remove": ["current_temperature_2"]})
+    result = await _menu(hass, result, "finish")
+    await hass.async_block_till_done()
+
+    temperature = hass.states.get("sensor.forecast_current_temperature")
+    assert temperature.state == "18.5"
+    assert temperature.attributes["unit_of_measurement"] == "°C"
+    assert temperature.attributes["device_class"] == "temperature"
+    assert temperature.attributes["state_class"] == "measurement"
+    wind = hass.states.get("sensor.forecast_current_wind")
+    assert (wind.state, wind.attributes["unit_of_measurement"]) == ("4", "m/s")
+    assert hass.states.get("binary_sensor.forecast_current_raining").state == "off"
+    assert hass.states.get("binary_sensor.forecast_stations_ok").state == "off"
+    updated = hass.states.get("sensor.forecast_updated")
+    assert updated.state == "2026-11-25T10:00:00+00:00"
+
+
+async def test_pick_values_of_a_post_response(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A POST endpoint's response, once sent, offers its values too."""
+    aioclient_mock.post(f"{API_BASE}/search", json={"hits": 3})
+    result = await _start(hass, loaded)
+    result = await _configure(
+        hass, result, {**REQUEST, "method": "POST", "url": "/search"}
+    )
+    result = await _configure(hass, result, {"send": False})
+    assert "pick_values" not in result["menu_options"]  # nothing sent yet
+    result = await _menu(hass, result, "preview")
+    result = await _configure(hass, result, {"send": True})
+    result = await _configure(hass, result, {"send": False})
+    result = await _menu(hass, result, "pick_values")
+    result = await _configure(hass, result, {"picked": ["0"]})
+    assert "**Hits** (sensor): `3`" in result["description_placeholders"]["values"]

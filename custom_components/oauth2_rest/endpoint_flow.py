@@ -82,6 +82,7 @@ from .endpoint import (
 )
 from .errors import REQUEST_ERRORS, Failure, describe
 from .redact import NO_SECRETS, Secrets, redact_data, redact_text
+from .suggest import Leaf, Suggestion, leaves, suggest
 from .values import (
     BINARY_SENSOR_DEVICE_CLASSES,
     SENSOR_DEVICE_CLASSES,
@@ -96,6 +97,7 @@ CONF_SEND = "send"
 CONF_REMOVE = "remove"
 CONF_VALUE = "value"
 CONF_DIAGNOSTIC = "diagnostic"
+CONF_PICKED = "picked"
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _BACKTICKS = re.compile(r"`+")
@@ -426,6 +428,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """What next: add, edit or remove values, change the request, or finish."""
         options = ["add_sensor", "add_binary_sensor"]
+        if self._leaves():
+            options.insert(0, "pick_values")
         if self._values:
             options += ["edit_value", "remove_value"]
         options += [self._endpoint_step_id, "preview"]
@@ -435,6 +439,53 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             step_id="values",
             menu_options=options,
             description_placeholders={"values": self._values_summary()},
+        )
+
+    def _leaves(self) -> list[Leaf]:
+        """The preview response's leaf values, to pick from."""
+        return leaves(self._response.json_or_none()) if self._response else []
+
+    async def async_step_pick_values(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Tick values of the response; each becomes a value, its template written."""
+        found = self._leaves()
+        if user_input is not None:
+            for index in sorted(int(i) for i in user_input.get(CONF_PICKED) or ()):
+                self._values.append(self._picked_value(suggest(found[index])))
+            return await self.async_step_values()
+        return self.async_show_form(
+            step_id="pick_values",
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(CONF_PICKED): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[
+                                SelectOptionDict(value=str(index), label=leaf.shown)
+                                for index, leaf in enumerate(found)
+                            ],
+                            multiple=True,
+                            mode=SelectSelectorMode.LIST,
+                        )
+                    )
+                }
+            ),
+        )
+
+    def _picked_value(self, suggestion: Suggestion) -> ValueConfig:
+        """A value from a suggestion, named apart from the values already there."""
+        taken = {value.name.casefold() for value in self._values}
+        name, number = suggestion.name, 2
+        while name.casefold() in taken:
+            name, number = f"{suggestion.name} {number}", number + 1
+        return ValueConfig(
+            key=self._value_key(name),
+            name=name,
+            platform=suggestion.platform,
+            value_template=suggestion.value_template,
+            unit_of_measurement=suggestion.unit_of_measurement,
+            device_class=suggestion.device_class,
+            state_class=suggestion.state_class,
         )
 
     async def async_step_add_sensor(
