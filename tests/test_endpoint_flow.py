@@ -181,6 +181,9 @@ async def test_add_endpoint_with_two_values(
         "body": None,
         "scan_interval": 120,
         "timeout": 10,
+        "encoding": None,
+        "verify_ssl": True,
+        "ca_file": None,
         "values": [
             {
                 "key": "temperature",
@@ -194,6 +197,10 @@ async def test_add_endpoint_with_two_values(
                 "state_class": "measurement",
                 "entity_category": None,
                 "enabled_by_default": True,
+                "force_update": False,
+                "availability": None,
+                "icon": None,
+                "picture": None,
             },
             {
                 "key": "raining",
@@ -207,6 +214,10 @@ async def test_add_endpoint_with_two_values(
                 "state_class": None,
                 "entity_category": "diagnostic",
                 "enabled_by_default": True,
+                "force_update": False,
+                "availability": None,
+                "icon": None,
+                "picture": None,
             },
         ],
     }

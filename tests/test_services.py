@@ -72,6 +72,7 @@ async def test_get_with_params_returns_json(
         "json": {"name": "me"},
         "text": None,
         "ok": True,
+        "content": {"name": "me"},
     }
     _, _, _, headers = aioclient_mock.mock_calls[-1]
     assert headers["Authorization"] == "Bearer stored-access-token"

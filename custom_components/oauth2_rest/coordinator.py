@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 import logging
+from ssl import SSLContext
 import time
 from typing import Any, override
 
@@ -27,7 +28,8 @@ from .oauth.implementation import OAuth2RestImplementation
 from .oauth.token_response import NON_EXPIRING_MARKER
 from .rate_limit import RateBudget, polls_per_second
 from .redact import Secrets
-from .values import render_body
+from .tls import CaFileError, async_ssl_for, log_unverified
+from .values import RenderedRequest, RequestTemplates, render_body, response_values
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -222,6 +224,8 @@ class EndpointData:
     text: str
     fetched_at: datetime
     conditional: ConditionalState
+    # The rendered request it answers: validators only apply to the same one.
+    request: RenderedRequest | None = None
 
 
 class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
@@ -244,12 +248,17 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             config_entry=config_entry,
             name=f"{DOMAIN} endpoint {subentry.title}",
             update_interval=self.endpoint.scan_interval,
-            # A 304 returns the very same data object: no state writes then.
-            always_update=False,
+            # A 304 returns the very same data object: no state writes then,
+            # unless a value asks for a state write at every poll (force_update).
+            always_update=any(value.force_update for value in self.endpoint.values),
         )
         self.subentry_id = subentry.subentry_id
         self._account = account
         self._auth = account.auth
+        self._templates = RequestTemplates(
+            hass, self.endpoint.url, self.endpoint.params, self.endpoint.headers
+        )
+        self._ssl: SSLContext | bool | None = None
         # The entities showing this endpoint's values, while they are in HA.
         self.entities: set[Entity] = set()
 
@@ -263,6 +272,28 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     def forbidden_issue_id(self) -> str:
         """Repair issue id for a 403 on this endpoint."""
         return forbidden_issue_prefix(self.config_entry.entry_id) + self.subentry_id
+
+    def _failed(self, key: str) -> UpdateFailed:
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders={"target": self.endpoint.name},
+        )
+
+    async def _async_ssl(self) -> SSLContext | bool:
+        """The endpoint's TLS choice, its CA file read once (in the executor)."""
+        if self._ssl is None:
+            endpoint = self.endpoint
+            try:
+                self._ssl = await async_ssl_for(
+                    self.hass, endpoint.verify_ssl, endpoint.ca_file
+                )
+            except CaFileError as err:
+                _LOGGER.debug("CA file of %s: %s", endpoint.name, err)
+                raise self._failed(err.translation_key) from err
+            if self._ssl is False:
+                log_unverified(endpoint.name, self.config_entry.title)
+        return self._ssl
 
     @override
     async def _async_update_data(self) -> EndpointData:
@@ -278,39 +309,50 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         """Fetch the endpoint; a 304 keeps the last data."""
         endpoint = self.endpoint
         previous = self.data
+        ssl = await self._async_ssl()
+        try:
+            request = self._templates.render()
+        except TemplateError as err:
+            _LOGGER.debug("Request templates of %s failed: %s", endpoint.name, err)
+            raise self._failed("invalid_request_template") from err
         try:
             json_body, text_body = render_body(self.hass, endpoint.body)
         except TemplateError as err:
             _LOGGER.debug("Body template of %s failed: %s", endpoint.name, err)
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="invalid_body",
-                translation_placeholders={"target": endpoint.name},
-            ) from err
+            raise self._failed("invalid_body") from err
         try:
             response = await self._auth.request(
                 endpoint.method,
-                endpoint.url,
-                params=endpoint.params,
-                headers=endpoint.headers,
+                request.url,
+                params=request.params,
+                headers=request.headers,
                 json=json_body,
                 data=text_body,
                 timeout=endpoint.timeout,
-                conditional=previous.conditional if previous else None,
+                conditional=previous.conditional
+                if previous and previous.request == request
+                else None,
+                ssl=ssl,
             )
         except REQUEST_ERRORS as err:
             if isinstance(err, ApiForbiddenError):
                 self._async_raise_forbidden_issue()
             raise update_failed(err, endpoint.name) from err
         ir.async_delete_issue(self.hass, DOMAIN, self.forbidden_issue_id)
-        if response.not_modified and previous is not None:
+        if (
+            response.not_modified
+            and previous is not None
+            and previous.request == request
+        ):
             return previous
+        json_data, text = response_values(response, endpoint.encoding)
         return EndpointData(
             status=response.status,
-            json=response.json_or_none(),
-            text=response.text,
+            json=json_data,
+            text=text,
             fetched_at=datetime.now(UTC),
             conditional=response.conditional_state,
+            request=request,
         )
 
     @callback

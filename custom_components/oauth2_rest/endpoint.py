@@ -8,15 +8,22 @@ stored by earlier versions still loads)::
       "method": "GET", "url": "/path or https://...", "params": {"q": "1"},
       "headers": {"Accept": "application/json"}, "body": "<JSON or template>" | None,
       "scan_interval": 60, "timeout": 30,
+      "encoding": "ISO-8859-1" | None, "verify_ssl": true, "ca_file": "/ssl/ca.pem" | None,
       "values": [
         {"key": "temperature", "name": "Temperature", "platform": "sensor",
          "value_template": "{{ value_json.temp }}",
          "json_attributes": ["city"], "json_attributes_path": "$.location" | None,
          "unit_of_measurement": "°C" | None, "device_class": "temperature" | None,
          "state_class": "measurement" | None, "entity_category": "diagnostic" | None,
-         "enabled_by_default": true}
+         "enabled_by_default": true, "force_update": false,
+         "availability": "<template>" | None, "icon": "<template>" | None,
+         "picture": "<template>" | None}
       ]
     }
+
+The URL, each query parameter and each header value may be templates (core
+``rest``'s ``resource_template`` and templated params/headers): they are rendered
+at every request.
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import (
     CONF_DEVICE_CLASS,
     CONF_ENTITY_CATEGORY,
+    CONF_FORCE_UPDATE,
     CONF_HEADERS,
+    CONF_ICON,
     CONF_METHOD,
     CONF_NAME,
     CONF_PARAMS,
@@ -41,6 +50,11 @@ from homeassistant.const import (
     CONF_UNIT_OF_MEASUREMENT,
     CONF_URL,
     CONF_VALUE_TEMPLATE,
+    CONF_VERIFY_SSL,
+)
+from homeassistant.helpers.trigger_template_entity import (
+    CONF_AVAILABILITY,
+    CONF_PICTURE,
 )
 
 SUBENTRY_TYPE_ENDPOINT = "endpoint"
@@ -52,6 +66,8 @@ CONF_KEY = "key"
 CONF_JSON_ATTRS = "json_attributes"
 CONF_JSON_ATTRS_PATH = "json_attributes_path"
 CONF_ENABLED_BY_DEFAULT = "enabled_by_default"
+CONF_ENCODING = "encoding"  # as core rest's
+CONF_CA_FILE = "ca_file"
 
 PLATFORM_SENSOR = "sensor"
 PLATFORM_BINARY_SENSOR = "binary_sensor"
@@ -82,6 +98,10 @@ class ValueConfig:
     state_class: str | None = None
     entity_category: str | None = None
     enabled_by_default: bool = True
+    force_update: bool = False
+    availability_template: str | None = None
+    icon_template: str | None = None
+    picture_template: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -98,6 +118,10 @@ class ValueConfig:
             state_class=data.get(CONF_STATE_CLASS) or None,
             entity_category=data.get(CONF_ENTITY_CATEGORY) or None,
             enabled_by_default=bool(data.get(CONF_ENABLED_BY_DEFAULT, True)),
+            force_update=bool(data.get(CONF_FORCE_UPDATE, False)),
+            availability_template=data.get(CONF_AVAILABILITY) or None,
+            icon_template=data.get(CONF_ICON) or None,
+            picture_template=data.get(CONF_PICTURE) or None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,6 +138,10 @@ class ValueConfig:
             CONF_STATE_CLASS: self.state_class,
             CONF_ENTITY_CATEGORY: self.entity_category,
             CONF_ENABLED_BY_DEFAULT: self.enabled_by_default,
+            CONF_FORCE_UPDATE: self.force_update,
+            CONF_AVAILABILITY: self.availability_template,
+            CONF_ICON: self.icon_template,
+            CONF_PICTURE: self.picture_template,
         }
 
 
@@ -129,6 +157,11 @@ class EndpointConfig:
     body: str | None = None
     scan_interval: timedelta = timedelta(seconds=DEFAULT_SCAN_INTERVAL)
     timeout: float = DEFAULT_TIMEOUT
+    # Used when the response declares no charset (or a wrong one), as core rest's.
+    encoding: str | None = None
+    # TLS: off only by the user's explicit choice; a CA file for self-hosted APIs.
+    verify_ssl: bool = True
+    ca_file: str | None = None
     values: tuple[ValueConfig, ...] = ()
 
     @classmethod
@@ -153,6 +186,9 @@ class EndpointConfig:
                 )
             ),
             timeout=float(data.get(CONF_TIMEOUT, DEFAULT_TIMEOUT)),
+            encoding=data.get(CONF_ENCODING) or None,
+            verify_ssl=data.get(CONF_VERIFY_SSL) is not False,
+            ca_file=data.get(CONF_CA_FILE) or None,
             values=tuple(ValueConfig.from_dict(v) for v in data.get(CONF_VALUES) or ()),
         )
 
@@ -167,6 +203,9 @@ class EndpointConfig:
             CONF_BODY: self.body,
             CONF_SCAN_INTERVAL: int(self.scan_interval.total_seconds()),
             CONF_TIMEOUT: int(timeout) if timeout.is_integer() else timeout,
+            CONF_ENCODING: self.encoding,
+            CONF_VERIFY_SSL: self.verify_ssl,
+            CONF_CA_FILE: self.ca_file,
             CONF_VALUES: [value.to_dict() for value in self.values],
         }
 

@@ -3,7 +3,9 @@
 Steps (add and reconfigure share them):
 
 1. ``user`` / ``reconfigure``: the request (name, method, URL or path, query
-   parameters, headers, body, interval, timeout);
+   parameters, headers, body, interval, timeout; URL, parameters and header
+   values may be templates), the response encoding and TLS (verification, a CA
+   file); turning verification off asks for a confirmation (``insecure``);
 2. ``preview``: the request is made once with the account's token and the response
    is shown (pretty, truncated, secrets redacted) with each value's rendered
    template; errors are form errors. Requests other than GET are only sent on
@@ -14,6 +16,7 @@ Steps (add and reconfigure share them):
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
@@ -29,7 +32,9 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import (
     CONF_DEVICE_CLASS,
+    CONF_FORCE_UPDATE,
     CONF_HEADERS,
+    CONF_ICON,
     CONF_METHOD,
     CONF_NAME,
     CONF_PARAMS,
@@ -38,6 +43,7 @@ from homeassistant.const import (
     CONF_UNIT_OF_MEASUREMENT,
     CONF_URL,
     CONF_VALUE_TEMPLATE,
+    CONF_VERIFY_SSL,
     EntityCategory,
 )
 from homeassistant.exceptions import TemplateError
@@ -55,6 +61,10 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
 )
 from homeassistant.helpers.template import Template
+from homeassistant.helpers.trigger_template_entity import (
+    CONF_AVAILABILITY,
+    CONF_PICTURE,
+)
 from homeassistant.util import slugify
 import voluptuous as vol
 
@@ -64,7 +74,9 @@ from .client.response import ApiResponse
 from .coordinator import OAuth2RestConfigEntry
 from .endpoint import (
     CONF_BODY,
+    CONF_CA_FILE,
     CONF_ENABLED_BY_DEFAULT,
+    CONF_ENCODING,
     CONF_JSON_ATTRS,
     CONF_JSON_ATTRS_PATH,
     DEFAULT_METHOD,
@@ -83,12 +95,16 @@ from .endpoint import (
 from .errors import REQUEST_ERRORS, Failure, describe
 from .redact import NO_SECRETS, Secrets, redact_data, redact_text
 from .suggest import Leaf, Suggestion, leaves, suggest
+from .tls import CaFileError, async_ssl_for
 from .values import (
     BINARY_SENSOR_DEVICE_CLASSES,
     SENSOR_DEVICE_CLASSES,
+    RequestTemplates,
     attribute_suggestions,
+    render_availability,
     render_body,
     render_template,
+    response_values,
 )
 
 PREVIEW_MAX_CHARS = 2500
@@ -147,17 +163,28 @@ def code_span(text: str) -> str:
 
 
 def format_response(
-    response: ApiResponse, limit: int, secrets: Secrets = NO_SECRETS
+    response: ApiResponse,
+    limit: int,
+    secrets: Secrets = NO_SECRETS,
+    encoding: str | None = None,
 ) -> str:
-    """The response as a Markdown code block: pretty JSON, redacted, truncated."""
-    data = response.json_or_none()
+    """The response as templates see it, in a Markdown code block.
+
+    JSON (and XML, converted as for templates) is pretty-printed; everything is
+    redacted and truncated.
+    """
+    data, raw = response_values(response, encoding)
     if data is not None:
         text = json.dumps(redact_data(data, secrets), indent=2, ensure_ascii=False)
     else:
-        text = redact_text(response.text, secrets)
+        text = redact_text(raw, secrets)
     if len(text) > limit:
         text = f"{text[:limit]}\n… ({len(text)} characters in all, truncated)"
     return code_block(text)
+
+
+def _optional(text: str | None) -> str | None:
+    return (text or "").strip() or None
 
 
 class EndpointSubentryFlow(ConfigSubentryFlow):
@@ -170,6 +197,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self._values: list[ValueConfig] = []
         self._loaded = False
         self._response: ApiResponse | None = None
+        # The response as templates see it: (value_json, value).
+        self._data: tuple[Any, str] = (None, "")
         self._failure: Failure | None = None
         self._platform = PLATFORM_SENSOR
         self._editing: int | None = None
@@ -196,19 +225,19 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             return NO_SECRETS
         return self._entry.runtime_data.account.secrets
 
-    def _validate_request(
+    async def _async_validate_request(
         self, user_input: dict[str, Any]
     ) -> tuple[dict[str, str], EndpointConfig | None]:
-        """Return form errors, or the request the user described."""
+        """Return form errors, or the request the user described.
+
+        Templates (URL, parameters, headers, body) are rendered once to check
+        them; the URL they render to must be one the token may go to.
+        """
         errors: dict[str, str] = {}
         name = user_input[CONF_NAME].strip()
         if not name:
             errors[CONF_NAME] = "name_required"
         raw_url = user_input[CONF_URL].strip()
-        try:
-            entry_origin_policy(self._entry).resolve(raw_url)
-        except (InvalidUrlError, OriginNotAllowedError) as err:
-            errors[CONF_URL] = err.translation_key
         if (params := parse_lines(user_input.get(CONF_PARAMS), "=")) is None:
             errors[CONF_PARAMS] = "invalid_params"
         headers = parse_lines(user_input.get(CONF_HEADERS), ":")
@@ -216,11 +245,39 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             errors[CONF_HEADERS] = "invalid_headers"
         elif any(name.lower() == "authorization" for name in headers):
             errors[CONF_HEADERS] = "header_authorization"
+        templates = RequestTemplates(self.hass, raw_url, params or {}, headers or {})
+        try:
+            entry_origin_policy(self._entry).resolve(templates.render_url())
+        except TemplateError:
+            errors[CONF_URL] = "invalid_template"
+        except (InvalidUrlError, OriginNotAllowedError) as err:
+            errors[CONF_URL] = err.translation_key
+        for field, render in (
+            (CONF_PARAMS, templates.render_params),
+            (CONF_HEADERS, templates.render_headers),
+        ):
+            try:
+                render()
+            except TemplateError:
+                errors.setdefault(field, "invalid_template")
         body = (user_input.get(CONF_BODY) or "").strip() or None
         try:
             render_body(self.hass, body)
         except TemplateError:
             errors[CONF_BODY] = "invalid_body"
+        encoding = (user_input.get(CONF_ENCODING) or "").strip() or None
+        if encoding:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                errors[CONF_ENCODING] = "invalid_encoding"
+        verify_ssl = user_input.get(CONF_VERIFY_SSL) is not False
+        ca_file = (user_input.get(CONF_CA_FILE) or "").strip() or None
+        if ca_file and verify_ssl:
+            try:
+                await async_ssl_for(self.hass, verify_ssl, ca_file)
+            except CaFileError as err:
+                errors[CONF_CA_FILE] = err.translation_key
         if errors:
             return errors, None
         return errors, EndpointConfig(
@@ -232,6 +289,9 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             body=body,
             scan_interval=timedelta(seconds=int(user_input[CONF_SCAN_INTERVAL])),
             timeout=float(int(user_input[CONF_TIMEOUT])),
+            encoding=encoding,
+            verify_ssl=verify_ssl,
+            ca_file=ca_file if verify_ssl else None,
         )
 
     @staticmethod
@@ -272,6 +332,9 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
                         mode=NumberSelectorMode.BOX,
                     )
                 ),
+                vol.Optional(CONF_ENCODING): TextSelector(),
+                vol.Required(CONF_VERIFY_SSL, default=True): BooleanSelector(),
+                vol.Optional(CONF_CA_FILE): TextSelector(),
             }
         )
 
@@ -288,6 +351,9 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             CONF_BODY: request.body or "",
             CONF_SCAN_INTERVAL: data[CONF_SCAN_INTERVAL],
             CONF_TIMEOUT: data[CONF_TIMEOUT],
+            CONF_ENCODING: request.encoding or "",
+            CONF_VERIFY_SSL: request.verify_ssl,
+            CONF_CA_FILE: request.ca_file or "",
         }
 
     async def _async_request_step(
@@ -296,10 +362,12 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         """The request form of ``user`` and ``reconfigure``."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors, request = self._validate_request(user_input)
+            errors, request = await self._async_validate_request(user_input)
             if request is not None:
                 self._request = request
                 self._response = None
+                if not request.verify_ssl:
+                    return await self.async_step_insecure()
                 return await self.async_step_preview()
         return self.async_show_form(
             step_id=self._endpoint_step_id,
@@ -319,41 +387,64 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self._response = None
         self._failure = None
         try:
+            rendered = RequestTemplates(
+                self.hass, request.url, request.params, request.headers
+            ).render()
+        except TemplateError:
+            self._failure = Failure("invalid_request_template", {})
+            return
+        try:
             json_body, text_body = render_body(self.hass, request.body)
         except TemplateError:
             self._failure = Failure("invalid_body", {})
             return
         try:
+            ssl = await async_ssl_for(self.hass, request.verify_ssl, request.ca_file)
             response = await self._entry.runtime_data.account.auth.request(
                 request.method,
-                request.url,
-                params=request.params or None,
-                headers=request.headers or None,
+                rendered.url,
+                params=rendered.params or None,
+                headers=rendered.headers or None,
                 json=json_body,
                 data=text_body,
                 timeout=request.timeout,
+                ssl=ssl,
             )
+        except CaFileError as err:
+            self._failure = Failure(err.translation_key, {})
+            return
         except REQUEST_ERRORS as err:
             self._failure = describe(err)
             return
         self._response = response
-        if response.json_or_none() is None and response.body:
+        self._data = response_values(response, request.encoding)
+        if self._data[0] is None and response.body:
             self._failure = Failure("not_json", {})
 
     def _response_text(self, limit: int) -> str:
         if self._response is None:
             return "—"
-        return format_response(self._response, limit, self._secrets)
+        assert self._request is not None
+        return format_response(
+            self._response, limit, self._secrets, self._request.encoding
+        )
 
     def _rendered(self, value: ValueConfig) -> str:
         """A value's template rendered over the preview response."""
         if self._response is None:
             return "—"
+        json_data, text = self._data
+        try:
+            if value.availability_template and not render_availability(
+                Template(value.availability_template, self.hass),
+                {"value": text, "value_json": json_data},
+            ):
+                return "unavailable"
+        except TemplateError:
+            pass  # Core's rule: a failing availability template means available.
         try:
             rendered = render_template(
-                Template(value.value_template, self.hass),
-                self._response.json_or_none(),
-                self._response.text,
+                Template(value.value_template, self.hass), json_data, text
             )
         except TemplateError as err:
             rendered = f"⚠ {err}"
@@ -423,6 +514,17 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             errors={"base": self._failure.key} if self._failure else None,
         )
 
+    async def async_step_insecure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """TLS verification is off: say what that means, go on only if asked to."""
+        assert self._request is not None
+        return self.async_show_menu(
+            step_id="insecure",
+            menu_options=["preview", self._endpoint_step_id],
+            description_placeholders={"url": self._request.url},
+        )
+
     async def async_step_values(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
@@ -443,7 +545,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
 
     def _leaves(self) -> list[Leaf]:
         """The preview response's leaf values, to pick from."""
-        return leaves(self._response.json_or_none()) if self._response else []
+        return leaves(self._data[0]) if self._response else []
 
     async def async_step_pick_values(
         self, user_input: dict[str, Any] | None = None
@@ -552,9 +654,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         device_classes = (
             SENSOR_DEVICE_CLASSES if sensor else BINARY_SENSOR_DEVICE_CLASSES
         )
-        suggestions = attribute_suggestions(
-            self._response.json_or_none() if self._response else None
-        )
+        suggestions = attribute_suggestions(self._data[0])
         schema: dict[vol.Marker, Any] = {
             vol.Required(CONF_NAME): TextSelector(),
             vol.Required(CONF_VALUE_TEMPLATE): TemplateSelector(),
@@ -583,6 +683,10 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
                     mode=SelectSelectorMode.DROPDOWN,
                 )
             )
+        schema[vol.Optional(CONF_AVAILABILITY)] = TemplateSelector()
+        schema[vol.Optional(CONF_ICON)] = TemplateSelector()
+        schema[vol.Optional(CONF_PICTURE)] = TemplateSelector()
+        schema[vol.Required(CONF_FORCE_UPDATE, default=False)] = BooleanSelector()
         schema[vol.Required(CONF_DIAGNOSTIC, default=False)] = BooleanSelector()
         schema[vol.Required(CONF_ENABLED_BY_DEFAULT, default=True)] = BooleanSelector()
         return vol.Schema(schema)
@@ -643,6 +747,10 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             if user_input.get(CONF_DIAGNOSTIC)
             else None,
             enabled_by_default=bool(user_input.get(CONF_ENABLED_BY_DEFAULT, True)),
+            force_update=bool(user_input.get(CONF_FORCE_UPDATE, False)),
+            availability_template=_optional(user_input.get(CONF_AVAILABILITY)),
+            icon_template=_optional(user_input.get(CONF_ICON)),
+            picture_template=_optional(user_input.get(CONF_PICTURE)),
         )
 
     def _value_form_values(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.template import Template
+from homeassistant.helpers.template import Template, TemplateStateFromEntityId
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
@@ -28,7 +28,12 @@ from .coordinator import (
     signal_endpoint_added,
 )
 from .endpoint import ValueConfig
-from .values import extract_json_attributes, render_template
+from .values import (
+    extract_json_attributes,
+    render_availability,
+    render_template,
+    render_text,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,7 +48,12 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
         super().__init__(coordinator)
         endpoint = coordinator.endpoint
         self.value = value
-        self._template = Template(value.value_template, coordinator.hass)
+        hass = coordinator.hass
+        self._template = Template(value.value_template, hass)
+        self._availability = _optional_template(value.availability_template, hass)
+        self._icon = _optional_template(value.icon_template, hass)
+        self._picture = _optional_template(value.picture_template, hass)
+        self._attr_force_update = value.force_update
         self._attr_unique_id = f"{coordinator.subentry_id}_{value.key}"
         # A value named like its endpoint is the endpoint's main entity.
         self._attr_name = None if value.name == endpoint.name else value.name
@@ -56,6 +66,63 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
             entry_type=DeviceEntryType.SERVICE,
         )
         self._template_failed = False
+        self._failed_templates: set[str] = set()
+
+    def _variables(self, data: EndpointData) -> dict[str, Any]:
+        """What the availability, icon and picture templates see, as in core."""
+        return {
+            "this": TemplateStateFromEntityId(self.hass, self.entity_id),
+            "value": data.text,
+            "value_json": data.json,
+        }
+
+    def _log_failure(self, key: str, err: TemplateError) -> None:
+        """Log a failing template once, until it renders again."""
+        if key not in self._failed_templates:
+            _LOGGER.warning("%s template of %s failed: %s", key, self.entity_id, err)
+            self._failed_templates.add(key)
+
+    @property
+    def available(self) -> bool:
+        """The last poll worked and the availability template, if any, says so.
+
+        As core's template entities: a failing availability template leaves the
+        entity available.
+        """
+        data: EndpointData | None = self.coordinator.data
+        if not super().available or data is None or self._availability is None:
+            return super().available
+        try:
+            verdict = render_availability(self._availability, self._variables(data))
+        except TemplateError as err:
+            self._log_failure("Availability", err)
+            return True
+        self._failed_templates.discard("Availability")
+        return verdict
+
+    def _render_optional(self, key: str, template: Template | None) -> str | None:
+        data: EndpointData | None = self.coordinator.data
+        if template is None or data is None:
+            return None
+        try:
+            rendered = render_text(template, self._variables(data))
+        except TemplateError as err:
+            self._log_failure(key, err)
+            return None
+        self._failed_templates.discard(key)
+        return rendered
+
+    @property
+    def icon(self) -> str | None:
+        """The icon template's result, when there is one."""
+        if self._icon is None:
+            return super().icon
+        return self._render_optional("Icon", self._icon)
+
+    @property
+    def entity_picture(self) -> str | None:
+        """The picture template's result, when there is one."""
+        return self._render_optional("Picture", self._picture)
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -88,6 +155,10 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
         return extract_json_attributes(
             data.json, self.value.json_attributes, self.value.json_attributes_path
         )
+
+
+def _optional_template(text: str | None, hass: HomeAssistant) -> Template | None:
+    return Template(text, hass) if text else None
 
 
 @callback

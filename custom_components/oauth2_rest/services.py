@@ -5,7 +5,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from aiohttp import hdrs
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID, CONF_VERIFY_SSL
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -13,10 +14,13 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
+from homeassistant.exceptions import ServiceValidationError, TemplateError
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.helpers.service import async_register_admin_service
+from homeassistant.helpers.template import Template
 import voluptuous as vol
 
+from .client.response import ApiResponse
 from .const import DOMAIN
 from .coordinator import OAuth2RestConfigEntry
 from .errors import REQUEST_ERRORS, action_failed, describe
@@ -30,6 +34,11 @@ ATTR_HEADERS = "headers"
 ATTR_JSON = "json"
 ATTR_DATA = "data"
 ATTR_TIMEOUT = "timeout"
+ATTR_CONTENT_TYPE = "content_type"  # as rest_command's
+ATTR_VERIFY_SSL = CONF_VERIFY_SSL
+ATTR_VARIABLES = "variables"
+# rest_command returns the body parsed for this content type, text otherwise.
+JSON_CONTENT_TYPE = "application/json"
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 # Response headers worth returning; everything else (cookies included) stays out.
@@ -65,16 +74,45 @@ REQUEST_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Optional(ATTR_METHOD, default="GET"): vol.All(vol.Upper, vol.In(METHODS)),
-        vol.Required(ATTR_URL): cv.string,
+        vol.Required(ATTR_URL): cv.template,
         vol.Optional(ATTR_PARAMS): _string_map,
-        vol.Optional(ATTR_HEADERS): _string_map,
+        vol.Optional(ATTR_HEADERS): vol.Schema({cv.string: cv.template}),
         vol.Exclusive(ATTR_JSON, "body"): object,
-        vol.Exclusive(ATTR_DATA, "body"): cv.string,
+        vol.Exclusive(ATTR_DATA, "body"): cv.template,
+        vol.Optional(ATTR_CONTENT_TYPE): cv.string,
+        vol.Optional(ATTR_VERIFY_SSL, default=True): cv.boolean,
+        vol.Optional(ATTR_VARIABLES, default={}): dict,
         vol.Optional(ATTR_TIMEOUT, default=30): vol.All(
             vol.Coerce(float), vol.Range(min=1, max=300)
         ),
     }
 )
+
+
+def _render(template: Template, variables: dict[str, Any], field: str) -> str:
+    """Render a templated field as rest_command does (text, with the variables)."""
+    try:
+        return str(template.async_render(variables, parse_result=False))
+    except TemplateError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_action_template",
+            translation_placeholders={"field": field, "error": str(err)},
+        ) from err
+
+
+def _content(response: ApiResponse) -> Any:
+    """The body as rest_command returns it: parsed JSON for application/json, else text.
+
+    Where rest_command fails on a JSON content type with a body that is not JSON,
+    the text is returned.
+    """
+    if response.content_type == JSON_CONTENT_TYPE:
+        try:
+            return response.json()
+        except ValueError, RecursionError:
+            pass
+    return response.text
 
 
 @callback
@@ -100,21 +138,35 @@ async def _async_request(call: ServiceCall) -> ServiceResponse:
         call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
     )
     account = entry.runtime_data.account
+    variables: dict[str, Any] = call.data[ATTR_VARIABLES]
+    url = _render(call.data[ATTR_URL], variables, ATTR_URL)
+    headers = {
+        name: _render(template, variables, ATTR_HEADERS)
+        for name, template in (call.data.get(ATTR_HEADERS) or {}).items()
+    }
+    if content_type := call.data.get(ATTR_CONTENT_TYPE):
+        headers[hdrs.CONTENT_TYPE] = content_type
+    data = (
+        _render(body, variables, ATTR_DATA)
+        if (body := call.data.get(ATTR_DATA)) is not None
+        else None
+    )
     try:
         response = await account.auth.request(
             call.data[ATTR_METHOD],
-            call.data[ATTR_URL],
+            url,
             params=call.data.get(ATTR_PARAMS),
-            headers=call.data.get(ATTR_HEADERS),
+            headers=headers or None,
             json=call.data.get(ATTR_JSON),
-            data=call.data.get(ATTR_DATA),
+            data=data,
             timeout=call.data[ATTR_TIMEOUT],
             raise_for_status=False,
+            ssl=bool(call.data[ATTR_VERIFY_SSL]),
         )
     except REQUEST_ERRORS as err:
         if describe(err).reauth:
             entry.async_start_reauth(call.hass)
-        target = redact_text(call.data[ATTR_URL], account.secrets)
+        target = redact_text(url, account.secrets)
         raise action_failed(err, target) from err
 
     if not call.return_response:
@@ -131,4 +183,5 @@ async def _async_request(call: ServiceCall) -> ServiceResponse:
         "json": body if body is not None or response.body.strip() == b"null" else None,
         "text": response.text if body is None else None,
         "ok": response.status < HTTPStatus.BAD_REQUEST,
+        "content": _content(response),
     }

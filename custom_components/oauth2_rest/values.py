@@ -1,14 +1,17 @@
-"""Reading values out of a response, and writing request bodies: one set of rules.
+"""Reading values out of a response, and writing requests: one set of rules.
 
-The endpoint flow (preview, value forms) and the entities use the same functions,
-so what the preview shows is what the entity will show.
+The endpoint flow (preview, value forms), the coordinators and the entities use
+the same functions, so what the preview shows is what the entity will show.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 import json
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined]
     BinarySensorDeviceClass,  # re-exported there on every supported HA version
@@ -16,10 +19,18 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.template import Template
+from homeassistant.exceptions import TemplateError
+from homeassistant.helpers.json import json_dumps
+from homeassistant.helpers.template import (
+    Template,
+    is_template_string,
+    result_as_boolean,
+)
 from homeassistant.util import dt as dt_util
 from jsonpath import ExprSyntaxError, JSONPathTypeError, search as jsonpath_search  # type: ignore[import-untyped]
+import xmltodict  # type: ignore[import-untyped]
 
+from .client.response import ApiResponse
 from .redact import is_secret_key, redact_data
 
 # Sensor device classes that fit a templated value (an enum needs its options).
@@ -30,6 +41,116 @@ BINARY_SENSOR_DEVICE_CLASSES = sorted(c.value for c in BinarySensorDeviceClass)
 
 _ON_WORDS = frozenset({"true", "on", "open", "yes"})
 _EMPTY_STATES = frozenset({"", STATE_UNKNOWN, "None"})
+
+# Content types core ``rest`` converts from XML (its const.XML_MIME_TYPES).
+XML_MIME_TYPES = (
+    "application/rss+xml",
+    "application/xhtml+xml",
+    "application/xml",
+    "text/xml",
+)
+
+
+def response_values(
+    response: ApiResponse, encoding: str | None = None
+) -> tuple[Any, str]:
+    """What templates see of a response: ``(value_json, value)``, as core ``rest``.
+
+    The body is decoded with its declared charset, else ``encoding`` (UTF-8 by
+    default). An XML content type is converted with xmltodict, and ``value`` is
+    then the converted JSON text (core's ``data_without_xml``); XML that does not
+    parse stays text. ``value_json`` is None when the text is not JSON.
+    """
+    text = response.decode(encoding)
+    if response.content_type.startswith(XML_MIME_TYPES):
+        try:
+            converted = xmltodict.parse(text)
+        except ExpatError:
+            return None, text
+        return converted, json_dumps(converted)
+    try:
+        return json.loads(text), text
+    except ValueError, RecursionError:
+        return None, text
+
+
+def _template(hass: HomeAssistant, text: str) -> Template | None:
+    """A template for ``text`` when it is one; None for plain text."""
+    return Template(text, hass) if is_template_string(text) else None
+
+
+def _param_text(value: Any) -> str:
+    """A rendered query parameter as core ``rest`` sends it (booleans lower-case)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "" if value is None else str(value)
+
+
+def _check_header(name: str, value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise TemplateError(ValueError(f"header {name} rendered a line break"))
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedRequest:
+    """An endpoint's URL, params and headers with their templates rendered."""
+
+    url: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
+class RequestTemplates:
+    """An endpoint's URL, query parameters and header values, any of them templates.
+
+    Core ``rest``'s ``resource_template`` and templated params/headers: rendered
+    at every request (parameters parsed as core does, so ``{{ true }}`` is sent
+    as ``true``); text without a template is sent as it is.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        url: str,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+    ) -> None:
+        """Compile what needs compiling once."""
+        self._url = url
+        self._url_template = _template(hass, url)
+        self._params = {k: (v, _template(hass, v)) for k, v in params.items()}
+        self._headers = {k: (v, _template(hass, v)) for k, v in headers.items()}
+
+    def render_url(self) -> str:
+        """The URL or path to request. Raises TemplateError."""
+        if self._url_template is None:
+            return self._url
+        return str(self._url_template.async_render(parse_result=False)).strip()
+
+    def render_params(self) -> dict[str, str]:
+        """The query parameters. Raises TemplateError."""
+        return {
+            name: value
+            if template is None
+            else _param_text(template.async_render(parse_result=True))
+            for name, (value, template) in self._params.items()
+        }
+
+    def render_headers(self) -> dict[str, str]:
+        """The header values. Raises TemplateError (a line break is one too)."""
+        return {
+            name: value
+            if template is None
+            else _check_header(name, str(template.async_render(parse_result=False)))
+            for name, (value, template) in self._headers.items()
+        }
+
+    def render(self) -> RenderedRequest:
+        """Everything, rendered now. Raises TemplateError."""
+        return RenderedRequest(
+            self.render_url(), self.render_params(), self.render_headers()
+        )
 
 
 def render_body(hass: HomeAssistant, body: str | None) -> tuple[Any, str | None]:
@@ -53,6 +174,23 @@ def render_template(template: Template, json_data: Any, text: str | None) -> str
         {"value_json": json_data, "value": text}, parse_result=False
     )
     return str(rendered)
+
+
+def render_availability(template: Template, variables: Mapping[str, Any]) -> bool:
+    """An availability template's verdict, as core's trigger template entities.
+
+    Rendered strictly and parsed; HA's boolean rules apply. Raises TemplateError
+    (core then keeps the entity available).
+    """
+    return result_as_boolean(
+        template.async_render(dict(variables), parse_result=True, strict=True)
+    )
+
+
+def render_text(template: Template, variables: Mapping[str, Any]) -> str | None:
+    """An icon or picture template's text; None when empty. Raises TemplateError."""
+    rendered = str(template.async_render(dict(variables), parse_result=False))
+    return rendered.strip() or None
 
 
 def to_on_off(rendered: str | None) -> bool | None:

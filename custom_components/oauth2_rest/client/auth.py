@@ -21,14 +21,23 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 import logging
+from ssl import SSLContext
 from typing import Any
 
-from aiohttp import ClientError, ClientResponse, ClientSession, ClientTimeout, hdrs
+from aiohttp import (
+    ClientConnectorCertificateError,
+    ClientError,
+    ClientResponse,
+    ClientSession,
+    ClientTimeout,
+    hdrs,
+)
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .errors import (
     ApiAuthError,
+    ApiCertificateError,
     ApiConnectionError,
     ApiForbiddenError,
     ApiNotFoundError,
@@ -167,13 +176,15 @@ class AbstractAuth(ABC):
         timeout: float = DEFAULT_TIMEOUT,
         conditional: ConditionalState | None = None,
         raise_for_status: bool = True,
+        ssl: SSLContext | bool = True,
     ) -> ApiResponse:
         """Make an authenticated request and return the response, body read.
 
         Raises an ApiError subclass for refused origins, failed connections,
         oversized bodies, a 401 that survives a refresh, and (unless
         ``raise_for_status`` is False) other error statuses. 304 is returned
-        (``not_modified``), not raised.
+        (``not_modified``), not raised. ``ssl`` is aiohttp's: True verifies with
+        the session's context, False does not verify, a context verifies with it.
         """
         target = self.policy.resolve(url)
         if params:
@@ -184,7 +195,7 @@ class AbstractAuth(ABC):
 
         token = await self.async_get_access_token()
         response = await self._send(
-            method, target, request_headers, token, json, data, timeout
+            method, target, request_headers, token, json, data, timeout, ssl
         )
         # A 401 from another origin (reached by a redirect, which never carries the
         # token) says nothing about the token: no refresh for it.
@@ -194,7 +205,7 @@ class AbstractAuth(ABC):
             _LOGGER.debug("401 from %s; refreshing the token once", origin_of(target))
             token = await self.async_force_refresh(token)
             response = await self._send(
-                method, target, request_headers, token, json, data, timeout
+                method, target, request_headers, token, json, data, timeout, ssl
             )
             if response.status == HTTPStatus.UNAUTHORIZED:
                 raise ApiAuthError(response.status, "unauthorized after refresh")
@@ -209,6 +220,7 @@ class AbstractAuth(ABC):
         json: Any,
         data: Any,
         timeout: float,
+        ssl: SSLContext | bool = True,
     ) -> ApiResponse:
         """Send with the token, following redirects by the origin policy.
 
@@ -233,6 +245,7 @@ class AbstractAuth(ABC):
                     data=data,
                     allow_redirects=False,
                     timeout=ClientTimeout(total=timeout),
+                    ssl=ssl,
                 ) as resp:
                     if (
                         resp.status not in _REDIRECTS
@@ -244,6 +257,10 @@ class AbstractAuth(ABC):
             except TimeoutError:
                 raise ApiTimeoutError(
                     f"{method} {origin_of(url)}{url.path}: timed out"
+                ) from None
+            except ClientConnectorCertificateError:
+                raise ApiCertificateError(
+                    f"{method} {origin_of(url)}{url.path}: certificate not verified"
                 ) from None
             except ClientError as err:
                 raise ApiConnectionError(
@@ -287,6 +304,7 @@ class AbstractAuth(ABC):
             body=bytes(body),
             url=str(url),
             content_type=resp.content_type or "",
+            charset=resp.charset,
         )
         if self._on_response is not None:
             self._on_response(response)

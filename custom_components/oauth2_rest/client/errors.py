@@ -53,6 +53,12 @@ class ApiConnectionError(ApiError):
     translation_key = "cannot_connect"
 
 
+class ApiCertificateError(ApiConnectionError):
+    """The server's TLS certificate could not be verified; nothing was sent."""
+
+    translation_key = "certificate_error"
+
+
 class ApiTimeoutError(ApiConnectionError):
     """The request got no response in time."""
 

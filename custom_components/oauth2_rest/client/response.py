@@ -56,6 +56,7 @@ class ApiResponse:
     body: bytes
     url: str
     content_type: str = ""
+    charset: str | None = None
     _json: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -65,8 +66,22 @@ class ApiResponse:
 
     @property
     def text(self) -> str:
-        """The body as text (UTF-8, undecodable bytes replaced)."""
-        return self.body.decode("utf-8", errors="replace")
+        """The body as text: see :meth:`decode` (UTF-8 unless the response says)."""
+        return self.decode()
+
+    def decode(self, encoding: str | None = None) -> str:
+        """The body as text, as core ``rest`` decodes it.
+
+        The charset of the Content-Type wins when it can decode the body;
+        otherwise ``encoding`` (UTF-8 by default) is used, undecodable bytes
+        replaced.
+        """
+        if self.charset:
+            try:
+                return self.body.decode(self.charset)
+            except UnicodeDecodeError, LookupError:
+                pass
+        return self.body.decode(encoding or "utf-8", errors="replace")
 
     def json(self) -> Any:
         """The body parsed as JSON (ValueError when it is not JSON)."""
