@@ -67,6 +67,7 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
         )
         self._template_failed = False
         self._failed_templates: set[str] = set()
+        self._template_available = True
 
     def _variables(self, data: EndpointData) -> dict[str, Any]:
         """What the availability, icon and picture templates see, as in core."""
@@ -82,51 +83,68 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
             _LOGGER.warning("%s template of %s failed: %s", key, self.entity_id, err)
             self._failed_templates.add(key)
 
-    @property
-    def available(self) -> bool:
-        """The last poll worked and the availability template, if any, says so.
+    def _render_extras(self) -> None:
+        """Availability, icon and picture over the last response, as core's entities.
 
-        As core's template entities: a failing availability template leaves the
-        entity available.
+        Rendered once per update (not at every state read): availability first,
+        and icon and picture only while available. A failing availability
+        template leaves the value available; a failing icon or picture is unset.
         """
         data: EndpointData | None = self.coordinator.data
-        if not super().available or data is None or self._availability is None:
-            return super().available
-        try:
-            verdict = render_availability(self._availability, self._variables(data))
-        except TemplateError as err:
-            self._log_failure("Availability", err)
-            return True
-        self._failed_templates.discard("Availability")
-        return verdict
+        self._template_available = True
+        self._attr_icon = self._attr_entity_picture = None
+        if data is None:
+            return
+        variables = self._variables(data)
+        if self._availability is not None:
+            try:
+                self._template_available = render_availability(
+                    self._availability, variables
+                )
+            except TemplateError as err:
+                self._log_failure("Availability", err)
+            else:
+                self._failed_templates.discard("Availability")
+        if not self._template_available:
+            return
+        self._attr_icon = self._render_optional("Icon", self._icon, variables)
+        self._attr_entity_picture = self._render_optional(
+            "Picture", self._picture, variables
+        )
 
-    def _render_optional(self, key: str, template: Template | None) -> str | None:
-        data: EndpointData | None = self.coordinator.data
-        if template is None or data is None:
+    def _render_optional(
+        self, key: str, template: Template | None, variables: dict[str, Any]
+    ) -> str | None:
+        if template is None:
             return None
         try:
-            rendered = render_text(template, self._variables(data))
+            rendered = render_text(template, variables)
         except TemplateError as err:
             self._log_failure(key, err)
             return None
         self._failed_templates.discard(key)
         return rendered
 
-    @property
-    def icon(self) -> str | None:
-        """The icon template's result, when there is one."""
-        if self._icon is None:
-            return super().icon
-        return self._render_optional("Icon", self._icon)
+    @override
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Render the extras, then write the state."""
+        self._render_extras()
+        super()._handle_coordinator_update()
 
     @property
-    def entity_picture(self) -> str | None:
-        """The picture template's result, when there is one."""
-        return self._render_optional("Picture", self._picture)
+    @override
+    def available(self) -> bool:
+        """The last poll worked and the availability template, if any, says so."""
+        return super().available and self._template_available
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Be known to the coordinator, which takes its entities out when it stops."""
+        """Render the extras for the first state; be known to the coordinator.
+
+        The coordinator takes its entities out when it stops.
+        """
+        self._render_extras()
         await super().async_added_to_hass()
         self.coordinator.entities.add(self)
         self.async_on_remove(lambda: self.coordinator.entities.discard(self))
