@@ -13,7 +13,9 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.oauth2_rest.client.response import ApiResponse
@@ -21,6 +23,9 @@ from custom_components.oauth2_rest.endpoint import EndpointConfig
 
 from .common import API_BASE
 from .test_endpoint_coordinator import respond, state, tick
+from .test_services import call, loaded_entry
+
+__all__ = ["loaded_entry"]
 
 Setup = Callable[[], Awaitable[None]]
 WEATHER = f"{API_BASE}/weather"
@@ -419,3 +424,71 @@ def test_old_stored_data_loads_with_defaults() -> None:
     assert value.icon_template is None
     assert value.picture_template is None
     assert EndpointConfig.from_data("Weather", config.to_data()) == config
+
+
+# -- the action, like rest_command ---------------------------------------------------
+
+
+async def test_action_templates_content_type_and_content(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """URL, headers and data are templates with the call's variables, as rest_command."""
+    aioclient_mock.post(
+        f"{API_BASE}/rooms/kitchen/say",
+        text="said",
+        headers={"Content-Type": "text/plain"},
+    )
+    response = await call(
+        hass,
+        loaded_entry,
+        method="POST",
+        url="/rooms/{{ room }}/say",
+        headers={"X-Room": "{{ room | upper }}"},
+        data="Hello {{ room }}",
+        content_type="text/plain; charset=utf-8",
+        variables={"room": "kitchen"},
+    )
+    _, url, data, headers = aioclient_mock.mock_calls[-1]
+    assert url.path == "/v1/rooms/kitchen/say"
+    assert data == "Hello kitchen"
+    assert headers["X-Room"] == "KITCHEN"
+    assert headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["content"] == "said"
+    assert response["text"] == "said"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "content"),
+    [
+        ("application/json", '{"a": 1}', {"a": 1}),
+        ("application/json", "not json", "not json"),
+        ("application/problem+json", '{"a": 1}', '{"a": 1}'),
+        ("application/xml", "<a>1</a>", "<a>1</a>"),
+    ],
+)
+async def test_action_content_as_rest_command(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    content_type: str,
+    body: str,
+    content: Any,
+) -> None:
+    """``content`` is parsed JSON for application/json, else the text."""
+    aioclient_mock.get(
+        f"{API_BASE}/thing", text=body, headers={"Content-Type": content_type}
+    )
+    response = await call(hass, loaded_entry, url="/thing")
+    assert response["content"] == content
+
+
+async def test_action_template_error(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A template that fails is the caller's mistake, named."""
+    with pytest.raises(ServiceValidationError) as raised:
+        await call(hass, loaded_entry, url="/x/{{ 1 / 0 }}")
+    assert raised.value.translation_key == "invalid_action_template"
+    assert raised.value.translation_placeholders["field"] == "url"
