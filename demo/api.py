@@ -1,4 +1,4 @@
-"""A small JSON API behind bearer tokens, with values that change over time."""
+"""A small JSON (and XML) API behind bearer tokens, with values that change over time."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 import math
 import random
 from typing import Any
+from xml.etree import ElementTree as ET
 
 from aiohttp import web
 from authlib.oauth2 import OAuth2Error
@@ -54,6 +55,10 @@ class ApiViews:
         return [
             web.get(f"{p}/", self.wrap(self.index, [])),
             web.get(f"{p}/weather", self.wrap(self.weather, [READ_SCOPE])),
+            web.get(
+                f"{p}/weather.xml",
+                self.wrap(self.weather, [READ_SCOPE], xml_root="weather"),
+            ),
             web.get(f"{p}/status", self.wrap(self.status, [READ_SCOPE])),
             web.get(f"{p}/counter", self.wrap(self.counter, [READ_SCOPE])),
             web.post(f"{p}/counter", self.wrap(self.increment, [WRITE_SCOPE])),
@@ -61,9 +66,13 @@ class ApiViews:
         ]
 
     def wrap(
-        self, handler: Handler, scopes: list[str]
+        self, handler: Handler, scopes: list[str], xml_root: str | None = None
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
-        """Add token check, rate limit, ETag and conditional GET around a handler."""
+        """Add token check, rate limit, ETag and conditional GET around a handler.
+
+        With ``xml_root`` the answer is XML (``application/xml``) instead of JSON.
+        """
+        content_type = "application/xml" if xml_root else "application/json"
 
         async def view(request: web.Request) -> web.Response:
             try:
@@ -75,16 +84,17 @@ class ApiViews:
                 return web.json_response(
                     {"error": "rate_limited"}, status=429, headers=headers
                 )
-            body = json.dumps(await handler(request, principal), sort_keys=True)
+            data = await handler(request, principal)
+            body = (
+                to_xml(xml_root, data) if xml_root else json.dumps(data, sort_keys=True)
+            )
             etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:20] + '"'
             headers |= {"ETag": etag, "Cache-Control": "no-cache"}
             if request.method == "GET" and etag_matches(
                 request.headers.get("If-None-Match"), etag
             ):
                 return web.Response(status=304, headers=headers)
-            return web.Response(
-                text=body, content_type="application/json", headers=headers
-            )
+            return web.Response(text=body, content_type=content_type, headers=headers)
 
         return view
 
@@ -123,6 +133,7 @@ class ApiViews:
         return {
             "resources": {
                 "/api/weather": READ_SCOPE,
+                "/api/weather.xml": READ_SCOPE,
                 "/api/status": READ_SCOPE,
                 "/api/counter": f"GET {READ_SCOPE}, POST {WRITE_SCOPE}",
                 "/api/me": "any valid token",
@@ -193,6 +204,30 @@ class ApiViews:
             "client_id": principal.client_id,
             "scope": principal.scope,
         }
+
+
+def to_xml(root: str, data: dict[str, Any]) -> str:
+    """``data`` as an XML document: nested dicts become elements, ``unit`` an attribute.
+
+    ``{"temperature": 20.5, "unit": "°C", "location": {"name": "Demo City"}}``
+    becomes ``<weather unit="°C"><temperature>20.5</temperature><location>
+    <name>Demo City</name></location></weather>``.
+    """
+
+    def fill(element: ET.Element, values: dict[str, Any]) -> None:
+        for key, value in values.items():
+            if key == "unit" and element.tag == root:
+                element.set(key, str(value))
+            elif isinstance(value, dict):
+                fill(ET.SubElement(element, key), value)
+            else:
+                ET.SubElement(element, key).text = str(value)
+
+    element = ET.Element(root)
+    fill(element, data)
+    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(
+        element, encoding="unicode"
+    )
 
 
 def etag_matches(header: str | None, etag: str) -> bool:
