@@ -84,6 +84,21 @@ async def test_templated_xml_endpoint_with_every_option(
         },
     )
     assert "unavailable" in result["description_placeholders"]["values"]
+    result = await _menu(hass, result, "add_sensor")
+    result = await _configure(
+        hass,
+        result,
+        {
+            "name": "Broken availability",
+            "value_template": "{{ 7 }}",
+            "availability": "{{ 1 / 0 }}",
+        },
+    )
+    # As core: a failing availability template leaves the value available.
+    assert (
+        "**Broken availability** (sensor): `7`"
+        in result["description_placeholders"]["values"]
+    )
     result = await _menu(hass, result, "finish")
     assert result["type"] is FlowResultType.CREATE_ENTRY
     data = result["data"]

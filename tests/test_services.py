@@ -294,6 +294,7 @@ async def test_schema_rejects_bad_input(
         {"url": "/x", "json": {"a": 1}, "data": "b"},
         {"url": "/x", "headers": {"X": {"nested": 1}}},
         {"url": "/x", "params": "not a mapping"},
+        {"url": "/x", "params": {"a": [1]}},
         {"url": "/x", "method": "TRACE"},
     ):
         with pytest.raises((vol.Invalid, ServiceValidationError)):
