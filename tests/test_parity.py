@@ -445,7 +445,7 @@ async def test_action_templates_content_type_and_content(
         loaded_entry,
         method="POST",
         url="/rooms/{{ room }}/say",
-        headers={"X-Room": "{{ room | upper }}"},
+        headers={"X-Room": "{{ room | upper }}", "content-type": "text/html"},
         data="Hello {{ room }}",
         content_type="text/plain; charset=utf-8",
         variables={"room": "kitchen"},
@@ -455,6 +455,7 @@ async def test_action_templates_content_type_and_content(
     assert data == "Hello kitchen"
     assert headers["X-Room"] == "KITCHEN"
     assert headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert headers.getall("Content-Type") == ["text/plain; charset=utf-8"]
     assert response["content"] == "said"
     assert response["text"] == "said"
 

@@ -145,6 +145,11 @@ async def _async_request(call: ServiceCall) -> ServiceResponse:
         for name, template in (call.data.get(ATTR_HEADERS) or {}).items()
     }
     if content_type := call.data.get(ATTR_CONTENT_TYPE):
+        headers = {
+            name: value
+            for name, value in headers.items()
+            if name.lower() != hdrs.CONTENT_TYPE.lower()
+        }
         headers[hdrs.CONTENT_TYPE] = content_type
     data = (
         _render(body, variables, ATTR_DATA)
