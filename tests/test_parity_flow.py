@@ -45,6 +45,7 @@ async def test_templated_xml_endpoint_with_every_option(
     assert result["step_id"] == "preview"
     assert result["errors"] is None
     placeholders = result["description_placeholders"]
+    assert placeholders["url"] == "/forecast/oslo"  # as rendered for the preview
     assert '"@city": "Oslo"' in placeholders["response"]
     assert '"#text": "21.5"' in placeholders["response"]
     _, url, _, headers = aioclient_mock.mock_calls[-1]

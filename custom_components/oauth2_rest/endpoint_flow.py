@@ -197,6 +197,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self._values: list[ValueConfig] = []
         self._loaded = False
         self._response: ApiResponse | None = None
+        # The URL or path the preview was sent to, its templates rendered.
+        self._sent_url: str | None = None
         # The response as templates see it: (value_json, value).
         self._data: tuple[Any, str] = (None, "")
         self._failure: Failure | None = None
@@ -417,6 +419,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             self._failure = describe(err)
             return
         self._response = response
+        self._sent_url = rendered.url
         self._data = response_values(response, request.encoding)
         if self._data[0] is None and response.body:
             self._failure = Failure("not_json", {})
@@ -463,7 +466,9 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         failure = self._failure.placeholders if self._failure else {}
         return {
             "method": self._request.method,
-            "url": self._request.url,
+            "url": redact_text(self._sent_url, self._secrets)
+            if self._response and self._sent_url
+            else self._request.url,
             "status": str(self._response.status) if self._response else "—",
             "response": self._response_text(PREVIEW_MAX_CHARS),
             "values": self._values_summary(),
