@@ -299,3 +299,31 @@ async def test_action_verify_ssl(
     )
     assert response is not None
     assert response["content"] == {"temperature": 21}
+
+
+async def test_ca_file_is_read_off_the_event_loop(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, https_api: HttpsApi
+) -> None:
+    """The CA file is loaded in the executor, never in the event loop's thread."""
+    import asyncio
+
+    from custom_components.oauth2_rest import tls
+
+    threads: list[bool] = []
+    load = tls._load_ca_file
+
+    def spy(ca_file: str) -> ssl.SSLContext:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            threads.append(False)
+        else:
+            threads.append(True)
+        return load(ca_file)
+
+    monkeypatch.setattr(tls, "_load_ca_file", spy)
+    context = await tls.async_ssl_for(hass, True, str(https_api.ca_file))
+    assert isinstance(context, ssl.SSLContext)
+    assert threads == [False]  # no running loop: an executor thread
+    assert await tls.async_ssl_for(hass, True, None) is True
+    assert await tls.async_ssl_for(hass, False, str(https_api.ca_file)) is False
