@@ -256,3 +256,22 @@ async def test_preview_failures_at_send_time(
     result = await _start(hass, loaded)
     result = await _configure(hass, result, {**REQUEST, "ca_file": "/some/ca.pem"})
     assert result["errors"] == {"base": "invalid_ca_file"}
+
+
+async def test_pick_values_from_an_xml_response(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """An XML answer's values are offered as converted, and read back by templates."""
+    aioclient_mock.get(FORECAST, text=XML_WEATHER, headers={"Content-Type": "text/xml"})
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "pick_values")
+    options = {
+        option["label"]: option["value"]
+        for option in result["data_schema"].schema["picked"].config["options"]
+    }
+    station = next(label for label in options if "station" in label)
+    assert station == 'weather.station = "Blindern"'
+    result = await _configure(hass, result, {"picked": [options[station]]})
+    assert "`Blindern`" in result["description_placeholders"]["values"]
