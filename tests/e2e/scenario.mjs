@@ -30,6 +30,7 @@ const DOCS_SHOTS = {
   'endpoint-preview': 'endpoint-preview',
   'sensor-more-info': 'sensor-value',
   'account-device': 'account-health',
+  'pick-values': 'pick-values',
 };
 
 async function screenshot(name, target = page) {
@@ -423,6 +424,51 @@ async function main() {
       await screenshot('sensor-more-info');
       await page.keyboard.press('Escape');
       return `more-info shows ${shown}`;
+    });
+  });
+
+  await scenario('a second endpoint by ticking values of the preview (no Jinja), without a reload', async () => {
+    let before;
+    await step('ui', 'Add endpoint -> /api/weather -> preview -> "Pick values" -> tick temperature + humidity -> save', async () => {
+      before = (await ha.entries(DOMAIN))[0];
+      await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      const dialog = flowDialog();
+      const urlInput = dialog.locator('input[name="url"]');
+      await urlInput.waitFor({ timeout: UI_TIMEOUT });
+      await dialog.locator('input[name="name"]').fill('Weather');
+      await urlInput.fill('/api/weather');
+      await submit();
+      await dialog.getByText(/"temperature"/).first().waitFor({ timeout: UI_TIMEOUT });
+      await submit(); // the preview -> the values menu
+      await dialog.getByText('Pick values from the response', { exact: true }).click({ timeout: UI_TIMEOUT });
+      const temperature = dialog.getByRole("checkbox", { name: /temperature = / }).first();
+      await temperature.waitFor({ timeout: UI_TIMEOUT });
+      await sleep(400);
+      await temperature.click({ force: true });
+      await dialog.getByRole("checkbox", { name: /humidity = / }).first().click({ force: true });
+      await screenshot('pick-values');
+      await submit();
+      await dialog.getByText('Save the endpoint', { exact: true }).click({ timeout: UI_TIMEOUT });
+      await dialog.getByText(/Created configuration|Success/i).first().waitFor({ timeout: UI_TIMEOUT });
+      await page.getByRole('button', { name: 'Finish' }).click();
+      return 'request -> preview -> pick values -> save';
+    });
+
+    await step('api', 'the ticked values are sensors with their unit and device class; the account stays loaded', async () => {
+      const found = await waitFor('the picked sensors to show numbers', async () => {
+        const states = await ha.states();
+        const byId = Object.fromEntries(states.map((s) => [s.entity_id, s]));
+        const t = byId['sensor.weather_temperature'];
+        const h = byId['sensor.weather_humidity'];
+        return t && h && isNumber(t.state) && isNumber(h.state) && { t, h };
+      }, { timeoutMs: 30000 });
+      if (found.t.attributes.unit_of_measurement !== '°C') throw new Error(`temperature unit ${found.t.attributes.unit_of_measurement}`);
+      if (found.t.attributes.device_class !== 'temperature') throw new Error('temperature has no device class');
+      if (found.h.attributes.unit_of_measurement !== '%') throw new Error(`humidity unit ${found.h.attributes.unit_of_measurement}`);
+      const after = (await ha.entries(DOMAIN))[0];
+      if (after.state !== 'loaded' || before.state !== 'loaded') throw new Error(`entry ${before.state} -> ${after.state}`);
+      return `temperature ${found.t.state} °C, humidity ${found.h.state} %`;
     });
   });
 
