@@ -26,6 +26,7 @@ from .client.errors import (
     ApiAuthError,
     ApiError,
     ApiRateLimitedError,
+    InvalidHeaderError,
     InvalidUrlError,
     OriginNotAllowedError,
 )
@@ -93,7 +94,7 @@ def action_failed(err: Exception, target: str) -> HomeAssistantError:
     failure = describe(err)
     error_type = (
         ServiceValidationError
-        if isinstance(err, InvalidUrlError | OriginNotAllowedError)
+        if isinstance(err, InvalidUrlError | InvalidHeaderError | OriginNotAllowedError)
         else HomeAssistantError
     )
     return error_type(
