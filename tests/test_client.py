@@ -845,3 +845,17 @@ def test_json_nested_too_deep_is_not_json() -> None:
     with pytest.raises(ValueError) as raised:
         loads_json("not json")
     assert not isinstance(raised.value, JsonTooDeepError)
+
+
+@pytest.mark.parametrize("url", ["%\x00", "data%20x\x1bX", "a%2F\x7f"])
+async def test_control_characters_in_an_encoded_path_refused(
+    auth: StaticAuth, seen: Seen, url: str
+) -> None:
+    """An already-encoded path (it has a %) keeps raw control characters: refused.
+
+    Found by the fuzzing; failed on the old code (aiohttp's ValueError "Forbidden
+    control character detected" out of the client).
+    """
+    with pytest.raises(InvalidUrlError, match="control character"):
+        await auth.request("GET", url)
+    assert seen.requests == []

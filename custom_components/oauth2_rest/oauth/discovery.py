@@ -30,12 +30,12 @@ as the form error. The module does not import Home Assistant.
 from collections.abc import Mapping
 from http import HTTPStatus
 from ipaddress import ip_address
-import json
 from typing import Any, ClassVar, Final
 
 import aiohttp
 from yarl import URL
 
+from ..client.response import loads_json
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 
 DISCOVERY_KEY: Final = "discovery"
@@ -212,7 +212,7 @@ async def _fetch_document(session: aiohttp.ClientSession, url: URL) -> dict[str,
     except aiohttp.ClientError as err:
         raise DiscoveryConnectionError(f"{url}: {err}") from err
     try:
-        document = json.loads(bytes(body))
+        document = loads_json(bytes(body))
     except ValueError as err:
         raise DiscoveryInvalidDocument(f"{url}: not JSON") from err
     if not isinstance(document, dict):
