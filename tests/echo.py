@@ -82,6 +82,8 @@ def _echo_app(name: str, servers: EchoServers) -> web.Application:
             "headers": headers,
             "body": body,
             "json": body_json,
+            # The request as an error page or a debug endpoint quotes it.
+            "dump": "\n".join(f"{key}: {value}" for key, value in headers.items()),
         }
         path = request.path
         if path == "/token" and request.method == "POST":
@@ -125,16 +127,23 @@ async def echo_servers(socket_enabled: None) -> AsyncIterator[EchoServers]:
 
 
 @pytest.fixture
+def echo_subentries() -> list[ConfigSubentryData]:
+    """The echo account's endpoints (a module may override this)."""
+    return [echo_subentry()]
+
+
+@pytest.fixture
 async def echo_entry(
     hass: HomeAssistant,
     echo_servers: EchoServers,
     setup_credentials: None,
     token_data: dict[str, Any],
+    echo_subentries: list[ConfigSubentryData],
 ) -> MockConfigEntry:
     """The test account, loaded, with its API at the echo server.
 
-    Its endpoint ``Echo`` polls ``/v1/data`` and keeps the echoed request as a
-    sensor with every key of the response as ``json_attributes``.
+    By default its endpoint ``Echo`` polls ``/v1/data`` and keeps the echoed
+    request as a sensor with every key of the response as ``json_attributes``.
     """
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -150,7 +159,7 @@ async def echo_entry(
             "scopes": ["read"],
             "subject": "subject-1",
         },
-        subentries_data=[echo_subentry()],
+        subentries_data=echo_subentries,
     )
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
@@ -158,26 +167,39 @@ async def echo_entry(
     return entry
 
 
-def echo_subentry() -> ConfigSubentryData:
-    """An endpoint reading the echo: method as the state, all keys as attributes."""
+ECHO_ATTRIBUTES = ["server", "url", "headers", "body", "args", "json", "dump"]
+
+
+def echo_subentry(
+    title: str = "Echo",
+    values: list[dict[str, Any]] | None = None,
+    **request: Any,
+) -> ConfigSubentryData:
+    """An endpoint reading the echo.
+
+    By default the method is the state and every key of the echo an attribute;
+    ``request`` overrides the method, URL, body...
+    """
     return ConfigSubentryData(
         data={
             "method": "GET",
             "url": "/data",
             "scan_interval": 60,
             "timeout": 10,
-            "values": [
+            **request,
+            "values": values
+            or [
                 {
                     "key": "method",
-                    "name": "Echo",
+                    "name": title,
                     "platform": "sensor",
                     "value_template": "{{ value_json.method }}",
-                    "json_attributes": ["server", "url", "headers", "body", "args"],
+                    "json_attributes": ECHO_ATTRIBUTES,
                 }
             ],
         },
-        subentry_id="endpoint_echo",
+        subentry_id=f"endpoint_{title.lower()}",
         subentry_type="endpoint",
-        title="Echo",
+        title=title,
         unique_id=None,
     )

@@ -275,6 +275,11 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         ir.async_delete_issue(self.hass, DOMAIN, self.forbidden_issue_id)
 
     @property
+    def secrets(self) -> Secrets:
+        """The account's secrets: what this endpoint's entities never show."""
+        return self._account.secrets
+
+    @property
     def forbidden_issue_id(self) -> str:
         """Repair issue id for a 403 on this endpoint."""
         return forbidden_issue_prefix(self.config_entry.entry_id) + self.subentry_id

@@ -30,7 +30,7 @@ from jsonpath import ExprSyntaxError, JSONPathTypeError, search as jsonpath_sear
 import xmltodict  # type: ignore[import-untyped]
 
 from .client.response import ApiResponse, check_json_depth, loads_json
-from .redact import is_secret_key, redact_data
+from .redact import NO_SECRETS, Secrets, is_secret_key, redact_data
 
 # Sensor device classes that fit a templated value (an enum needs its options).
 SENSOR_DEVICE_CLASSES = sorted(
@@ -237,12 +237,16 @@ def to_sensor_value(
 
 
 def extract_json_attributes(
-    json_data: Any, attributes: tuple[str, ...], path: str | None
+    json_data: Any,
+    attributes: tuple[str, ...],
+    path: str | None,
+    secrets: Secrets = NO_SECRETS,
 ) -> dict[str, Any]:
     """Pick ``attributes`` from the response, as core ``rest`` does.
 
     With a JSONPath, its first match is used; a list uses its first element.
-    Secret keys are never returned, nor secrets nested in what is returned.
+    Secret keys are never returned, nor secrets nested in what is returned (by
+    name, and the account's ``secrets`` by value: an API may echo the request).
     """
     if not attributes or json_data is None:
         return {}
@@ -257,7 +261,7 @@ def extract_json_attributes(
     if not isinstance(selected, dict):
         return {}
     return {
-        key: redact_data(selected[key])
+        key: redact_data(selected[key], secrets)
         for key in attributes
         if key in selected and not is_secret_key(key)
     }

@@ -13,7 +13,6 @@ import os
 from hypothesis import HealthCheck, settings
 import pytest
 
-from ..echo import echo_entry, echo_servers  # noqa: F401  # fixtures
 from .common import EXAMPLES
 
 _SHARED = {

@@ -131,6 +131,24 @@ async def test_endpoint_flow_inputs(
                 )
                 outputs.append(result)
             assert result["step_id"] == "preview"
+            # On to a value whose template reads the echoed request.
+            result = await hass.config_entries.subentries.async_configure(flow_id, {})
+            result = await hass.config_entries.subentries.async_configure(
+                flow_id, {"next_step_id": "add_sensor"}
+            )
+            result = await hass.config_entries.subentries.async_configure(
+                flow_id,
+                {
+                    "name": "Value",
+                    "value_template": data.draw(
+                        st.sampled_from(TEMPLATES) | nasty_text
+                    ),
+                    "json_attributes": data.draw(
+                        st.lists(st.sampled_from(["headers", "dump", "json", "x"]))
+                    ),
+                },
+            )
+            outputs.append(result)
         else:
             assert result["step_id"] == "user"
             assert result["errors"]
@@ -182,8 +200,10 @@ async def test_action_inputs(
             call[key] = data.draw(strategy)
     outputs: list[Any] = []
     try:
-        await hass.services.async_call(
-            DOMAIN, "request", call, blocking=True, return_response=True
+        outputs.append(
+            await hass.services.async_call(
+                DOMAIN, "request", call, blocking=True, return_response=True
+            )
         )
     except (HomeAssistantError, vol.Invalid) as err:
         outputs.append(str(err))
