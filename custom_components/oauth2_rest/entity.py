@@ -158,8 +158,8 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
     def render(self) -> str | None:
         """Render the value template over the last response, or None.
 
-        An API may echo the request: the account's secrets are scrubbed from the
-        value and from the template error that is logged.
+        An API may echo the request: the value and the template error that is
+        logged are redacted (the account's secrets, ``secret=value`` pairs).
         """
         data: EndpointData | None = self.coordinator.data
         if data is None:
@@ -177,7 +177,7 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
                 self._template_failed = True
             return None
         self._template_failed = False
-        return secrets.scrub(rendered)
+        return redact_text(rendered, secrets)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
