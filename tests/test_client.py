@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+import functools
+import json
 from pathlib import Path
 import re
 from typing import Any
@@ -23,6 +25,7 @@ from custom_components.oauth2_rest.client.errors import (
     ApiRateLimitedError,
     ApiResponseError,
     ApiTimeoutError,
+    InvalidBodyError,
     InvalidHeaderError,
     InvalidUrlError,
     OriginNotAllowedError,
@@ -660,6 +663,7 @@ async def test_timeout_is_its_own_error(servers: tuple[str, str]) -> None:
         (RedirectRefusedError("x"), "redirect_refused", {}),
         (UnsafeRedirectError("x"), "unsafe_redirect", {}),
         (InvalidHeaderError("x"), "invalid_headers", {}),
+        (InvalidBodyError("x"), "invalid_json_body", {}),
         (TooManyRedirectsError("x"), "too_many_redirects", {}),
         (ApiError("x"), "request_failed", {}),
     ],
@@ -858,4 +862,20 @@ async def test_control_characters_in_an_encoded_path_refused(
     """
     with pytest.raises(InvalidUrlError, match="control character"):
         await auth.request("GET", url)
+    assert seen.requests == []
+
+
+async def test_json_body_the_session_cannot_serialise(
+    servers: tuple[str, str], seen: Seen
+) -> None:
+    """A body the session's serialiser refuses is a typed error, nothing sent.
+
+    Found by the fuzzing (Home Assistant's serialiser refuses integers beyond 64
+    bits); failed on the old code (the serialiser's TypeError/ValueError escaped).
+    """
+    strict = functools.partial(json.dumps, allow_nan=False)
+    async with ClientSession(json_serialize=strict) as session:
+        client = StaticAuth(session, servers[0])
+        with pytest.raises(InvalidBodyError, match="ValueError"):
+            await client.request("POST", "echo", json={"x": float("nan")})
     assert seen.requests == []

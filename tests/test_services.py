@@ -215,6 +215,24 @@ async def test_header_with_control_characters_refused(
     assert aioclient_mock.call_count == 0
 
 
+async def test_json_body_out_of_range_refused(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A number Home Assistant's JSON cannot send is a translated validation error.
+
+    Found by the fuzzing; failed on the old code (TypeError "Integer exceeds 64-bit
+    range" out of the action).
+    """
+    with pytest.raises(ServiceValidationError) as raised:
+        await call(
+            hass, loaded_entry, method="POST", url="/me", json={"n": -(2**63) - 1}
+        )
+    assert raised.value.translation_key == "invalid_json_body"
+    assert aioclient_mock.call_count == 0
+
+
 async def test_head_of_a_large_resource(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,

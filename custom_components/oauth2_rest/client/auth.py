@@ -52,6 +52,7 @@ from .errors import (
     ApiRateLimitedError,
     ApiResponseError,
     ApiTimeoutError,
+    InvalidBodyError,
     InvalidHeaderError,
     InvalidUrlError,
     OriginNotAllowedError,
@@ -238,6 +239,13 @@ class AbstractAuth(ABC):
         if params:
             target = target.update_query(params)
         check_headers(headers or {})
+        if json is not None:
+            try:  # the session's serialiser (Home Assistant's refuses big ints)
+                self._websession.json_serialize(json)
+            except (TypeError, ValueError, OverflowError) as err:
+                raise InvalidBodyError(
+                    f"the JSON body cannot be serialised: {type(err).__name__}"
+                ) from None
         request_headers: CIMultiDict[str] = CIMultiDict(headers or {})
         if conditional is not None:
             request_headers.update(conditional.headers())

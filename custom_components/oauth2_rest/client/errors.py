@@ -57,6 +57,12 @@ class InvalidHeaderError(ApiError):
     translation_key = "invalid_headers"
 
 
+class InvalidBodyError(ApiError):
+    """The JSON body cannot be serialised (a number out of range...); nothing sent."""
+
+    translation_key = "invalid_json_body"
+
+
 class ApiConnectionError(ApiError):
     """The request got no response (connection error)."""
 

@@ -14,6 +14,12 @@ from typing import Any
 
 _RATELIMIT_REMAINING_HEADERS = ("X-RateLimit-Remaining", "RateLimit-Remaining")
 _RATELIMIT_RESET_HEADERS = ("X-RateLimit-Reset", "RateLimit-Reset")
+_DRAFT_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])r=(\d+)")
+_DRAFT_RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])t=(\d+)")
+# A reset value this large is a Unix time (GitHub, X), not seconds from now.
+_EPOCH_THRESHOLD = 1_000_000_000
+# A reset further away than this is not believed.
+MAX_RESET_SECONDS = 24 * 3600.0
 # Deeper JSON is not data anyone reads, and breaks what walks it recursively
 # (templates, redaction, the recorder's serialiser stops at 255 levels).
 MAX_JSON_DEPTH = 100
@@ -73,14 +79,6 @@ def json_too_deep(text: str | bytes) -> bool:
     except ValueError:
         return False
     return False
-
-
-_DRAFT_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])r=(\d+)")
-_DRAFT_RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])t=(\d+)")
-# A reset value this large is a Unix time (GitHub, X), not seconds from now.
-_EPOCH_THRESHOLD = 1_000_000_000
-# A reset further away than this is not believed.
-MAX_RESET_SECONDS = 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
