@@ -37,6 +37,9 @@ from .common import (
     manual_profile,
 )
 
+# The echoing API and an account using it (tests/echo.py).
+from .echo import echo_entry, echo_servers, echo_subentries  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:

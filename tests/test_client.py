@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+import functools
+import json
 from pathlib import Path
 import re
 from typing import Any
@@ -23,16 +25,22 @@ from custom_components.oauth2_rest.client.errors import (
     ApiRateLimitedError,
     ApiResponseError,
     ApiTimeoutError,
+    InvalidBodyError,
+    InvalidHeaderError,
     InvalidUrlError,
     OriginNotAllowedError,
     RedirectRefusedError,
     ResponseTooLargeError,
     TooManyRedirectsError,
+    UnsafeRedirectError,
 )
 from custom_components.oauth2_rest.client.response import (
+    MAX_JSON_DEPTH,
     ApiResponse,
     ConditionalState,
+    JsonTooDeepError,
     RateLimit,
+    loads_json,
     rate_limit_remaining,
     rate_limit_reset,
     retry_after_seconds,
@@ -653,6 +661,9 @@ async def test_timeout_is_its_own_error(servers: tuple[str, str]) -> None:
         (ApiRateLimitedError(429, 5), "rate_limited", {"status": "429"}),
         (ResponseTooLargeError(10), "too_large", {"limit": "10"}),
         (RedirectRefusedError("x"), "redirect_refused", {}),
+        (UnsafeRedirectError("x"), "unsafe_redirect", {}),
+        (InvalidHeaderError("x"), "invalid_headers", {}),
+        (InvalidBodyError("x"), "invalid_json_body", {}),
         (TooManyRedirectsError("x"), "too_many_redirects", {}),
         (ApiError("x"), "request_failed", {}),
     ],
@@ -678,6 +689,12 @@ def test_errors_say_how_they_are_told(
         ("ftp://api.example.com/x", InvalidUrlError),
         ("https://evil.example.com/", OriginNotAllowedError),
         ("http://api.example.com/x", OriginNotAllowedError),
+        # Untrusted input (issue 9): never resolved against the base, never sent.
+        ("//api.example.com/v1/x", InvalidUrlError),
+        ("https://u:p@api.example.com/v1/x", InvalidUrlError),
+        ("https://u@api.example.com/v1/x", InvalidUrlError),
+        ("%\x00", InvalidUrlError),
+        ("a%20b\r\nX: y", InvalidUrlError),
     ],
 )
 def test_origin_policy(url: str, expected: str | type[Exception]) -> None:
@@ -688,3 +705,177 @@ def test_origin_policy(url: str, expected: str | type[Exception]) -> None:
     else:
         with pytest.raises(expected):
             policy.resolve(url)
+
+
+# -- untrusted servers and inputs (issue 9) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "file:///etc/passwd",
+        "data:text/plain,hello",
+        "javascript:alert(1)",
+        "ftp://127.0.0.1/x",
+    ],
+)
+async def test_redirect_to_non_http_scheme_is_a_clear_error(
+    auth: StaticAuth, seen: Seen, location: str
+) -> None:
+    """A redirect to file:/data:/javascript: is refused, naming the scheme only.
+
+    Failed on the old code (aiohttp's NonHttpUrlClientError surfaced as a
+    connection error).
+    """
+    with pytest.raises(UnsafeRedirectError) as raised:
+        await auth.request("GET", "hop", params={"code": "302", "to": location})
+    scheme = location.split(":", maxsplit=1)[0]
+    assert str(raised.value) == f"302 redirect to a {scheme}: URL"
+    assert isinstance(raised.value, RedirectRefusedError)
+    assert len(seen.requests) == 1
+
+
+@pytest.mark.parametrize("same_origin", [True, False])
+async def test_redirect_with_user_info_is_refused(
+    auth: StaticAuth, servers: tuple[str, str], seen: Seen, same_origin: bool
+) -> None:
+    """A Location with user:pass@ is not followed (no Basic credentials sent).
+
+    Failed on the old code (aiohttp raised a ValueError combining the
+    Authorization header with the URL's credentials, or sent them cross-origin).
+    """
+    host = servers[0] if same_origin else servers[1]
+    target = host.replace("http://", "http://user:pass@").split("/v1")[0]
+    with pytest.raises(UnsafeRedirectError, match="user info") as raised:
+        await auth.request(
+            "GET", "hop", params={"code": "302", "to": f"{target}/inspect"}
+        )
+    assert "pass" not in str(raised.value)
+    assert seen.inspected == []
+
+
+async def test_url_with_user_info_is_invalid(
+    auth: StaticAuth, servers: tuple[str, str], seen: Seen
+) -> None:
+    """user:pass@ in the request URL is refused before connecting.
+
+    Failed on the old code (a ValueError from aiohttp, not a typed error).
+    """
+    url = servers[0].replace("http://", "http://user:pass@") + "/data"
+    with pytest.raises(InvalidUrlError) as raised:
+        await auth.request("GET", url)
+    assert "pass" not in str(raised.value)
+    assert seen.requests == []
+
+
+async def test_scheme_relative_url_is_invalid(
+    auth: StaticAuth, servers: tuple[str, str], seen: Seen
+) -> None:
+    """//host/x is neither resolved against the base nor treated as an origin.
+
+    Failed on the old code (an OriginNotAllowedError naming an origin "").
+    """
+    url = servers[0].removeprefix("http:") + "/data"
+    with pytest.raises(InvalidUrlError, match="scheme-relative"):
+        await auth.request("GET", url)
+    assert seen.requests == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Test": "a\r\nX-Injected: 1"},
+        {"X-Test": "a\nb"},
+        {"X-Test": "a\x00b"},
+        {"X-Test": "a\x7fb"},
+        {"X-Test\r\nX-Injected": "1"},
+        {"X Test": "1"},
+        {"": "1"},
+    ],
+)
+async def test_control_characters_in_headers_refused_before_sending(
+    auth: StaticAuth, seen: Seen, headers: dict[str, str]
+) -> None:
+    """CR/LF (any control character) in a header never reaches the wire.
+
+    Failed on the old code (a ValueError from aiohttp for CR/LF; NUL was sent).
+    """
+    with pytest.raises(InvalidHeaderError) as raised:
+        await auth.request("GET", "data", headers=headers)
+    assert "Injected" not in str(raised.value)
+    assert seen.requests == []
+
+
+async def test_tab_in_a_header_value_is_fine(auth: StaticAuth, seen: Seen) -> None:
+    """Horizontal tab is allowed inside a field value (RFC 9110 5.5)."""
+    response = await auth.request("GET", "data", headers={"X-Test": "a\tb"})
+    assert response.status == 200
+
+
+async def test_head_of_a_large_resource_is_not_too_large(
+    servers: tuple[str, str],
+) -> None:
+    """A HEAD response's Content-Length describes no body: never "too large".
+
+    Failed on the old code (ResponseTooLargeError).
+    """
+    async with ClientSession() as session:
+        small = StaticAuth(session, servers[0], max_response_bytes=10_000)
+        response = await small.request("HEAD", "declared-big")
+        with pytest.raises(ResponseTooLargeError):
+            await small.request("GET", "declared-big")
+    assert response.status == 200
+    assert response.headers["Content-Length"] == "20000"
+    assert response.body == b""
+
+
+def test_json_nested_too_deep_is_not_json() -> None:
+    """JSON deeper than MAX_JSON_DEPTH is not JSON, however the parser copes.
+
+    Failed on the old code (5000 levels parse, and then break whatever walks
+    them recursively: redaction, attributes, the preview).
+    """
+    deep = b'{"a":' * 5000 + b"1" + b"}" * 5000
+    response = ApiResponse(status=200, headers={}, body=deep, url="")
+    assert response.json_or_none() is None
+    with pytest.raises(JsonTooDeepError, match=str(MAX_JSON_DEPTH)):
+        response.json()
+    at_limit = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert loads_json(at_limit) is not None
+    with pytest.raises(JsonTooDeepError):
+        loads_json("[" + at_limit + "]")
+    with pytest.raises(JsonTooDeepError):
+        loads_json('{"a": [' + at_limit + "]}")
+    with pytest.raises(ValueError) as raised:
+        loads_json("not json")
+    assert not isinstance(raised.value, JsonTooDeepError)
+
+
+@pytest.mark.parametrize("url", ["%\x00", "data%20x\x1bX", "a%2F\x7f"])
+async def test_control_characters_in_an_encoded_path_refused(
+    auth: StaticAuth, seen: Seen, url: str
+) -> None:
+    """An already-encoded path (it has a %) keeps raw control characters: refused.
+
+    Found by the fuzzing; failed on the old code (aiohttp's ValueError "Forbidden
+    control character detected" out of the client).
+    """
+    with pytest.raises(InvalidUrlError, match="control character"):
+        await auth.request("GET", url)
+    assert seen.requests == []
+
+
+async def test_json_body_the_session_cannot_serialise(
+    servers: tuple[str, str], seen: Seen
+) -> None:
+    """A body the session's serialiser refuses is a typed error, nothing sent.
+
+    Found by the fuzzing (Home Assistant's serialiser refuses integers beyond 64
+    bits); failed on the old code (the serialiser's TypeError/ValueError escaped).
+    """
+    strict = functools.partial(json.dumps, allow_nan=False)
+    async with ClientSession(json_serialize=strict) as session:
+        client = StaticAuth(session, servers[0])
+        with pytest.raises(InvalidBodyError, match="ValueError"):
+            await client.request("POST", "echo", json={"x": float("nan")})
+    assert seen.requests == []

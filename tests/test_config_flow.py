@@ -585,6 +585,19 @@ async def test_discovery_flow_with_id_token(
         ),
         (
             OIDC_ISSUER,
+            {
+                OIDC_OAUTH_DOC: {
+                    "json": {
+                        **OIDC_METADATA,
+                        "token_endpoint": "http://id.example.org/oauth2/token",
+                    }
+                },
+                OIDC_DOC: {"status": HTTPStatus.NOT_FOUND},
+            },
+            "discovery_insecure_endpoint",
+        ),
+        (
+            OIDC_ISSUER,
             {OIDC_OAUTH_DOC: {"exc": aiohttp.ClientError()}},
             "discovery_cannot_connect",
         ),

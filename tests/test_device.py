@@ -20,6 +20,7 @@ from yarl import URL
 from custom_components.oauth2_rest.oauth.device import (
     DEFAULT_EXPIRES_IN,
     DEFAULT_INTERVAL,
+    MAX_INTERVAL,
     DeviceAuthorization,
     DeviceFlowError,
     DeviceOutcome,
@@ -329,6 +330,42 @@ async def test_poll_until_the_code_expires(
     assert fake.now >= AUTHORIZATION.expires_in
     # No poll after the lifetime is over.
     assert len(forms(aioclient_mock, TOKEN_URL)) == len(fake.sleeps) - 1
+
+
+@pytest.mark.parametrize(
+    ("interval", "expires_in", "expected_sleep"),
+    [(10**6, 900, MAX_INTERVAL), (10**6, 40, 10), (300, 20, 5)],
+)
+async def test_poll_interval_is_capped(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    interval: int,
+    expires_in: int,
+    expected_sleep: int,
+) -> None:
+    """A huge interval is capped: the approval is picked up before expiry.
+
+    Failed on the old code (it slept 10**6 s, past the code's lifetime, and
+    ended in "expired" without a single poll).
+    """
+    respond_in_turn(
+        aioclient_mock,
+        TOKEN_URL,
+        [error("authorization_pending"), error("slow_down"), {"json": TOKEN}],
+    )
+    fake = FakeTime()
+    authorization = DeviceAuthorization(
+        device_code="the-device-code",
+        user_code="WDJB-MJHT",
+        verification_uri=f"{ISSUER}/device",
+        interval=interval,
+        expires_in=expires_in,
+    )
+    token = await async_poll_device_token(
+        implementation(hass), authorization, sleep=fake.sleep, clock=fake.clock
+    )
+    assert token["access_token"] == "device-access-token"
+    assert fake.sleeps == [expected_sleep] * 3
 
 
 async def test_poll_waits_for_real_by_default(

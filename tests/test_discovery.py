@@ -1,9 +1,12 @@
 """Tests for RFC 8414 / OpenID Connect discovery."""
 
+from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import Any
 
 import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
@@ -13,8 +16,10 @@ from custom_components.oauth2_rest.oauth import discovery
 from custom_components.oauth2_rest.oauth.discovery import (
     DiscoveryConnectionError,
     DiscoveryError,
+    DiscoveryInsecureEndpoint,
     DiscoveryInvalidDocument,
     DiscoveryNotFound,
+    DiscoveryRedirected,
     InvalidIssuerUrl,
     async_discover,
 )
@@ -409,7 +414,12 @@ async def test_client_auth_derivation(
         (["plain"], PkceMode.NO),
         ([], PkceMode.NO),
         (None, PkceMode.NO),
-        ("S256", PkceMode.NO),
+        # The wrong type says nothing: PKCE is not switched off by it.
+        ("S256", PkceMode.SUPPORTED),
+        ("plain", PkceMode.SUPPORTED),
+        ({"S256": True}, PkceMode.SUPPORTED),
+        ([1, 2], PkceMode.SUPPORTED),
+        (True, PkceMode.SUPPORTED),
     ],
 )
 async def test_pkce_derivation(
@@ -418,7 +428,7 @@ async def test_pkce_derivation(
     methods: Any,
     expected: PkceMode,
 ) -> None:
-    """PKCE is used only when the server lists S256."""
+    """PKCE is off only when the server's list lacks S256 (or there is none)."""
     aioclient_mock.get(
         OAUTH_ROOT, json=metadata(code_challenge_methods_supported=methods)
     )
@@ -479,10 +489,141 @@ def test_translation_keys() -> None:
     assert DiscoveryNotFound.translation_key == "discovery_not_found"
     assert DiscoveryInvalidDocument.translation_key == "discovery_invalid_document"
     assert DiscoveryConnectionError.translation_key == "discovery_cannot_connect"
+    assert DiscoveryRedirected.translation_key == "discovery_redirected"
+    assert DiscoveryInsecureEndpoint.translation_key == "discovery_insecure_endpoint"
     for cls in (
         InvalidIssuerUrl,
         DiscoveryNotFound,
         DiscoveryInvalidDocument,
         DiscoveryConnectionError,
+        DiscoveryRedirected,
+        DiscoveryInsecureEndpoint,
     ):
         assert issubclass(cls, DiscoveryError)
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "token_endpoint",
+        "userinfo_endpoint",
+        "revocation_endpoint",
+        "device_authorization_endpoint",
+    ],
+)
+async def test_https_issuer_with_plain_http_endpoint_refused(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, endpoint: str
+) -> None:
+    """An https issuer may not send secrets to a plain http endpoint.
+
+    Failed on the old code (the profile was built with the http endpoint).
+    """
+    aioclient_mock.get(
+        OAUTH_ROOT, json=metadata(**{endpoint: "http://as.example.com/x"})
+    )
+    aioclient_mock.get(OIDC_ROOT, status=HTTPStatus.NOT_FOUND)
+
+    with pytest.raises(DiscoveryInsecureEndpoint, match=endpoint) as raised:
+        await discover(hass, HOST)
+    assert raised.value.translation_key == "discovery_insecure_endpoint"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9000/token", "http://localhost/token", "http://[::1]/t"]
+)
+async def test_https_issuer_with_loopback_http_endpoint_allowed(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, url: str
+) -> None:
+    """A local provider's loopback endpoint may stay plain http."""
+    aioclient_mock.get(OAUTH_ROOT, json=metadata(token_endpoint=url))
+
+    assert (await discover(hass, HOST)).token_url == url
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        "https://AS.example.com",
+        "https://as.example.com:443",
+        "https://as.example.com/x/..",
+        "https://as.example.com#",
+        "https://as.example.com?",
+        "https://as.example.com//",
+        "https://as.example.com/%2E",
+    ],
+)
+async def test_issuer_must_be_identical(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, issuer: str
+) -> None:
+    """The issuer is compared as a string (RFC 8414 3.3), not after normalising.
+
+    Failed on the old code (yarl normalised each of these into the issuer).
+    """
+    aioclient_mock.get(OAUTH_ROOT, json=metadata(issuer, token_endpoint=f"{HOST}/t"))
+    aioclient_mock.get(OIDC_ROOT, status=HTTPStatus.NOT_FOUND)
+
+    with pytest.raises(DiscoveryInvalidDocument, match="does not match"):
+        await discover(hass, HOST)
+
+
+@pytest.fixture
+async def redirecting_servers() -> AsyncIterator[str]:
+    """An issuer host whose metadata is redirected away (/away) or within it (/here).
+
+    Both documents name the issuer that was asked for.
+    """
+    urls: dict[str, str] = {}
+
+    async def away_document(request: web.Request) -> web.Response:
+        return web.json_response(metadata(f"{urls['issuer']}/away"))
+
+    async def here_document(request: web.Request) -> web.Response:
+        return web.json_response(metadata(f"{urls['issuer']}/here"))
+
+    async def away(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"{urls['target']}/doc")
+
+    async def here(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/doc")
+
+    target = web.Application()
+    target.router.add_get("/doc", away_document)
+    issuer = web.Application()
+    issuer.router.add_get("/away/.well-known/openid-configuration", away)
+    issuer.router.add_get("/here/.well-known/openid-configuration", here)
+    issuer.router.add_get("/doc", here_document)
+    target_server = TestServer(target, host="127.0.0.1")
+    issuer_server = TestServer(issuer, host="127.0.0.1")
+    await target_server.start_server()
+    await issuer_server.start_server()
+    urls["target"] = str(target_server.make_url("")).rstrip("/")
+    urls["issuer"] = str(issuer_server.make_url("")).rstrip("/")
+    yield urls["issuer"]
+    await issuer_server.close()
+    await target_server.close()
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_metadata_redirected_to_another_origin_refused(
+    redirecting_servers: str,
+) -> None:
+    """A document naming our issuer but served by another origin is not trusted.
+
+    Failed on the old code (the redirect was followed and the profile built).
+    """
+    url = f"{redirecting_servers}/away/.well-known/openid-configuration"
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(DiscoveryRedirected, match="redirected") as raised:
+            await async_discover(session, url)
+    assert raised.value.translation_key == "discovery_redirected"
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_metadata_redirected_within_the_origin_allowed(
+    redirecting_servers: str,
+) -> None:
+    """A redirect that stays on the issuer's origin is fine."""
+    url = f"{redirecting_servers}/here/.well-known/openid-configuration"
+    async with aiohttp.ClientSession() as session:
+        profile = await async_discover(session, url)
+    assert profile.issuer == f"{redirecting_servers}/here"

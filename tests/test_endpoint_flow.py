@@ -255,6 +255,14 @@ async def test_add_endpoint_with_two_values(
         ({"params": "no equals sign"}, {"params": "invalid_params"}),
         ({"headers": "Bad Name: x"}, {"headers": "invalid_headers"}),
         ({"headers": "no colon"}, {"headers": "invalid_headers"}),
+        # Control characters never reach a request (failed on the old code: NUL,
+        # ESC and DEL in a value were accepted; CR and LF end the line).
+        ({"headers": "X-Test: a\x00b"}, {"headers": "invalid_headers"}),
+        ({"headers": "X-Test: a\x1bb"}, {"headers": "invalid_headers"}),
+        ({"headers": "X-Test: a\x7fb"}, {"headers": "invalid_headers"}),
+        # User info would be sent as Basic credentials (failed on the old code).
+        ({"url": "https://u:pw@api.example.com/v1/x"}, {"url": "invalid_url"}),
+        ({"url": "//api.example.com/v1/x"}, {"url": "invalid_url"}),
         ({"headers": "authorization: Bearer x"}, {"headers": "header_authorization"}),
         ({"body": "{{ 1 / 0 }}"}, {"body": "invalid_body"}),
     ],
@@ -888,3 +896,31 @@ async def test_pick_values_of_a_post_response(
     result = await _menu(hass, result, "pick_values")
     result = await _configure(hass, result, {"picked": ["0"]})
     assert "**Hits** (sensor): `3`" in result["description_placeholders"]["values"]
+
+
+async def test_preview_of_json_nested_thousands_deep(
+    hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """JSON nested 5000 deep: a translated error and the text, never a crash.
+
+    Failed on the old code (RecursionError out of the flow).
+    """
+    deep = '{"a":' * 5000 + "1" + "}" * 5000
+    aioclient_mock.get(
+        f"{API_BASE}/deep", text=deep, headers={"Content-Type": "application/json"}
+    )
+    result = await loaded.start_subentry_reconfigure_flow(hass, "endpoint_weather")
+    result = await _configure(
+        hass, result, {**REQUEST, "name": "Weather", "url": "/deep"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "preview"
+    assert result["errors"] == {"base": "json_too_deep"}
+    placeholders = result["description_placeholders"]
+    assert placeholders["limit"] == "100"
+    assert placeholders["response"].startswith('```\n{"a":{"a":')
+    assert "truncated" in placeholders["response"]
+    assert placeholders["values"].startswith("- **Weather** (sensor): ")
+    result = await _configure(hass, result)
+    result = await _menu(hass, result, "add_sensor")
+    assert result["step_id"] == "value"

@@ -90,6 +90,32 @@ def test_redact_text() -> None:
     assert redact_text("temperature=21") == "temperature=21"
 
 
+def test_authorization_scheme_goes_with_its_credentials() -> None:
+    """``Authorization: Bearer x`` loses the credentials, not just the scheme.
+
+    Failed on the old code (only "Bearer" was replaced, the token stayed).
+    """
+    assert redact_text("Authorization: Bearer other-token\nHost: h") == (
+        f"Authorization: {REDACTED}\nHost: h"
+    )
+    assert redact_text("proxy-authorization=Basic dXNlcjpwdw==") == (
+        f"proxy-authorization={REDACTED}"
+    )
+    assert redact_text("token: bearer") == f"token: {REDACTED}"
+
+
+def test_redact_data_redacts_pairs_inside_strings() -> None:
+    """A body echoed back as a string loses its secret pairs too.
+
+    Failed on the old code (strings were only scrubbed of the account's values).
+    """
+    body = '{"accessToken":"posted-1","auth":{"token":"posted-2"},"plain":"kept"}'
+    assert redact_data({"body": body}) == {
+        "body": f'{{"accessToken":"{REDACTED}","auth":{{"token":"{REDACTED}"}},'
+        '"plain":"kept"}'
+    }
+
+
 def test_secrets_remember_previous_tokens() -> None:
     """The last few token sets stay known; older ones are forgotten."""
     secrets = Secrets("client-secret-1", None, "short")

@@ -284,3 +284,38 @@ async def test_sensor_device_classes(
     aioclient_mock.get(WEATHER_URL, json={})
     await setup_integration()
     assert hass.states.get("sensor.weather").state == expected
+
+
+def _deep_subentry() -> ConfigSubentryData:
+    subentry = endpoint_subentry(value_template="{{ value_json.a is defined }}")
+    subentry["data"]["values"][0]["json_attributes"] = ["a"]
+    return subentry
+
+
+@pytest.mark.parametrize("subentries", [[_deep_subentry()]])
+async def test_json_nested_thousands_deep(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The entity is added; the value reads no JSON and the log says why.
+
+    Failed on the old code ("Error adding entity": RecursionError in the
+    attributes, the entity never added).
+    """
+    deep = '{"a":' * 5000 + "1" + "}" * 5000
+    aioclient_mock.get(
+        WEATHER_URL, text=deep, headers={"Content-Type": "application/json"}
+    )
+    await setup_integration()
+    state = hass.states.get("sensor.weather")
+    assert state is not None
+    assert state.state == STATE_UNKNOWN
+    assert "a" not in state.attributes
+    assert "Error adding entity" not in caplog.text
+    assert (
+        "The response of endpoint Weather is not used as JSON: "
+        "JSON nested deeper than 100 levels" in caplog.text
+    )

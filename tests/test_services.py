@@ -169,7 +169,16 @@ async def test_other_origin_refused_before_connecting(
 
 
 @pytest.mark.parametrize(
-    "url", ["http://[::1", "https://api.example.com:99999/x", "//h:99999/x"]
+    "url",
+    [
+        "http://[::1",
+        "https://api.example.com:99999/x",
+        "//h:99999/x",
+        # Failed on the old code: refused as an origin "" (scheme-relative) and
+        # an aiohttp ValueError out of the action (user info).
+        "//api.example.com/v1/x",
+        "https://user:pw@api.example.com/v1/x",
+    ],
 )
 async def test_malformed_url_refused_before_connecting(
     hass: HomeAssistant,
@@ -183,6 +192,61 @@ async def test_malformed_url_refused_before_connecting(
     assert raised.value.translation_key == "invalid_url"
     assert raised.value.translation_placeholders["target"] == url
     assert aioclient_mock.call_count == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Test": "a\r\nX-Injected: 1"}, {"X-Test\n": "1"}, {"X-Test": "\x00"}],
+)
+async def test_header_with_control_characters_refused(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    headers: dict[str, str],
+) -> None:
+    """CR/LF (any control character) in a header is a translated validation error.
+
+    Failed on the old code (an aiohttp ValueError out of the action for CR/LF,
+    NUL sent to the API).
+    """
+    with pytest.raises(ServiceValidationError) as raised:
+        await call(hass, loaded_entry, url="/me", headers=headers)
+    assert raised.value.translation_key == "invalid_headers"
+    assert aioclient_mock.call_count == 0
+
+
+async def test_json_body_out_of_range_refused(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A number Home Assistant's JSON cannot send is a translated validation error.
+
+    Found by the fuzzing; failed on the old code (TypeError "Integer exceeds 64-bit
+    range" out of the action).
+    """
+    with pytest.raises(ServiceValidationError) as raised:
+        await call(
+            hass, loaded_entry, method="POST", url="/me", json={"n": -(2**63) - 1}
+        )
+    assert raised.value.translation_key == "invalid_json_body"
+    assert aioclient_mock.call_count == 0
+
+
+async def test_head_of_a_large_resource(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """HEAD reports the headers of a resource larger than the cap: no body.
+
+    Failed on the old code (action_response_too_large).
+    """
+    loaded_entry.runtime_data.account.auth.max_response_bytes = 1024
+    aioclient_mock.head(f"{API_BASE}/big.iso", headers={"Content-Length": str(10**9)})
+    response = await call(hass, loaded_entry, method="HEAD", url="/big.iso")
+    assert response["status"] == 200
+    assert response["headers"]["Content-Length"] == str(10**9)
 
 
 async def test_allowed_origin_from_options(

@@ -20,7 +20,12 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from .api import AccountSession, ConfigEntryAuth, RefreshOutcome
 from .client.errors import ApiForbiddenError
-from .client.response import ApiResponse, ConditionalState
+from .client.response import (
+    ApiResponse,
+    ConditionalState,
+    JsonTooDeepError,
+    json_too_deep,
+)
 from .const import DOMAIN
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
 from .errors import REQUEST_ERRORS, update_failed
@@ -259,6 +264,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             hass, self.endpoint.url, self.endpoint.params, self.endpoint.headers
         )
         self._ssl: SSLContext | bool | None = None
+        self._too_deep_logged = False
         # The entities showing this endpoint's values, while they are in HA.
         self.entities: set[Entity] = set()
 
@@ -267,6 +273,11 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         await self.async_shutdown()
         await asyncio.gather(*(entity.async_remove() for entity in list(self.entities)))
         ir.async_delete_issue(self.hass, DOMAIN, self.forbidden_issue_id)
+
+    @property
+    def secrets(self) -> Secrets:
+        """The account's secrets: what this endpoint's entities never show."""
+        return self._account.secrets
 
     @property
     def forbidden_issue_id(self) -> str:
@@ -346,6 +357,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         ):
             return previous
         json_data, text = response_values(response, endpoint.encoding)
+        self._log_too_deep(json_data, text)
         return EndpointData(
             status=response.status,
             json=json_data,
@@ -354,6 +366,23 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             conditional=response.conditional_state,
             request=request,
         )
+
+    def _log_too_deep(self, json_data: Any, text: str) -> None:
+        """Log once that the response is JSON nested too deep.
+
+        Its values then read no ``value_json``; logged again only after the
+        endpoint answered usable JSON.
+        """
+        if json_data is not None or not json_too_deep(text):
+            self._too_deep_logged = False
+            return
+        if not self._too_deep_logged:
+            _LOGGER.warning(
+                "The response of endpoint %s is not used as JSON: %s",
+                self.endpoint.name,
+                JsonTooDeepError(),
+            )
+            self._too_deep_logged = True
 
     @callback
     def _async_raise_forbidden_issue(self) -> None:

@@ -69,8 +69,9 @@ from homeassistant.util import slugify
 import voluptuous as vol
 
 from .api import entry_origin_policy, entry_profile
-from .client.errors import InvalidUrlError, OriginNotAllowedError
-from .client.response import ApiResponse
+from .client.auth import check_headers
+from .client.errors import InvalidHeaderError, InvalidUrlError, OriginNotAllowedError
+from .client.response import MAX_JSON_DEPTH, ApiResponse, json_too_deep
 from .coordinator import OAuth2RestConfigEntry
 from .endpoint import (
     CONF_BODY,
@@ -115,7 +116,6 @@ CONF_VALUE = "value"
 CONF_DIAGNOSTIC = "diagnostic"
 CONF_PICKED = "picked"
 
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _BACKTICKS = re.compile(r"`+")
 # Every placeholder an error message of this flow may use, shown empty otherwise.
 _ERROR_PLACEHOLDERS = ("origin", "limit")
@@ -243,7 +243,11 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         if (params := parse_lines(user_input.get(CONF_PARAMS), "=")) is None:
             errors[CONF_PARAMS] = "invalid_params"
         headers = parse_lines(user_input.get(CONF_HEADERS), ":")
-        if headers is None or not all(_HEADER_NAME.match(name) for name in headers):
+        try:
+            check_headers(headers or {})
+        except InvalidHeaderError:
+            headers = None
+        if headers is None:
             errors[CONF_HEADERS] = "invalid_headers"
         elif any(name.lower() == "authorization" for name in headers):
             errors[CONF_HEADERS] = "header_authorization"
@@ -422,7 +426,11 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self._sent_url = rendered.url
         self._data = response_values(response, request.encoding)
         if self._data[0] is None and response.body:
-            self._failure = Failure("not_json", {})
+            self._failure = (
+                Failure("json_too_deep", {"limit": str(MAX_JSON_DEPTH)})
+                if json_too_deep(self._data[1])
+                else Failure("not_json", {})
+            )
 
     def _response_text(self, limit: int) -> str:
         if self._response is None:

@@ -28,6 +28,7 @@ from .coordinator import (
     signal_endpoint_added,
 )
 from .endpoint import ValueConfig
+from .redact import redact_text
 from .values import (
     extract_json_attributes,
     render_availability,
@@ -78,9 +79,14 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
         }
 
     def _log_failure(self, key: str, err: TemplateError) -> None:
-        """Log a failing template once, until it renders again."""
+        """Log a failing template once, until it renders again (redacted)."""
         if key not in self._failed_templates:
-            _LOGGER.warning("%s template of %s failed: %s", key, self.entity_id, err)
+            _LOGGER.warning(
+                "%s template of %s failed: %s",
+                key,
+                self.entity_id,
+                redact_text(str(err), self.coordinator.secrets),
+            )
             self._failed_templates.add(key)
 
     def _render_extras(self) -> None:
@@ -123,7 +129,7 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
             self._log_failure(key, err)
             return None
         self._failed_templates.discard(key)
-        return rendered
+        return rendered and redact_text(rendered, self.coordinator.secrets)
 
     @override
     @callback
@@ -150,19 +156,28 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
         self.async_on_remove(lambda: self.coordinator.entities.discard(self))
 
     def render(self) -> str | None:
-        """Render the value template over the last response, or None."""
+        """Render the value template over the last response, or None.
+
+        An API may echo the request: the value and the template error that is
+        logged are redacted (the account's secrets, ``secret=value`` pairs).
+        """
         data: EndpointData | None = self.coordinator.data
         if data is None:
             return None
+        secrets = self.coordinator.secrets
         try:
             rendered = render_template(self._template, data.json, data.text)
         except TemplateError as err:
             if not self._template_failed:
-                _LOGGER.warning("Template of %s failed: %s", self.entity_id, err)
+                _LOGGER.warning(
+                    "Template of %s failed: %s",
+                    self.entity_id,
+                    redact_text(str(err), secrets),
+                )
                 self._template_failed = True
             return None
         self._template_failed = False
-        return rendered
+        return redact_text(rendered, secrets)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
@@ -171,7 +186,10 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
         if not self.value.json_attributes or data is None:
             return None
         return extract_json_attributes(
-            data.json, self.value.json_attributes, self.value.json_attributes_path
+            data.json,
+            self.value.json_attributes,
+            self.value.json_attributes_path,
+            self.coordinator.secrets,
         )
 
 

@@ -26,6 +26,8 @@ from .client.errors import (
     ApiAuthError,
     ApiError,
     ApiRateLimitedError,
+    InvalidBodyError,
+    InvalidHeaderError,
     InvalidUrlError,
     OriginNotAllowedError,
 )
@@ -93,7 +95,13 @@ def action_failed(err: Exception, target: str) -> HomeAssistantError:
     failure = describe(err)
     error_type = (
         ServiceValidationError
-        if isinstance(err, InvalidUrlError | OriginNotAllowedError)
+        if isinstance(
+            err,
+            InvalidUrlError
+            | InvalidHeaderError
+            | InvalidBodyError
+            | OriginNotAllowedError,
+        )
         else HomeAssistantError
     )
     return error_type(

@@ -75,7 +75,8 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]")
 # strings, form bodies, headers, JSON that did not parse).
 _KEY_VALUE_IN_TEXT = re.compile(
     r"""(?P<lead>(?P<q>["']?)(?P<name>[A-Za-z0-9_.\-]+)(?P=q)\s*[:=]\s*["']?)"""
-    r"""(?P<value>[^"'&\s,;}]+)"""
+    # An authorization scheme goes with its credentials: ``Authorization: Bearer x``.
+    r"""(?P<value>(?:(?i:bearer|basic|token|mac|digest)\s+)?[^"'&\s,;}]+)"""
 )
 # Values shorter than this are not scrubbed by value: they would match everywhere.
 MIN_SECRET_LENGTH = 6
@@ -160,7 +161,9 @@ def redact_data(
     """``data`` (JSON-like) with secrets replaced, recursively.
 
     The values of secret keys (and of ``keys``, exact names) are replaced whole;
-    strings anywhere are scrubbed of the account's secret values.
+    strings anywhere are redacted as free text (:func:`redact_text`): the
+    account's secret values, and ``secret=value`` pairs, such as a JSON or form
+    body an API echoes back inside a string.
     """
     extra = frozenset(keys)
     return _redact(data, secrets, extra)
@@ -177,7 +180,7 @@ def _redact(data: Any, secrets: Secrets, extra: frozenset[str]) -> Any:
     if isinstance(data, list | tuple):
         return [_redact(item, secrets, extra) for item in data]
     if isinstance(data, str):
-        return secrets.scrub(data)
+        return redact_text(data, secrets)
     return data
 
 

@@ -24,7 +24,7 @@ from .client.response import ApiResponse
 from .const import DOMAIN
 from .coordinator import OAuth2RestConfigEntry
 from .errors import REQUEST_ERRORS, action_failed, describe
-from .redact import redact_text
+from .redact import redact_data, redact_text
 
 SERVICE_REQUEST = "request"
 ATTR_METHOD = "method"
@@ -177,16 +177,21 @@ async def _async_request(call: ServiceCall) -> ServiceResponse:
     if not call.return_response:
         return None
     body = response.json_or_none()
+    # An API may echo the request, token included: the response is redacted like
+    # everything else we show (it lands in traces).
+    secrets = account.secrets
     return {
         "status": response.status,
-        "url": response.url,
+        "url": redact_text(response.url, secrets),
         "headers": {
-            name: response.headers[name]
+            name: redact_text(response.headers[name], secrets)
             for name in RETURNED_HEADERS
             if name in response.headers
         },
-        "json": body if body is not None or response.body.strip() == b"null" else None,
-        "text": response.text if body is None else None,
+        "json": redact_data(body, secrets)
+        if body is not None or response.body.strip() == b"null"
+        else None,
+        "text": redact_text(response.text, secrets) if body is None else None,
         "ok": response.status < HTTPStatus.BAD_REQUEST,
-        "content": _content(response),
+        "content": redact_data(_content(response), secrets),
     }

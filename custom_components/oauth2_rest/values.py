@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-import json
 from typing import Any
 from xml.parsers.expat import ExpatError
 
@@ -30,8 +29,8 @@ from homeassistant.util import dt as dt_util
 from jsonpath import ExprSyntaxError, JSONPathTypeError, search as jsonpath_search  # type: ignore[import-untyped]
 import xmltodict  # type: ignore[import-untyped]
 
-from .client.response import ApiResponse
-from .redact import is_secret_key, redact_data
+from .client.response import ApiResponse, check_json_depth, loads_json
+from .redact import NO_SECRETS, Secrets, is_secret_key, redact_data
 
 # Sensor device classes that fit a templated value (an enum needs its options).
 SENSOR_DEVICE_CLASSES = sorted(
@@ -59,18 +58,19 @@ def response_values(
     The body is decoded with its declared charset, else ``encoding`` (UTF-8 by
     default). An XML content type is converted with xmltodict, and ``value`` is
     then the converted JSON text (core's ``data_without_xml``); XML that does not
-    parse stays text. ``value_json`` is None when the text is not JSON.
+    parse stays text. ``value_json`` is None when the text is not JSON, or is
+    nested deeper than ``MAX_JSON_DEPTH`` (what walks it would break).
     """
     text = response.decode(encoding)
     if response.content_type.startswith(XML_MIME_TYPES):
         try:
-            converted = xmltodict.parse(text)
-        except ExpatError:
+            converted = check_json_depth(xmltodict.parse(text))
+        except ExpatError, ValueError:  # not XML, or nested too deep
             return None, text
         return converted, json_dumps(converted)
     try:
-        return json.loads(text), text
-    except ValueError, RecursionError:
+        return loads_json(text), text  # bounded depth (client.response)
+    except ValueError:
         return None, text
 
 
@@ -163,7 +163,7 @@ def render_body(hass: HomeAssistant, body: str | None) -> tuple[Any, str | None]
         return None, None
     rendered = Template(body, hass).async_render(parse_result=False)
     try:
-        return json.loads(rendered), None
+        return loads_json(rendered), None  # bounded depth: else sent as text
     except ValueError:
         return None, rendered
 
@@ -237,12 +237,16 @@ def to_sensor_value(
 
 
 def extract_json_attributes(
-    json_data: Any, attributes: tuple[str, ...], path: str | None
+    json_data: Any,
+    attributes: tuple[str, ...],
+    path: str | None,
+    secrets: Secrets = NO_SECRETS,
 ) -> dict[str, Any]:
     """Pick ``attributes`` from the response, as core ``rest`` does.
 
     With a JSONPath, its first match is used; a list uses its first element.
-    Secret keys are never returned, nor secrets nested in what is returned.
+    Secret keys are never returned, nor secrets nested in what is returned (by
+    name, and the account's ``secrets`` by value: an API may echo the request).
     """
     if not attributes or json_data is None:
         return {}
@@ -257,7 +261,7 @@ def extract_json_attributes(
     if not isinstance(selected, dict):
         return {}
     return {
-        key: redact_data(selected[key])
+        key: redact_data(selected[key], secrets)
         for key in attributes
         if key in selected and not is_secret_key(key)
     }

@@ -12,7 +12,14 @@ On top of the guide it enforces what keeps the token safe and the API happy:
   resend a body to another origin is refused);
 - 401 with a token that looked valid forces one refresh and one retry;
 - 429/503 carry Retry-After to the caller; 403 is its own error;
-- conditional requests (ETag / Last-Modified) and a response size cap.
+- conditional requests (ETag / Last-Modified) and a response size cap (a HEAD
+  response has no body: never too large).
+
+Untrusted input is refused before anything is sent: a URL with user info
+(``user:pass@``) or a scheme-relative one (``//host/x``, never resolved against the
+base), a header name that is not a token or a name or value with a control
+character (CR/LF would split the request). A redirect to a URL that is not http(s)
+or that carries user info is not followed.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 import logging
+import re
 from ssl import SSLContext
 from typing import Any
 
@@ -44,11 +52,14 @@ from .errors import (
     ApiRateLimitedError,
     ApiResponseError,
     ApiTimeoutError,
+    InvalidBodyError,
+    InvalidHeaderError,
     InvalidUrlError,
     OriginNotAllowedError,
     RedirectRefusedError,
     ResponseTooLargeError,
     TooManyRedirectsError,
+    UnsafeRedirectError,
 )
 from .response import ApiResponse, ConditionalState, retry_after_seconds
 
@@ -68,6 +79,12 @@ _BODY_HEADERS = (
     hdrs.CONTENT_LANGUAGE,
     hdrs.CONTENT_LOCATION,
 )
+# Never in a URL we send (yarl leaves them alone in an already-encoded path).
+_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
+# RFC 9110 section 5.1: a field name is a token.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# RFC 9110 section 5.5: no control characters but horizontal tab in a field value.
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def origin_of(url: URL) -> str:
@@ -86,6 +103,32 @@ def parse_url(text: str) -> URL:
     except ValueError, TypeError:
         raise InvalidUrlError("invalid URL") from None
     return url
+
+
+def check_request_url(url: URL) -> None:
+    """Raise InvalidUrlError for a URL we never request, whatever its origin.
+
+    User info (``user:pass@``) would be sent as Basic credentials next to the
+    token; a control character or space left unencoded (yarl keeps them in an
+    already-encoded path) would break the request line.
+    """
+    if url.user is not None or url.password is not None:
+        raise InvalidUrlError("user info in URL")
+    if _URL_FORBIDDEN.search(str(url)):
+        raise InvalidUrlError("control character or space in URL")
+
+
+def check_headers(headers: Mapping[str, str]) -> None:
+    """Raise InvalidHeaderError for a header that could split the request.
+
+    Every name must be a token (RFC 9110 5.1) and no value may hold a control
+    character but tab (RFC 9110 5.5): CR/LF would inject headers.
+    """
+    for name, value in headers.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise InvalidHeaderError("invalid header name")
+        if _HEADER_VALUE_FORBIDDEN.search(value):
+            raise InvalidHeaderError("control character in a header value")
 
 
 class OriginPolicy:
@@ -109,19 +152,25 @@ class OriginPolicy:
         """Return the absolute URL of a URL or path, checked against the policy.
 
         Raises InvalidUrlError for a malformed URL or path (empty, white space, a
-        scheme other than http(s)) and OriginNotAllowedError for an origin that may
-        not receive the token; either before any connection.
+        scheme other than http(s), scheme-relative ``//host/x``, user info, control
+        characters) and OriginNotAllowedError for an origin that may not receive
+        the token; either before any connection.
         """
         url = parse_url(url_or_path)
         if url.is_absolute():
+            if not url.scheme:  # never resolved against the base URL
+                raise InvalidUrlError("scheme-relative URL")
             if url.scheme not in ("http", "https"):
                 raise InvalidUrlError("not an http(s) URL")
+            check_request_url(url)
             self.check(url)
             return url
         if not url_or_path or url.scheme or any(c.isspace() for c in url_or_path):
             raise InvalidUrlError("not a path")
         base = str(self.api_base_url).rstrip("/")
-        return URL(f"{base}/{url_or_path.lstrip('/')}", encoded="%" in url_or_path)
+        joined = URL(f"{base}/{url_or_path.lstrip('/')}", encoded="%" in url_or_path)
+        check_request_url(joined)
+        return joined
 
     def check(self, url: URL) -> None:
         """Raise OriginNotAllowedError unless the token may go to ``url``."""
@@ -189,6 +238,14 @@ class AbstractAuth(ABC):
         target = self.policy.resolve(url)
         if params:
             target = target.update_query(params)
+        check_headers(headers or {})
+        if json is not None:
+            try:  # the session's serialiser (Home Assistant's refuses big ints)
+                self._websession.json_serialize(json)
+            except (TypeError, ValueError, OverflowError) as err:
+                raise InvalidBodyError(
+                    f"the JSON body cannot be serialised: {type(err).__name__}"
+                ) from None
         request_headers: CIMultiDict[str] = CIMultiDict(headers or {})
         if conditional is not None:
             request_headers.update(conditional.headers())
@@ -251,7 +308,7 @@ class AbstractAuth(ABC):
                         resp.status not in _REDIRECTS
                         or hdrs.LOCATION not in resp.headers
                     ):
-                        return await self._read(resp, url)
+                        return await self._read(resp, url, method)
                     status = resp.status
                     location = resp.headers[hdrs.LOCATION]
             except TimeoutError:
@@ -270,6 +327,12 @@ class AbstractAuth(ABC):
                 next_url = url.join(parse_url(location))
             except InvalidUrlError:
                 raise ApiResponseError(status, "redirect to an invalid URL") from None
+            if next_url.scheme not in ("http", "https"):
+                raise UnsafeRedirectError(
+                    f"{status} redirect to a {next_url.scheme or 'relative'}: URL"
+                )
+            if next_url.user is not None or next_url.password is not None:
+                raise UnsafeRedirectError(f"{status} redirect to a URL with user info")
             leaves_origin = origin_of(next_url) != origin_of(url)
             if status == HTTPStatus.SEE_OTHER or (
                 status in (HTTPStatus.MOVED_PERMANENTLY, HTTPStatus.FOUND)
@@ -287,11 +350,14 @@ class AbstractAuth(ABC):
             url = next_url
         raise TooManyRedirectsError(f"more than {MAX_REDIRECTS} redirects")
 
-    async def _read(self, resp: ClientResponse, url: URL) -> ApiResponse:
-        """Read the body, stopping as soon as it exceeds the cap."""
+    async def _read(self, resp: ClientResponse, url: URL, method: str) -> ApiResponse:
+        """Read the body, stopping as soon as it exceeds the cap.
+
+        A HEAD response's Content-Length describes a body that is not sent.
+        """
         limit = self.max_response_bytes
         declared = resp.headers.get(hdrs.CONTENT_LENGTH, "")
-        if declared.isdigit() and int(declared) > limit:
+        if method != "HEAD" and declared.isdigit() and int(declared) > limit:
             raise ResponseTooLargeError(limit)
         body = bytearray()
         async for chunk in resp.content.iter_chunked(_CHUNK):

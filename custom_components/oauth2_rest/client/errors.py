@@ -47,6 +47,22 @@ class InvalidUrlError(ApiError):
     translation_key = "invalid_url"
 
 
+class InvalidHeaderError(ApiError):
+    """A header could split the request; nothing was sent.
+
+    Its name is not a token, or its value holds a control character (CR, LF,
+    NUL...). The message names neither the header's value nor the request.
+    """
+
+    translation_key = "invalid_headers"
+
+
+class InvalidBodyError(ApiError):
+    """The JSON body cannot be serialised (a number out of range...); nothing sent."""
+
+    translation_key = "invalid_json_body"
+
+
 class ApiConnectionError(ApiError):
     """The request got no response (connection error)."""
 
@@ -130,6 +146,15 @@ class RedirectRefusedError(ApiError):
     """A 307/308 redirect to another origin would resend the request body there."""
 
     translation_key = "redirect_refused"
+
+
+class UnsafeRedirectError(RedirectRefusedError):
+    """A redirect that is not followed: not http(s), or with user info.
+
+    ``file:``, ``data:``, ``javascript:``... and ``user:pass@`` in the Location.
+    """
+
+    translation_key = "unsafe_redirect"
 
 
 class TooManyRedirectsError(ApiError):

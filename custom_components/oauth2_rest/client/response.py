@@ -20,6 +20,65 @@ _DRAFT_RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])t=(\d+)")
 _EPOCH_THRESHOLD = 1_000_000_000
 # A reset further away than this is not believed.
 MAX_RESET_SECONDS = 24 * 3600.0
+# Deeper JSON is not data anyone reads, and breaks what walks it recursively
+# (templates, redaction, the recorder's serialiser stops at 255 levels).
+MAX_JSON_DEPTH = 100
+
+
+class JsonTooDeepError(ValueError):
+    """The JSON is nested deeper than ``MAX_JSON_DEPTH``: treated as not JSON."""
+
+    def __init__(self) -> None:
+        """Name the limit."""
+        super().__init__(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether value nests deeper than MAX_JSON_DEPTH (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def check_json_depth(value: Any) -> Any:
+    """Return ``value``; raise JsonTooDeepError when it nests too deep."""
+    if _too_deep(value):
+        raise JsonTooDeepError
+    return value
+
+
+def loads_json(text: str | bytes) -> Any:
+    """Parse JSON of bounded depth.
+
+    Raises ValueError when it is not JSON, JsonTooDeepError (a ValueError) when it
+    nests deeper than MAX_JSON_DEPTH, including too deep for the parser itself.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise JsonTooDeepError from None
+    return check_json_depth(value)
+
+
+def json_too_deep(text: str | bytes) -> bool:
+    """Whether ``text`` is JSON that is only refused for nesting too deep."""
+    try:
+        loads_json(text)
+    except JsonTooDeepError:
+        return True
+    except ValueError:
+        return False
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,19 +143,20 @@ class ApiResponse:
         return self.body.decode(encoding or "utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The body parsed as JSON (ValueError when it is not JSON)."""
+        """The body parsed as JSON.
+
+        Raises ValueError when it is not JSON, JsonTooDeepError (a ValueError)
+        when it nests deeper than MAX_JSON_DEPTH.
+        """
         if not self._json:
-            self._json.append(json.loads(self.body))
+            self._json.append(loads_json(self.body))
         return self._json[0]
 
     def json_or_none(self) -> Any:
-        """The body parsed as JSON, or None when it is not JSON.
-
-        Nesting too deep for the parser (RecursionError) counts as not JSON.
-        """
+        """The body parsed as JSON, or None when it is not JSON (or too deep)."""
         try:
             return self.json()
-        except ValueError, RecursionError:
+        except ValueError:
             return None
 
     @property

@@ -33,6 +33,11 @@ DEFAULT_INTERVAL = 5  # RFC 8628 section 3.2: when the server names none
 SLOW_DOWN_STEP = 5  # RFC 8628 section 3.5: seconds added on every slow_down
 # RFC 8628 makes expires_in required; a server that leaves it out gets this.
 DEFAULT_EXPIRES_IN = 900
+# However long the server asks us to wait, we poll at least this often, and at
+# least this many times in the code's lifetime: the approval is picked up before
+# the code expires, whatever interval (10**6, say) the server names.
+MAX_INTERVAL = 60
+MIN_POLLS = 4
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -131,6 +136,11 @@ async def async_start_device_authorization(
     )
 
 
+def poll_interval_cap(expires_in: int) -> int:
+    """The longest wait between two polls for a code living ``expires_in`` s."""
+    return max(1, min(MAX_INTERVAL, expires_in // MIN_POLLS))
+
+
 def _error_code(err: OAuth2TokenRequestError) -> str | None:
     cause = err.__cause__
     return cause.error if isinstance(cause, TokenEndpointError) else None
@@ -146,7 +156,7 @@ async def async_poll_device_token(
     """Poll until the user approved; return the normalised token (RFC 8628 3.4/3.5).
 
     ``authorization_pending`` waits the interval, ``slow_down`` adds five seconds
-    to it; transient failures (no answer, 429, 5xx, an unusable answer) are polled
+    to it, never beyond ``poll_interval_cap`` of the authorization; transient failures (no answer, 429, 5xx, an unusable answer) are polled
     through until the device code expires. Raises DeviceFlowError: DENIED on
     ``access_denied``, EXPIRED on ``expired_token`` or when the code's lifetime is
     over, FAILED on any other refusal or when the last poll before expiry failed.
@@ -154,7 +164,8 @@ async def async_poll_device_token(
     sleep = sleep or asyncio.sleep
     clock = clock or time.monotonic
     deadline = clock() + authorization.expires_in
-    interval = authorization.interval
+    cap = poll_interval_cap(authorization.expires_in)
+    interval = min(authorization.interval, cap)
     transient: str | None = None
     while True:
         await sleep(interval)
@@ -170,7 +181,7 @@ async def async_poll_device_token(
             if code == "authorization_pending":
                 transient = None
             elif code == "slow_down":
-                interval += SLOW_DOWN_STEP
+                interval = min(interval + SLOW_DOWN_STEP, cap)
                 transient = None
             elif code == "access_denied":
                 raise DeviceFlowError(DeviceOutcome.DENIED, str(err)) from err

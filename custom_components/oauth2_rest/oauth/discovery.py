@@ -17,18 +17,25 @@ timeout or connection error stops at once (the host is not reachable). When noth
 worked the most telling error is raised: invalid document, then server error, then
 not found.
 
+The document is untrusted: it is refused when it was reached through a redirect to
+another origin, when its ``issuer`` is not the issuer asked for (RFC 8414 section
+3.3, OIDC Discovery section 4.3: identical, only a trailing slash is tolerated), and
+when an https issuer lists a plain http endpoint that would carry the client secret,
+a token or a device code (loopback hosts excepted, for local providers).
+
 Every error is a ``DiscoveryError`` with a ``translation_key`` the config flow shows
 as the form error. The module does not import Home Assistant.
 """
 
 from collections.abc import Mapping
 from http import HTTPStatus
-import json
+from ipaddress import ip_address
 from typing import Any, ClassVar, Final
 
 import aiohttp
 from yarl import URL
 
+from ..client.response import loads_json
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 
 DISCOVERY_KEY: Final = "discovery"
@@ -66,9 +73,22 @@ class DiscoveryInvalidDocument(DiscoveryError):
 
     Not JSON, not a JSON object, an ``issuer`` that does not match the URL it was
     fetched for (RFC 8414 section 3.3), or no authorization/token endpoint.
+    The subclasses name the two refusals that are about trust, not format.
     """
 
     translation_key: ClassVar[str] = "discovery_invalid_document"
+
+
+class DiscoveryRedirected(DiscoveryInvalidDocument):
+    """The metadata document was served after a redirect to another origin."""
+
+    translation_key: ClassVar[str] = "discovery_redirected"
+
+
+class DiscoveryInsecureEndpoint(DiscoveryInvalidDocument):
+    """An https issuer lists a plain http endpoint that would carry secrets."""
+
+    translation_key: ClassVar[str] = "discovery_insecure_endpoint"
 
 
 class DiscoveryConnectionError(DiscoveryError):
@@ -178,6 +198,10 @@ async def _fetch_document(session: aiohttp.ClientSession, url: URL) -> dict[str,
                 raise _ServerError(f"{url}: HTTP {response.status}")
             if response.status != HTTPStatus.OK:
                 raise DiscoveryInvalidDocument(f"{url}: HTTP {response.status}")
+            if URL(response.url).origin() != url.origin():
+                raise DiscoveryRedirected(
+                    f"{url}: redirected to {URL(response.url).origin()}"
+                )
             body = bytearray()
             async for chunk in response.content.iter_chunked(65536):
                 body.extend(chunk)
@@ -188,7 +212,7 @@ async def _fetch_document(session: aiohttp.ClientSession, url: URL) -> dict[str,
     except aiohttp.ClientError as err:
         raise DiscoveryConnectionError(f"{url}: {err}") from err
     try:
-        document = json.loads(bytes(body))
+        document = loads_json(bytes(body))
     except ValueError as err:
         raise DiscoveryInvalidDocument(f"{url}: not JSON") from err
     if not isinstance(document, dict):
@@ -196,12 +220,46 @@ async def _fetch_document(session: aiohttp.ClientSession, url: URL) -> dict[str,
     return document
 
 
-def _same_issuer(left: str, right: str) -> bool:
-    """Compare issuers, ignoring a trailing slash and URL normalisation only."""
+def _same_issuer(issuer: str, expected: str) -> bool:
+    """Compare issuers as strings (RFC 8414 3.3), tolerating one trailing slash.
+
+    No URL normalisation: a document naming ``https://AS.example.com:443`` or
+    ``https://as.example.com/x/..`` is not the issuer ``https://as.example.com``.
+    """
+    return issuer.removesuffix("/") == expected.removesuffix("/")
+
+
+def _is_loopback(host: str | None) -> bool:
+    """Whether host is localhost or a loopback address."""
+    if host is None:
+        return False
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
     try:
-        return str(URL(left)).rstrip("/") == str(URL(right)).rstrip("/")
+        return ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+# The endpoints that receive the client secret, a token or a device code.
+_SECRET_ENDPOINTS: Final = (
+    "token_endpoint",
+    "userinfo_endpoint",
+    "revocation_endpoint",
+    "device_authorization_endpoint",
+)
+
+
+def _check_transport(metadata: Mapping[str, Any], issuer: URL) -> None:
+    """Refuse plain http secret endpoints of an https issuer (loopback allowed)."""
+    if issuer.scheme != "https":
+        return
+    for key in _SECRET_ENDPOINTS:
+        if (value := _http_url(metadata.get(key))) is None:
+            continue
+        url = URL(value)
+        if url.scheme == "http" and not _is_loopback(url.host):
+            raise DiscoveryInsecureEndpoint(f"{issuer}: {key} is plain http")
 
 
 def _http_url(value: Any) -> str | None:
@@ -239,8 +297,18 @@ def _client_auth(metadata: Mapping[str, Any]) -> ClientAuthMethod:
 
 
 def _pkce(metadata: Mapping[str, Any]) -> PkceMode:
-    """Return SUPPORTED when S256 is listed; unknown or plain-only means NO."""
-    methods = _string_list(metadata.get("code_challenge_methods_supported")) or []
+    """Return NO only when the server says it has no S256.
+
+    Absent (RFC 8414: no PKCE) or a list without S256 means NO. A value of the
+    wrong type says nothing: S256 is sent (servers ignore parameters they don't
+    know), never switched off by a malformed document.
+    """
+    value = metadata.get("code_challenge_methods_supported")
+    if value is None:
+        return PkceMode.NO
+    methods = _string_list(value)
+    if methods is None or (value and not methods):  # not a list of strings
+        return PkceMode.SUPPORTED
     return PkceMode.SUPPORTED if "S256" in methods else PkceMode.NO
 
 
@@ -266,6 +334,7 @@ def _profile_from_metadata(
             f"{issuer}: authorization_endpoint or token_endpoint missing"
         )
     issuer_url = URL(issuer)
+    _check_transport(metadata, issuer_url)
     return ProviderProfile(
         key=DISCOVERY_KEY,
         name=issuer_url.host or issuer,

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ..client.response import loads_json
 from .provider import TokenResponseQuirks
 
 # A token without ``expires_in`` never expires (GitHub's classic tokens). HA's session
@@ -70,7 +70,7 @@ def decode_body(content_type: str, body: bytes) -> dict[str, Any]:
     ):
         return dict(parse_qsl(text, keep_blank_values=True))
     try:
-        decoded = json.loads(text)
+        decoded = loads_json(text)  # bounded depth: a ValueError when too deep
     except ValueError as err:
         raise InvalidTokenResponse("token endpoint body is not JSON") from err
     if not isinstance(decoded, dict):

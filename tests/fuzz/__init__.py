@@ -1,0 +1,1 @@
+"""Property-based tests (hypothesis) of what untrusted servers and users send."""
