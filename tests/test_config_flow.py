@@ -275,6 +275,7 @@ async def test_github_preset_full_flow(
         "provider": "GitHub",
         "redirect_uri": REDIRECT_URI,
         "docs": "[developer documentation](https://github.com/settings/applications/new)",
+        "error": "",
     }
     assert suggested(result, "scopes") == "read:user"
     assert suggested(result, "api_base_url") == "https://api.github.com"

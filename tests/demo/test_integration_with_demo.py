@@ -113,12 +113,21 @@ async def test_device_login_against_the_demo_provider(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {"next_step_id": "device"}
         )
-        assert result["type"] is FlowResultType.SHOW_PROGRESS
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "device"
         placeholders: dict[str, Any] = result["description_placeholders"]
         assert placeholders["verification_uri"] == f"{issuer}/device"
+        # The QR code holds the provider's own link with the code filled in.
+        qr = result["data_schema"].schema["qr_code"].config["data"]
+        assert qr == f"{issuer}/device?user_code={placeholders['user_code']}"
 
         await approve_on_the_provider(issuer, placeholders["user_code"])
         approved.set()
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        assert result["type"] in (
+            FlowResultType.SHOW_PROGRESS,
+            FlowResultType.SHOW_PROGRESS_DONE,
+        )
         await hass.async_block_till_done()
         result = await hass.config_entries.flow.async_configure(result["flow_id"])
 

@@ -281,5 +281,7 @@ def _profile_from_metadata(
         client_auth=_client_auth(metadata),
         pkce=_pkce(metadata),
         default_scopes=_default_scopes(metadata),
+        client_credentials="client_credentials"
+        in (_string_list(metadata.get("grant_types_supported")) or []),
         documentation_url=_http_url(metadata.get("service_documentation")),
     )
