@@ -534,3 +534,34 @@ async def test_reconfigure_a_client_renews_without_browser(
             "resource": "https://api.example.com",
         }
     ]
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_reauth_of_a_client_whose_credential_was_deleted(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """No stored credential: the credentials form, then a token for the same client."""
+    config_entry.add_to_hass(hass)  # its credential is not stored (deleted)
+    result = await config_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_client_credentials"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "credentials"
+
+    aioclient_mock.post(TOKEN_URL, json=CC_TOKEN)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"client_id": CLIENT_ID, "client_secret": NEW_SECRET, "scopes": "read"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert token_forms(aioclient_mock) == [
+        {
+            "grant_type": "client_credentials",
+            "scope": "read",
+            "resource": "https://api.example.com",
+        }
+    ]
+    assert await stored_credentials(hass) == {AUTH_DOMAIN: (CLIENT_ID, NEW_SECRET)}

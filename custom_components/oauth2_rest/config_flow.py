@@ -529,8 +529,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             return await self.async_step_login()
         if grants == [GRANT_CLIENT_CREDENTIALS]:
             return await self.async_step_client_credentials()
-        if grants == [GRANT_DEVICE]:
-            return await self.async_step_device()
+        # A profile with a device endpoint always has an authorization endpoint.
         return await self.async_step_auth()
 
     async def async_step_login(
