@@ -65,7 +65,7 @@ from .oauth.device import (
 )
 from .oauth.discovery import DiscoveryError, async_discover
 from .oauth.identity import AccountIdentity, IdentityLookupError, async_identify
-from .oauth.implementation import CLIENT_CREDENTIALS_KEY, OAuth2RestImplementation
+from .oauth.implementation import OAuth2RestImplementation, is_client_credentials_token
 from .oauth.provider import ClientAuthMethod, PkceMode, ProviderProfile, load_presets
 from .oauth.token_response import TokenEndpointError
 from .options_flow import OAuth2RestOptionsFlow
@@ -125,7 +125,7 @@ def parse_authorize_params(text: str | None) -> dict[str, str] | None:
 
 def is_client_credentials_entry(entry: ConfigEntry) -> bool:
     """Whether the entry's token comes from the client credentials grant."""
-    return isinstance(entry.data["token"].get(CLIENT_CREDENTIALS_KEY), dict)
+    return is_client_credentials_token(entry.data["token"])
 
 
 def is_http_url(value: str) -> bool:

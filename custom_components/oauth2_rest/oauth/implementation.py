@@ -10,6 +10,7 @@ tokens without ``expires_in``, and errors mapped exactly as HA's
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import replace
 from http import HTTPStatus
 import logging
@@ -53,6 +54,13 @@ CLIENT_CREDENTIALS_KEY = "client_credentials"
 # Of the profile's authorization parameters, those a client credentials request
 # carries (there is no authorize request): RFC 8707 and Auth0's API identifier.
 CLIENT_CREDENTIALS_PARAMS = ("resource", "audience")
+
+
+def is_client_credentials_token(token: Mapping[str, Any]) -> bool:
+    """Whether a stored token comes from the client credentials grant."""
+    return isinstance(token.get(CLIENT_CREDENTIALS_KEY), dict)
+
+
 # Removing an account waits for the revocation: keep that short.
 REVOCATION_TIMEOUT = 10
 
@@ -185,8 +193,8 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         offline access) the only way to a new token is to link the account again.
         A token of the client credentials grant is replaced by a new request.
         """
-        if isinstance(params := token.get(CLIENT_CREDENTIALS_KEY), dict):
-            return await self._client_credentials_request(params)
+        if is_client_credentials_token(token):
+            return await self._client_credentials_request(token[CLIENT_CREDENTIALS_KEY])
         if not token.get("refresh_token"):
             raise self._error(
                 OAuth2TokenRequestReauthError,
