@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from functools import partial
 from http import HTTPStatus
@@ -436,3 +437,32 @@ async def test_reconfigure_offers_the_device_login(
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "login"
     assert result["menu_options"] == ["auth", "device"]
+
+
+async def test_closing_the_qr_form_stops_the_polling(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """The user closes the dialog while the code is shown: nothing keeps polling."""
+    result = await start_discovered_flow(hass, aioclient_mock)
+    aioclient_mock.post(OIDC_DEVICE_URL, json=DEVICE_RESPONSE)
+    never = asyncio.Event()
+
+    async def wait_forever(seconds: float) -> None:
+        await never.wait()
+
+    with patch(
+        "custom_components.oauth2_rest.config_flow.async_poll_device_token",
+        partial(async_poll_device_token, sleep=wait_forever, clock=time.monotonic),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "device"}
+        )
+    assert result["step_id"] == "device"
+    flow = hass.config_entries.flow._progress[result["flow_id"]]
+    task = flow._device.task
+    await asyncio.sleep(0)
+    assert not task.done()
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    await hass.async_block_till_done()
+    assert task.cancelled()
+    assert not forms(aioclient_mock, OIDC_TOKEN_URL)

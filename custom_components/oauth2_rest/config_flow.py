@@ -183,6 +183,17 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         # How the token of this flow was got, once it was.
         self._grant: str | None = None
 
+    @callback
+    @override
+    def async_remove(self) -> None:
+        """The flow ended or was closed: stop waiting for a device login.
+
+        While the QR code form is shown the wait is not yet HA's progress task,
+        which HA would cancel by itself.
+        """
+        if self._device is not None and self._device.task is not None:
+            self._device.task.cancel()
+
     @property
     @override
     def logger(self) -> logging.Logger:
