@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
@@ -103,8 +104,19 @@ async def test_manual_entry_params_go_to_the_provider(
             "resource=https://api.example.com",
         },
     )
+    # The credentials form shows them again, for this link.
+    shown = suggested(result, "extra_authorize_params")
+    assert shown == (
+        "access_type=offline\nprompt=consent\nresource=https://api.example.com"
+    )
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"client_id": "cid", "client_secret": "s", "scopes": "read"}
+        result["flow_id"],
+        {
+            "client_id": "cid",
+            "client_secret": "s",
+            "scopes": "read",
+            "extra_authorize_params": shown,
+        },
     )
     url = await authorize(hass, hass_client_no_auth, result)
     assert url.query["access_type"] == "offline"
@@ -161,3 +173,54 @@ async def test_reconfigure_params(
     query = URL(result["url"]).query
     assert query["access_type"] == "offline"
     assert query["prompt"] == "login"
+
+
+async def test_credentials_step_params_for_a_preset(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A preset's link can add parameters: Auth0's audience for client credentials."""
+    result = await start_step(hass, "preset")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"preset": "auth0"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"domain": "tenant.eu.auth0.com"}
+    )
+    assert result["step_id"] == "credentials"
+    assert suggested(result, "extra_authorize_params") == ""
+    user_input = {
+        "client_id": "m2m",
+        "client_secret": "s",
+        "scopes": "read:things",
+        "extra_authorize_params": "audience",
+    }
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["errors"] == {"extra_authorize_params": "invalid_authorize_params"}
+    assert suggested(result, "extra_authorize_params") == "audience"
+
+    user_input["extra_authorize_params"] = "audience=https://things.example.com"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["auth", "device", "client_credentials"]
+    token_url = "https://tenant.eu.auth0.com/oauth/token"
+    aioclient_mock.post(
+        token_url, json={"access_token": "t", "token_type": "Bearer", "expires_in": 60}
+    )
+    with patch("custom_components.oauth2_rest.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "client_credentials"}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == "https://tenant.eu.auth0.com/#m2m"
+    (call,) = aioclient_mock.mock_calls
+    assert call[2] == {
+        "grant_type": "client_credentials",
+        "scope": "read:things",
+        "audience": "https://things.example.com",
+        "client_id": "m2m",
+        "client_secret": "s",
+    }

@@ -127,7 +127,12 @@ async def test_link_with_client_credentials(
     before = time.time()
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scopes": "read"},
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "scopes": "read",
+            "extra_authorize_params": "audience=https://api.example.com\nprompt=none",
+        },
     )
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -553,7 +558,12 @@ async def test_reauth_of_a_client_whose_credential_was_deleted(
     aioclient_mock.post(TOKEN_URL, json=CC_TOKEN)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {"client_id": CLIENT_ID, "client_secret": NEW_SECRET, "scopes": "read"},
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": NEW_SECRET,
+            "scopes": "read",
+            "extra_authorize_params": "resource=https://api.example.com",
+        },
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"

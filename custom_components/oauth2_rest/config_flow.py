@@ -450,11 +450,17 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 credential = ClientCredential(client_id, client_secret, profile.name)
             if base_url and not is_http_url(base_url):
                 errors[CONF_API_BASE_URL] = "invalid_url"
+            params = parse_authorize_params(user_input.get(CONF_AUTHORIZE_PARAMS))
+            if params is None:
+                errors[CONF_AUTHORIZE_PARAMS] = "invalid_authorize_params"
             if not errors:
+                assert params is not None
                 self._credential = credential
                 self._scopes = parse_scopes(user_input.get(CONF_SCOPES, ""))
                 self._profile = replace(
-                    profile, api_base_url=base_url or profile.api_base_url
+                    profile,
+                    api_base_url=base_url or profile.api_base_url,
+                    extra_authorize_params=params,
                 )
                 self.flow_impl = OAuth2RestImplementation(
                     self.hass, auth_domain, credential, self._profile
@@ -481,18 +487,19 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         fields[vol.Optional(CONF_API_BASE_URL, default=profile.api_base_url or "")] = (
             _URL
         )
+        # Prefilled with the provider's (Auth0's audience, Google's offline access...).
+        fields[vol.Optional(CONF_AUTHORIZE_PARAMS)] = _LINES
         if user_input is None and errors and self._credential is not None:
             user_input = {CONF_CLIENT_ID: self._credential.client_id}
-        suggested = (
-            {
+        suggested = {
+            CONF_AUTHORIZE_PARAMS: format_lines(profile.extra_authorize_params, "="),
+            **{
                 k: v
-                for k, v in user_input.items()
+                for k, v in (user_input or {}).items()
                 if k != CONF_CLIENT_SECRET
                 and not (k == CONF_CREDENTIAL and v not in stored)
-            }
-            if user_input
-            else None
-        )
+            },
+        }
         return self.async_show_form(
             step_id="credentials",
             data_schema=self.add_suggested_values_to_schema(
