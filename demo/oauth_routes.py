@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from html import escape
+from http import HTTPStatus
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -57,6 +59,7 @@ class OAuthViews:
             web.post(f"{p}/login", self.login),
             web.post(f"{p}/logout", self.logout),
             web.post(f"{p}/token", self.token),
+            web.post(f"{p}/wrapped/token", self.wrapped_token),
             web.post(f"{p}/revoke", self.revoke),
             web.post(f"{p}/device_authorization", self.device_authorization),
             web.get(f"{p}/device", self.device),
@@ -228,6 +231,28 @@ class OAuthViews:
     async def token(self, request: web.Request) -> web.Response:
         """Token endpoint for every grant type."""
         return self.server.create_token_response(await read_oauth2_request(request))
+
+    async def wrapped_token(self, request: web.Request) -> web.Response:
+        """The token endpoint behind a Withings-like front: always HTTP 200.
+
+        A token comes as ``{"status": 0, "body": {...}}`` with an absolute
+        ``expires_at`` instead of ``expires_in``; an error as ``{"status": <the HTTP
+        status it would have had>, "error": ..., "error_description": ...}``.
+        Not in the metadata: a client finds out by itself (or is told by hand).
+        """
+        answer = await self.token(request)
+        try:
+            body = json.loads(answer.text or "{}")
+        except ValueError:
+            body = {}
+        if answer.status == HTTPStatus.OK and "access_token" in body:
+            lifetime = body.pop("expires_in", None)
+            if lifetime is not None:
+                body["expires_at"] = int(self.config.clock()) + int(lifetime)
+            wrapped: dict[str, Any] = {"status": 0, "body": body}
+        else:
+            wrapped = {"status": answer.status, **body}
+        return web.json_response(wrapped, headers=NO_STORE)
 
     async def revoke(self, request: web.Request) -> web.Response:
         """RFC 7009 revocation."""

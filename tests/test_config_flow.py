@@ -275,6 +275,7 @@ async def test_github_preset_full_flow(
         "provider": "GitHub",
         "redirect_uri": REDIRECT_URI,
         "docs": "[developer documentation](https://github.com/settings/applications/new)",
+        "error": "",
     }
     assert suggested(result, "scopes") == "read:user"
     assert suggested(result, "api_base_url") == "https://api.github.com"
@@ -365,6 +366,8 @@ async def test_preset_extra_authorize_params(
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "scopes": suggested(result, "scopes"),
+            # Shown prefilled with the preset's, submitted as shown.
+            "extra_authorize_params": suggested(result, "extra_authorize_params"),
         },
     )
     if preset == "google":  # Google also offers the login on another device.

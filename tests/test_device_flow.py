@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from functools import partial
 from http import HTTPStatus
@@ -12,6 +13,7 @@ from unittest.mock import AsyncMock, patch
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.selector import QrCodeSelector
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -127,9 +129,10 @@ async def on_device(
     )
     if result["type"] is FlowResultType.ABORT:
         return result
-    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    # A form: the code, the link, and a QR code of the link that fills in the code
+    # (else of the page where the code is entered).
+    assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "device"
-    assert result["progress_action"] == "device"
     placeholders = result["description_placeholders"]
     assert placeholders["user_code"] == "WDJB-MJHT"
     assert placeholders["verification_uri"].endswith("/device")
@@ -137,8 +140,27 @@ async def on_device(
         assert placeholders["direct_link"] == ""
     else:
         assert f"]({complete})" in placeholders["direct_link"]
-    await hass.async_block_till_done()
+    assert qr_data(result) == (complete or placeholders["verification_uri"])
+    # Submitted once approved (or before): Home Assistant waits for the approval.
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    if result["type"] is FlowResultType.SHOW_PROGRESS:
+        assert result["step_id"] == "device_wait"
+        assert result["progress_action"] == "device"
+        for key in ("user_code", "verification_uri", "direct_link"):
+            assert result["description_placeholders"][key] == placeholders[key]
+        await hass.async_block_till_done()
     return await hass.config_entries.flow.async_configure(result["flow_id"])
+
+
+def qr_data(result: dict[str, Any]) -> str:
+    """The data of the form's QR code field (HA's QrCodeSelector)."""
+    (key,) = result["data_schema"].schema
+    assert str(key) == "qr_code"
+    selector = result["data_schema"].schema[key]
+    assert isinstance(selector, QrCodeSelector)
+    serialized = selector.serialize()["selector"]["qr_code"]
+    assert serialized["error_correction_level"] == "medium"
+    return str(serialized["data"])
 
 
 async def test_device_login_creates_the_entry(
@@ -415,3 +437,32 @@ async def test_reconfigure_offers_the_device_login(
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "login"
     assert result["menu_options"] == ["auth", "device"]
+
+
+async def test_closing_the_qr_form_stops_the_polling(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """The user closes the dialog while the code is shown: nothing keeps polling."""
+    result = await start_discovered_flow(hass, aioclient_mock)
+    aioclient_mock.post(OIDC_DEVICE_URL, json=DEVICE_RESPONSE)
+    never = asyncio.Event()
+
+    async def wait_forever(seconds: float) -> None:
+        await never.wait()
+
+    with patch(
+        "custom_components.oauth2_rest.config_flow.async_poll_device_token",
+        partial(async_poll_device_token, sleep=wait_forever, clock=time.monotonic),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "device"}
+        )
+    assert result["step_id"] == "device"
+    flow = hass.config_entries.flow._progress[result["flow_id"]]
+    task = flow._device.task
+    await asyncio.sleep(0)
+    assert not task.done()
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    await hass.async_block_till_done()
+    assert task.cancelled()
+    assert not forms(aioclient_mock, OIDC_TOKEN_URL)

@@ -627,3 +627,47 @@ async def test_metadata_redirected_within_the_origin_allowed(
     async with aiohttp.ClientSession() as session:
         profile = await async_discover(session, url)
     assert profile.issuer == f"{redirecting_servers}/here"
+
+
+@pytest.mark.parametrize(
+    ("grant_types", "authorize", "expected"),
+    [
+        (None, True, False),  # RFC 8414's default: authorization_code, implicit
+        (["authorization_code", "refresh_token"], True, False),
+        (["authorization_code", "client_credentials"], True, True),
+        (["client_credentials"], False, True),  # no authorization endpoint needed
+    ],
+)
+async def test_client_credentials_from_grant_types(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    grant_types: list[str] | None,
+    authorize: bool,
+    expected: bool,
+) -> None:
+    """``grant_types_supported`` tells whether the client credentials grant is there."""
+    aioclient_mock.get(
+        OAUTH_ROOT,
+        json=metadata(
+            grant_types_supported=grant_types,
+            authorization_endpoint=None if not authorize else f"{HOST}/authorize",
+        ),
+    )
+    profile = await discover(hass, HOST)
+    assert profile.client_credentials is expected
+    assert profile.authorize_url == (f"{HOST}/authorize" if authorize else "")
+
+
+async def test_no_authorization_endpoint_without_client_credentials(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Without an authorization endpoint, only client credentials could work."""
+    aioclient_mock.get(
+        OAUTH_ROOT,
+        json=metadata(
+            authorization_endpoint=None, grant_types_supported=["authorization_code"]
+        ),
+    )
+    aioclient_mock.get(OIDC_ROOT, status=HTTPStatus.NOT_FOUND)
+    with pytest.raises(DiscoveryInvalidDocument, match="missing"):
+        await discover(hass, HOST)

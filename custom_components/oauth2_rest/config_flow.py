@@ -20,12 +20,19 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, CONF_NAME
 from homeassistant.core import callback
+from homeassistant.exceptions import (
+    OAuth2TokenRequestError,
+    OAuth2TokenRequestReauthError,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
     AbstractOAuth2FlowHandler,
     async_get_redirect_uri,
 )
 from homeassistant.helpers.selector import (
+    QrCodeSelector,
+    QrCodeSelectorConfig,
+    QrErrorCorrectionLevel,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -48,7 +55,7 @@ from .credentials import (
     async_stored_credentials,
 )
 from .endpoint import SUBENTRY_TYPE_ENDPOINT
-from .endpoint_flow import EndpointSubentryFlow
+from .endpoint_flow import EndpointSubentryFlow, format_lines, parse_lines
 from .oauth.device import (
     DeviceAuthorization,
     DeviceFlowError,
@@ -58,8 +65,9 @@ from .oauth.device import (
 )
 from .oauth.discovery import DiscoveryError, async_discover
 from .oauth.identity import AccountIdentity, IdentityLookupError, async_identify
-from .oauth.implementation import OAuth2RestImplementation
+from .oauth.implementation import OAuth2RestImplementation, is_client_credentials_token
 from .oauth.provider import ClientAuthMethod, PkceMode, ProviderProfile, load_presets
+from .oauth.token_response import TokenEndpointError
 from .options_flow import OAuth2RestOptionsFlow
 
 CONF_PRESET = "preset"
@@ -70,19 +78,54 @@ CONF_ACCOUNT_NAME = "account_name"
 # Entry data: the subject is the name the user gave the account (the provider could
 # not say who it is), so nothing at the provider can ever confirm or refute it.
 CONF_SUBJECT_FROM_USER = "subject_from_user"
+CONF_CLIENT_CREDENTIALS = "client_credentials"
+CONF_AUTHORIZE_PARAMS = "extra_authorize_params"
+CONF_QR_CODE = "qr_code"
 NEW_CREDENTIAL = "__new__"
 OFFLINE_ACCESS = "offline_access"
+# The grants a flow can link with: the steps of the login menu.
+GRANT_BROWSER = "auth"
+GRANT_DEVICE = "device"
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+# Authorization parameters the implementation sets itself.
+_RESERVED_AUTHORIZE_PARAMS = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "state",
+        "scope",
+        "code_challenge",
+        "code_challenge_method",
+    }
+)
 
-_MANUAL_URL_FIELDS = ("authorize_url", "token_url")
 _MANUAL_OPTIONAL_URL_FIELDS = ("api_base_url", "userinfo_url", "revocation_url")
 _SCOPE_SPLIT = re.compile(r"[\s,]+")
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+_LINES = TextSelector(TextSelectorConfig(multiline=True))
 
 
 def parse_scopes(text: str) -> list[str]:
     """Split what the user typed (spaces or commas) into scopes."""
     return [scope for scope in _SCOPE_SPLIT.split(text.strip()) if scope]
+
+
+def parse_authorize_params(text: str | None) -> dict[str, str] | None:
+    """Parse ``name=value`` lines of extra authorization parameters.
+
+    None when a line is malformed or names a parameter set by the integration.
+    """
+    params = parse_lines(text, "=")
+    if params is None or _RESERVED_AUTHORIZE_PARAMS & set(params):
+        return None
+    return params
+
+
+def is_client_credentials_entry(entry: ConfigEntry) -> bool:
+    """Whether the entry's token comes from the client credentials grant."""
+    return is_client_credentials_token(entry.data["token"])
 
 
 def is_http_url(value: str) -> bool:
@@ -134,6 +177,22 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         self._replaced_auth_domain: str | None = None
         # The device authorization grant (RFC 8628), once the user picked it.
         self._device: DeviceLogin | None = None
+        # Re-linking keeps the entry's grant: the client's own (client credentials)
+        # or a user's login (browser or device). None for a new account.
+        self._entry_grant: str | None = None
+        # How the token of this flow was got, once it was.
+        self._grant: str | None = None
+
+    @callback
+    @override
+    def async_remove(self) -> None:
+        """The flow ended or was closed: stop waiting for a device login.
+
+        While the QR code form is shown the wait is not yet HA's progress task,
+        which HA would cancel by itself.
+        """
+        if self._device is not None and self._device.task is not None:
+            self._device.task.cancel()
 
     @property
     @override
@@ -273,19 +332,28 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             name = user_input[CONF_NAME].strip()
+            client_credentials = user_input.get(CONF_CLIENT_CREDENTIALS, False)
             if not name:
                 errors[CONF_NAME] = "name_required"
-            for key in _MANUAL_URL_FIELDS:
-                if not is_http_url(user_input[key]):
-                    errors[key] = "invalid_url"
+            if not is_http_url(user_input["token_url"]):
+                errors["token_url"] = "invalid_url"
+            if authorize_url := user_input.get("authorize_url", "").strip():
+                if not is_http_url(authorize_url):
+                    errors["authorize_url"] = "invalid_url"
+            elif not client_credentials:
+                errors["authorize_url"] = "authorize_url_required"
             for key in _MANUAL_OPTIONAL_URL_FIELDS:
                 if user_input.get(key) and not is_http_url(user_input[key]):
                     errors[key] = "invalid_url"
+            params = parse_authorize_params(user_input.get(CONF_AUTHORIZE_PARAMS))
+            if params is None:
+                errors[CONF_AUTHORIZE_PARAMS] = "invalid_authorize_params"
             if not errors:
+                assert params is not None
                 self._profile = ProviderProfile(
                     key="manual",
                     name=name,
-                    authorize_url=user_input["authorize_url"],
+                    authorize_url=authorize_url,
                     token_url=user_input["token_url"],
                     api_base_url=user_input.get("api_base_url") or None,
                     userinfo_url=user_input.get("userinfo_url") or None,
@@ -294,12 +362,14 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                     pkce=PkceMode(user_input["pkce"]),
                     default_scopes=tuple(parse_scopes(user_input.get(CONF_SCOPES, ""))),
                     scope_separator=user_input.get("scope_separator") or " ",
+                    extra_authorize_params=params,
+                    client_credentials=client_credentials,
                 )
                 return await self.async_step_credentials()
         schema = vol.Schema(
             {
                 vol.Required(CONF_NAME): str,
-                vol.Required("authorize_url"): _URL,
+                vol.Optional("authorize_url"): _URL,
                 vol.Required("token_url"): _URL,
                 vol.Optional("api_base_url"): _URL,
                 vol.Optional("userinfo_url"): _URL,
@@ -319,6 +389,8 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 ),
                 vol.Optional(CONF_SCOPES, default=""): str,
                 vol.Optional("scope_separator", default=" "): str,
+                vol.Optional(CONF_AUTHORIZE_PARAMS): _LINES,
+                vol.Optional(CONF_CLIENT_CREDENTIALS, default=False): bool,
             }
         )
         return self.async_show_form(
@@ -336,13 +408,20 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             return "<your Home Assistant URL>/auth/external/callback"
 
     async def async_step_credentials(
-        self, user_input: dict[str, Any] | None = None
+        self,
+        user_input: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        error_placeholders: dict[str, str] | None = None,
     ) -> ConfigFlowResult:
-        """Client id and secret (new, or stored under Application Credentials), scopes."""
+        """Client id and secret (new, or stored under Application Credentials), scopes.
+
+        ``errors`` come from a grant that failed after this step (client
+        credentials refused): the form is shown again with what was entered.
+        """
         assert self._profile is not None
         profile = self._profile
         stored = await async_stored_credentials(self.hass)
-        errors: dict[str, str] = {}
+        errors = dict(errors or {})
         if user_input is not None:
             chosen = user_input.get(CONF_CREDENTIAL, NEW_CREDENTIAL)
             client_id = user_input.get(CONF_CLIENT_ID, "").strip()
@@ -371,11 +450,17 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 credential = ClientCredential(client_id, client_secret, profile.name)
             if base_url and not is_http_url(base_url):
                 errors[CONF_API_BASE_URL] = "invalid_url"
+            params = parse_authorize_params(user_input.get(CONF_AUTHORIZE_PARAMS))
+            if params is None:
+                errors[CONF_AUTHORIZE_PARAMS] = "invalid_authorize_params"
             if not errors:
+                assert params is not None
                 self._credential = credential
                 self._scopes = parse_scopes(user_input.get(CONF_SCOPES, ""))
                 self._profile = replace(
-                    profile, api_base_url=base_url or profile.api_base_url
+                    profile,
+                    api_base_url=base_url or profile.api_base_url,
+                    extra_authorize_params=params,
                 )
                 self.flow_impl = OAuth2RestImplementation(
                     self.hass, auth_domain, credential, self._profile
@@ -402,16 +487,19 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         fields[vol.Optional(CONF_API_BASE_URL, default=profile.api_base_url or "")] = (
             _URL
         )
-        suggested = (
-            {
+        # Prefilled with the provider's (Auth0's audience, Google's offline access...).
+        fields[vol.Optional(CONF_AUTHORIZE_PARAMS)] = _LINES
+        if user_input is None and errors and self._credential is not None:
+            user_input = {CONF_CLIENT_ID: self._credential.client_id}
+        suggested = {
+            CONF_AUTHORIZE_PARAMS: format_lines(profile.extra_authorize_params, "="),
+            **{
                 k: v
-                for k, v in user_input.items()
+                for k, v in (user_input or {}).items()
                 if k != CONF_CLIENT_SECRET
                 and not (k == CONF_CREDENTIAL and v not in stored)
-            }
-            if user_input
-            else None
-        )
+            },
+        }
         return self.async_show_form(
             step_id="credentials",
             data_schema=self.add_suggested_values_to_schema(
@@ -425,28 +513,99 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                     if profile.documentation_url
                     else "see its developer documentation"
                 ),
+                "error": "",
+                **(error_placeholders or {}),
             },
             errors=errors,
         )
 
     # -- the grant: in this browser, or on another device --------------------------
 
-    async def _async_log_in(self) -> ConfigFlowResult:
-        """Offer the device login when the provider has it; else go to the browser."""
+    def _grants(self) -> list[str]:
+        """The grants this flow may link with, in the order of the login menu.
+
+        Re-linking keeps the entry's kind of grant: the account is the client
+        itself (client credentials) or a user who logs in, and the entry's
+        identity depends on which.
+        """
         assert self._profile is not None
+        if self._entry_grant == GRANT_CLIENT_CREDENTIALS:
+            return [GRANT_CLIENT_CREDENTIALS]
+        grants = []
+        if self._profile.authorize_url:
+            grants.append(GRANT_BROWSER)
         if self._profile.device_authorization_url:
+            grants.append(GRANT_DEVICE)
+        if self._profile.client_credentials and self._entry_grant is None:
+            grants.append(GRANT_CLIENT_CREDENTIALS)
+        return grants
+
+    async def _async_log_in(self) -> ConfigFlowResult:
+        """Offer the grants the provider has; go straight on when there is one."""
+        grants = self._grants()
+        if len(grants) > 1:
             return await self.async_step_login()
+        if grants == [GRANT_CLIENT_CREDENTIALS]:
+            return await self.async_step_client_credentials()
+        # A profile with a device endpoint always has an authorization endpoint.
         return await self.async_step_auth()
 
     async def async_step_login(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Log in in this browser (authorization code) or on another device."""
+        """Log in in this browser (authorization code), on another device, or not."""
         assert self._profile is not None
         return self.async_show_menu(
             step_id="login",
-            menu_options=["auth", "device"],
+            menu_options=self._grants(),
             description_placeholders={"provider": self._profile.name},
+        )
+
+    # -- the client credentials grant: no user, no browser -------------------------
+
+    async def async_step_client_credentials(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Get a token for the client itself; the account is the client."""
+        impl = self._rest_impl()
+        try:
+            token = await impl.async_client_credentials_token(
+                impl.client_credentials_params(self._scopes)
+            )
+        except OAuth2TokenRequestError as err:
+            return await self._async_client_credentials_failed(err)
+        self.logger.info("Linked with the client credentials grant")
+        self._grant = GRANT_CLIENT_CREDENTIALS
+        return await self.async_oauth_create_entry(
+            {"auth_implementation": impl.domain, "token": token}
+        )
+
+    async def _async_client_credentials_failed(
+        self, err: OAuth2TokenRequestError
+    ) -> ConfigFlowResult:
+        """Show where the request came from again, with what the provider said."""
+        code = (
+            err.__cause__.error if isinstance(err.__cause__, TokenEndpointError) else ""
+        )
+        if isinstance(err, OAuth2TokenRequestReauthError):
+            error = (
+                "invalid_client"
+                if code == "invalid_client"
+                else "client_credentials_refused"
+            )
+        else:
+            error = "client_credentials_failed"
+        self.logger.warning(
+            "The client credentials request failed: %s", code or type(err).__name__
+        )
+        errors = {"base": error}
+        placeholders = {"error": code or type(err).__name__}
+        if self.source == SOURCE_REAUTH:
+            return self._async_show_reauth_client_credentials(errors, placeholders)
+        if self.source == SOURCE_RECONFIGURE:
+            return self._async_show_reconfigure(None, errors, placeholders)
+        return await self.async_step_credentials(
+            errors=errors, error_placeholders=placeholders
         )
 
     def _rest_impl(self) -> OAuth2RestImplementation:
@@ -469,26 +628,54 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             self._device.task = self.hass.async_create_task(
                 self._device.async_wait(impl)
             )
-        device = self._device
-        assert device.task is not None
-        if device.task.done():
-            return self.async_show_progress_done(next_step_id="device_done")
-        shown = device.authorization
-        complete = shown.verification_uri_complete
-        return self.async_show_progress(
+        if user_input is not None:
+            return await self.async_step_device_wait()
+        shown = self._device.authorization
+        return self.async_show_form(
             step_id="device",
+            data_schema=vol.Schema(
+                {
+                    # What a phone's camera opens: the link with the code in it.
+                    vol.Optional(CONF_QR_CODE): QrCodeSelector(
+                        QrCodeSelectorConfig(
+                            data=shown.verification_uri_complete
+                            or shown.verification_uri,
+                            scale=5,
+                            error_correction_level=QrErrorCorrectionLevel.MEDIUM,
+                        )
+                    )
+                }
+            ),
+            description_placeholders=self._device_placeholders(),
+        )
+
+    def _device_placeholders(self) -> dict[str, str]:
+        assert self._profile is not None and self._device is not None
+        shown = self._device.authorization
+        complete = shown.verification_uri_complete
+        return {
+            "provider": self._profile.name,
+            "user_code": shown.user_code,
+            "verification_uri": shown.verification_uri,
+            "direct_link": (
+                f"\n\nOr open [this link]({complete}), which fills in the code."
+                if complete
+                else ""
+            ),
+        }
+
+    async def async_step_device_wait(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Wait for the login on the other device (it may be done already)."""
+        assert self._device is not None and self._device.task is not None
+        if self._device.task.done():
+            return self.async_show_progress_done(next_step_id="device_done")
+        return self.async_show_progress(
+            step_id="device_wait",
             progress_action="device",
-            description_placeholders={
-                "provider": self._profile.name,
-                "user_code": shown.user_code,
-                "verification_uri": shown.verification_uri,
-                "direct_link": (
-                    f"\n\nOr open [this link]({complete}), which fills in the code."
-                    if complete
-                    else ""
-                ),
-            },
-            progress_task=device.task,
+            description_placeholders=self._device_placeholders(),
+            progress_task=self._device.task,
         )
 
     async def async_step_device_done(
@@ -539,6 +726,12 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             and self._profile is not None
             and self._credential is not None
         )
+        if self._grant == GRANT_CLIENT_CREDENTIALS:
+            # No user: the account is the client, at this provider.
+            client_id = self._credential.client_id
+            return await self._async_finish(
+                self._token_data, AccountIdentity(client_id, client_id)
+            )
         try:
             identity = await async_identify(
                 async_get_clientsession(self.hass),
@@ -599,6 +792,8 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         self, data: dict[str, Any], identity: AccountIdentity
     ) -> ConfigFlowResult:
         assert self._profile is not None and self._credential is not None
+        # What the first token answer showed about the provider's token answers.
+        self._profile = replace(self._profile, quirks=self._rest_impl().profile.quirks)
         await self.async_set_unique_id(
             f"{provider_id(self._profile)}#{identity.subject}"
         )
@@ -639,13 +834,28 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     # -- reauth and reconfigure -----------------------------------------------------
 
-    async def _async_use_entry(self, entry: ConfigEntry, new_secret: str = "") -> bool:
+    async def _async_use_entry(
+        self,
+        entry: ConfigEntry,
+        new_secret: str = "",
+        authorize_params: dict[str, str] | None = None,
+    ) -> bool:
         """Take the entry's profile, scopes and stored credential; False if it's gone.
 
         A new client secret (the provider rotated it) replaces the stored one for
         this grant; it is stored, as a new credential, only once the grant worked.
+        New authorization parameters replace the profile's.
         """
         self._profile = entry_profile(entry)
+        if authorize_params is not None:
+            self._profile = replace(
+                self._profile, extra_authorize_params=authorize_params
+            )
+        self._entry_grant = (
+            GRANT_CLIENT_CREDENTIALS
+            if is_client_credentials_entry(entry)
+            else GRANT_BROWSER
+        )
         self._scopes = list(entry.data.get(CONF_SCOPES, []))
         stored = await async_stored_credentials(self.hass)
         if (impl := stored.get(entry.data["auth_implementation"])) is None:
@@ -664,7 +874,37 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
         """The grant died: ask to re-link the same account."""
+        if is_client_credentials_entry(self._get_reauth_entry()):
+            return await self.async_step_reauth_client_credentials()
         return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_client_credentials(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The provider refused the client: ask for its new secret, no browser."""
+        if user_input is None:
+            return self._async_show_reauth_client_credentials()
+        entry = self._get_reauth_entry()
+        if await self._async_use_entry(entry, user_input.get(CONF_CLIENT_SECRET, "")):
+            return await self.async_step_client_credentials()
+        return await self.async_step_credentials()
+
+    def _async_show_reauth_client_credentials(
+        self,
+        errors: dict[str, str] | None = None,
+        error_placeholders: dict[str, str] | None = None,
+    ) -> ConfigFlowResult:
+        entry = self._get_reauth_entry()
+        return self.async_show_form(
+            step_id="reauth_client_credentials",
+            data_schema=vol.Schema({vol.Optional(CONF_CLIENT_SECRET): _PASSWORD}),
+            description_placeholders={
+                "account": entry.title,
+                "error": "",
+                **(error_placeholders or {}),
+            },
+            errors=errors,
+        )
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
@@ -684,26 +924,58 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the name; the scopes or the client secret (both need a new grant)."""
+        """Change the name, or what needs a new grant.
+
+        Scopes, authorization parameters and the client secret need a new grant.
+        """
         entry = self._get_reconfigure_entry()
         current_scopes = list(entry.data.get(CONF_SCOPES, []))
-        if user_input is not None:
-            self._title = user_input[CONF_NAME].strip() or entry.title
-            scopes = parse_scopes(user_input.get(CONF_SCOPES, ""))
-            new_secret = user_input.get(CONF_CLIENT_SECRET, "").strip()
-            if scopes == current_scopes and not new_secret:
-                return self.async_update_reload_and_abort(entry, title=self._title)
-            if not await self._async_use_entry(entry, new_secret):
-                return self.async_abort(reason="credential_missing")
-            self._scopes = scopes
-            return await self._async_log_in()
+        current_params = dict(entry_profile(entry).extra_authorize_params)
+        if user_input is None:
+            return self._async_show_reconfigure(None)
+        params = parse_authorize_params(user_input.get(CONF_AUTHORIZE_PARAMS))
+        if params is None:
+            return self._async_show_reconfigure(
+                user_input, {CONF_AUTHORIZE_PARAMS: "invalid_authorize_params"}
+            )
+        self._title = user_input[CONF_NAME].strip() or entry.title
+        scopes = parse_scopes(user_input.get(CONF_SCOPES, ""))
+        new_secret = user_input.get(CONF_CLIENT_SECRET, "").strip()
+        if scopes == current_scopes and not new_secret and params == current_params:
+            return self.async_update_reload_and_abort(entry, title=self._title)
+        if not await self._async_use_entry(entry, new_secret, params):
+            return self.async_abort(reason="credential_missing")
+        self._scopes = scopes
+        return await self._async_log_in()
+
+    def _async_show_reconfigure(
+        self,
+        user_input: dict[str, Any] | None,
+        errors: dict[str, str] | None = None,
+        error_placeholders: dict[str, str] | None = None,
+    ) -> ConfigFlowResult:
+        entry = self._get_reconfigure_entry()
+        profile = self._profile or entry_profile(entry)
+        scopes = self._scopes or list(entry.data.get(CONF_SCOPES, []))
+        suggested = {
+            CONF_NAME: self._title or entry.title,
+            CONF_SCOPES: " ".join(scopes),
+            CONF_AUTHORIZE_PARAMS: format_lines(profile.extra_authorize_params, "="),
+            **{k: v for k, v in (user_input or {}).items() if k != CONF_CLIENT_SECRET},
+        }
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_NAME, default=entry.title): str,
-                    vol.Optional(CONF_SCOPES, default=" ".join(current_scopes)): str,
-                    vol.Optional(CONF_CLIENT_SECRET): _PASSWORD,
-                }
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_NAME): str,
+                        vol.Optional(CONF_SCOPES): str,
+                        vol.Optional(CONF_AUTHORIZE_PARAMS): _LINES,
+                        vol.Optional(CONF_CLIENT_SECRET): _PASSWORD,
+                    }
+                ),
+                suggested,
             ),
+            description_placeholders={"error": "", **(error_placeholders or {})},
+            errors=errors,
         )

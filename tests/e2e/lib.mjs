@@ -9,6 +9,9 @@ export const env = {
   haUrl: process.env.E2E_HA_URL ?? 'http://127.0.0.1:18123',
   issuer: process.env.E2E_ISSUER ?? 'http://127.0.0.1:13000',
   apiUrl: process.env.E2E_API_URL ?? 'http://127.0.0.1:13001',
+  // The repo's demo provider (client credentials, device login), a second issuer.
+  demoUrl: process.env.E2E_DEMO_URL ?? 'http://127.0.0.1:13002',
+  demoTtl: Number(process.env.E2E_DEMO_TTL ?? 40),
   accessTtl: Number(process.env.E2E_ACCESS_TTL ?? 20),
   haConfig: process.env.E2E_HA_CONFIG ?? '',
   artifacts: process.env.E2E_ARTIFACTS ?? 'artifacts/e2e',
@@ -19,6 +22,8 @@ export const env = {
 
 export const HA_USER = { name: 'E2E Admin', username: 'e2e', password: 'e2e-password-1' };
 export const CLIENT = { id: 'ha-e2e', secret: 'ha-e2e-secret' };
+export const DEMO_CLIENT = { id: 'home-assistant', secret: 'demo-secret' };
+export const DEMO_LOGIN = { username: 'demo', password: 'demo' };
 
 export const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
@@ -140,10 +145,12 @@ export class HomeAssistant {
 }
 
 /** The integration's entry as HA stores it (token, expires_at) from .storage. */
-export async function storedEntry(haConfig, domain) {
+export async function storedEntry(haConfig, domain, entryId = null) {
   const file = path.join(haConfig, '.storage', 'core.config_entries');
   const data = JSON.parse(await fs.readFile(file, 'utf8'));
-  return data.data.entries.find((e) => e.domain === domain) ?? null;
+  return data.data.entries.find(
+    (e) => e.domain === domain && (entryId === null || e.entry_id === entryId),
+  ) ?? null;
 }
 
 export function providerStats() { return request(`${env.issuer}/e2e/stats`); }

@@ -6,8 +6,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import {
-  CLIENT, HA_USER, HomeAssistant, env, launchBrowser, log, providerStats, revokeAllGrants,
-  sleep, storedEntry, waitFor,
+  CLIENT, DEMO_CLIENT, DEMO_LOGIN, HA_USER, HomeAssistant, env, launchBrowser, log,
+  providerStats, revokeAllGrants, sleep, storedEntry, waitFor,
 } from './lib.mjs';
 
 const DOMAIN = 'oauth2_rest';
@@ -31,6 +31,7 @@ const DOCS_SHOTS = {
   'sensor-more-info': 'sensor-value',
   'account-device': 'account-health',
   'pick-values': 'pick-values',
+  'device-login-qr': 'device-login-qr',
 };
 
 async function screenshot(name, target = page) {
@@ -202,8 +203,8 @@ async function driveEndpointDialog() {
 }
 
 /** The endpoint subentry through HA's HTTP API (what the frontend posts), step by step. */
-async function addEndpointApi() {
-  const [entry] = await ha.entries(DOMAIN);
+async function addEndpointApi(entryId = null, request = ENDPOINT_REQUEST, value = ENDPOINT_VALUE) {
+  const entry = entryId ? { entry_id: entryId } : (await ha.entries(DOMAIN))[0];
   const seen = [];
   let valueAdded = false;
   let result = await ha.api('/api/config/config_entries/subentries/flow', {
@@ -219,7 +220,7 @@ async function addEndpointApi() {
       if (!options.includes(next)) throw new Error(`menu ${result.step_id} lacks ${next}`);
       body = { next_step_id: next };
     } else {
-      const known = result.step_id === 'value' ? ENDPOINT_VALUE : { ...ENDPOINT_REQUEST, ...ENDPOINT_VALUE, name: ENDPOINT_NAME };
+      const known = result.step_id === 'value' ? value : { ...request, ...value, name: request.name };
       body = {};
       for (const field of result.data_schema ?? []) {
         if (field.name in known) body[field.name] = known[field.name];
@@ -557,6 +558,124 @@ async function main() {
       const sensor = await endpointSensor();
       if (!isNumber(sensor.state)) throw new Error(`sensor is ${sensor.state}`);
       return `values ${obs.values.join(' -> ')}, ${refreshes(obs)} refresh grant(s)`;
+    });
+  });
+
+  await scenario('the client credentials grant and the device login with its QR code, at the demo provider', async () => {
+    const openDiscovery = async (issuer) => {
+      await page.goto(`${env.haUrl}/config/integrations/dashboard`);
+      await page.getByRole('button', { name: 'Add integration' }).click();
+      await page.getByText('Select brand').or(page.getByRole('dialog')).first().waitFor();
+      await sleep(500);
+      await page.keyboard.type('OAuth2 REST');
+      await page.getByText('OAuth2 REST', { exact: true }).last().click();
+      await page.getByText('Discover from the issuer URL').click();
+      await page.getByRole('textbox', { name: 'Issuer URL' }).fill(issuer);
+      await submit();
+      await page.getByRole('textbox', { name: 'Client ID' }).waitFor();
+    };
+    const fillDemoClient = async (scopes) => {
+      await page.getByRole('textbox', { name: 'Client ID' }).fill(DEMO_CLIENT.id);
+      await page.getByRole('textbox', { name: 'Client secret' }).fill(DEMO_CLIENT.secret);
+      await page.getByRole('textbox', { name: 'Scopes' }).fill(scopes);
+      await page.getByRole('textbox', { name: 'API base URL' }).fill(env.demoUrl);
+      await submit();
+    };
+    const finishFlow = async () => {
+      await flowDialog().getByText(/Successfully authenticated|Created configuration|Success/i)
+        .first().waitFor({ timeout: 30000 });
+      await page.getByRole('button', { name: /skip and finish|finish/i }).first().click();
+    };
+    const entryFor = async (uniqueSuffix) => waitFor(`the entry ...${uniqueSuffix} to load`, async () => {
+      const list = await ha.entries(DOMAIN);
+      const found = [];
+      for (const e of list) {
+        const stored = await storedEntry(env.haConfig, DOMAIN, e.entry_id).catch(() => null);
+        if (stored?.unique_id?.endsWith(uniqueSuffix) && e.state === 'loaded') found.push(e);
+      }
+      return found[0];
+    }, { timeoutMs: 30000 });
+
+    let ccEntry;
+    await step('ui', 'discover the demo provider -> client id/secret -> "No login" (client credentials) -> entry created, no browser window', async () => {
+      await openDiscovery(env.demoUrl);
+      let popups = 0;
+      const count = () => { popups += 1; };
+      context.on('page', count);
+      await fillDemoClient('api:read');
+      const noLogin = flowDialog().getByText("No login: the application's own access (client credentials)");
+      await noLogin.waitFor();
+      await screenshot('login-menu-client-credentials');
+      await noLogin.click();
+      await finishFlow();
+      context.off('page', count);
+      if (popups) throw new Error(`${popups} window(s) opened`);
+      ccEntry = await entryFor(`#${DEMO_CLIENT.id}`);
+      return `entry "${ccEntry.title}" loaded`;
+    });
+
+    await step('api', 'an endpoint of the client-credentials account polls the demo API, its token renewed without refresh token', async () => {
+      const request = { name: 'E2E client weather', url: '/api/weather', scan_interval: 10 };
+      const note = await addEndpointApi(ccEntry.entry_id, request, { name: 'Temperature', value_template: '{{ value_json.temperature }}' });
+      const sensorOf = async () => (await ha.states()).find((st) => st.entity_id.startsWith('sensor.')
+        && String(st.attributes.friendly_name ?? '').includes(request.name)) ?? null;
+      const tokens = new Set();
+      let unavailable = 0;
+      const values = [];
+      const since = Date.now();
+      await waitFor('two client-credentials tokens and values over a token lifetime', async () => {
+        const sensor = await sensorOf();
+        if (sensor?.state === 'unavailable') unavailable += 1;
+        if (isNumber(sensor?.state) && values.at(-1) !== sensor.state) values.push(sensor.state);
+        const stored = await storedEntry(env.haConfig, DOMAIN, ccEntry.entry_id).catch(() => null);
+        const token = stored?.data?.token;
+        if (token?.refresh_token) throw new Error('a client-credentials token with a refresh token');
+        if (token?.access_token) tokens.add(token.access_token);
+        return tokens.size >= 2 && values.length >= 1 && Date.now() - since > (env.demoTtl + 5) * 1000;
+      }, { timeoutMs: Math.max(90000, (env.demoTtl * 4 + 30) * 1000), intervalMs: 1000 });
+      if (unavailable) throw new Error(`the sensor was unavailable ${unavailable} times`);
+      return `${note}; ${tokens.size} access tokens stored, values ${values.join(' -> ')}`;
+    });
+
+    let approvePage;
+    await step('ui', 'device login: the QR code, the code and the link in HA\'s dialog', async () => {
+      await openDiscovery(env.demoUrl);
+      await fillDemoClient('openid profile api:read');
+      await flowDialog().getByText('Log in on another device (with a code)').click();
+      const dialog = flowDialog();
+      const qr = dialog.locator('ha-selector-qr_code, ha-qr-code').first();
+      await qr.waitFor({ timeout: UI_TIMEOUT });
+      // The QR code is drawn (canvas or image) with a size.
+      await waitFor('the QR code to be drawn', async () => {
+        const box = await qr.boundingBox();
+        return box && box.width > 50 && box.height > 50;
+      }, { timeoutMs: 10000 });
+      const link = dialog.getByRole('link', { name: 'this link' });
+      const href = await link.getAttribute('href');
+      if (!href?.includes('user_code=')) throw new Error(`no direct link: ${href}`);
+      await sleep(500);
+      await screenshot('device-login-qr');
+      approvePage = href;
+      return `QR of ${href}`;
+    });
+
+    await step('ui', 'on "another device": open the QR\'s link, log in at the demo provider, allow', async () => {
+      const phone = await context.browser().newContext();
+      const other = await phone.newPage();
+      await other.goto(approvePage);
+      await other.locator('input[name=username]').fill(DEMO_LOGIN.username);
+      await other.locator('input[name=password]').fill(DEMO_LOGIN.password);
+      await other.getByRole('button', { name: 'Sign in' }).click();
+      await other.getByRole('button', { name: 'Allow' }).click();
+      await other.getByText('Device connected').waitFor();
+      await phone.close();
+    });
+
+    await step('ui', 'Submit in HA: it waits for (or finds) the approval; the account is linked', async () => {
+      await submit();
+      await finishFlow();
+      const entry = await entryFor('#user-demo');
+      return `entry "${entry.title}" loaded`;
     });
   });
 }

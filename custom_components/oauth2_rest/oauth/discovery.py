@@ -329,7 +329,12 @@ def _profile_from_metadata(
         )
     authorize_url = _http_url(metadata.get("authorization_endpoint"))
     token_url = _http_url(metadata.get("token_endpoint"))
-    if authorize_url is None or token_url is None:
+    client_credentials = "client_credentials" in (
+        _string_list(metadata.get("grant_types_supported")) or []
+    )
+    # RFC 8414 2: no authorization endpoint when no grant uses it (client
+    # credentials only).
+    if (authorize_url is None and not client_credentials) or token_url is None:
         raise DiscoveryInvalidDocument(
             f"{issuer}: authorization_endpoint or token_endpoint missing"
         )
@@ -338,7 +343,7 @@ def _profile_from_metadata(
     return ProviderProfile(
         key=DISCOVERY_KEY,
         name=issuer_url.host or issuer,
-        authorize_url=authorize_url,
+        authorize_url=authorize_url or "",
         token_url=token_url,
         revocation_url=_http_url(metadata.get("revocation_endpoint")),
         device_authorization_url=_http_url(
@@ -350,5 +355,6 @@ def _profile_from_metadata(
         client_auth=_client_auth(metadata),
         pkce=_pkce(metadata),
         default_scopes=_default_scopes(metadata),
+        client_credentials=client_credentials,
         documentation_url=_http_url(metadata.get("service_documentation")),
     )

@@ -10,6 +10,8 @@ tokens without ``expires_in``, and errors mapped exactly as HA's
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
+from dataclasses import replace
 from http import HTTPStatus
 import logging
 import time
@@ -37,6 +39,7 @@ from .token_response import (
     NON_EXPIRING_MARKER,
     InvalidTokenResponse,
     TokenEndpointError,
+    detect_quirks,
     parse_token_response,
 )
 
@@ -44,6 +47,20 @@ _LOGGER = logging.getLogger(__name__)
 
 TOKEN_REQUEST_TIMEOUT = 30
 DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+CLIENT_CREDENTIALS_GRANT_TYPE = "client_credentials"
+# A token got with the client credentials grant carries, under this key, the
+# parameters of the request that gets the next one (it has no refresh token).
+CLIENT_CREDENTIALS_KEY = "client_credentials"
+# Of the profile's authorization parameters, those a client credentials request
+# carries (there is no authorize request): RFC 8707 and Auth0's API identifier.
+CLIENT_CREDENTIALS_PARAMS = ("resource", "audience")
+
+
+def is_client_credentials_token(token: Mapping[str, Any]) -> bool:
+    """Whether a stored token comes from the client credentials grant."""
+    return isinstance(token.get(CLIENT_CREDENTIALS_KEY), dict)
+
+
 # Removing an account waits for the revocation: keep that short.
 REVOCATION_TIMEOUT = 10
 
@@ -109,7 +126,7 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         flow_id = external_data["state"].get("flow_id")
         if (verifier := self._verifiers.pop(flow_id, None)) is not None:
             data["code_verifier"] = verifier
-        return await self._token_request(data)
+        return await self._token_request(data, detect=True)
 
     async def async_device_code_token(self, device_code: str) -> dict[str, Any]:
         """Poll the token endpoint once for a device code (RFC 8628 section 3.4).
@@ -119,8 +136,43 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         error code (``authorization_pending``, ``slow_down``...).
         """
         return await self._token_request(
-            {"grant_type": DEVICE_CODE_GRANT_TYPE, "device_code": device_code}
+            {"grant_type": DEVICE_CODE_GRANT_TYPE, "device_code": device_code},
+            detect=True,
         )
+
+    def client_credentials_params(self, scopes: list[str]) -> dict[str, str]:
+        """The parameters of this client's credentials request for ``scopes``."""
+        params = {
+            name: value
+            for name, value in self.profile.extra_authorize_params.items()
+            if name in CLIENT_CREDENTIALS_PARAMS
+        }
+        if scopes:
+            params["scope"] = self.profile.join_scopes(scopes)
+        return params
+
+    async def async_client_credentials_token(
+        self, params: dict[str, str]
+    ) -> dict[str, Any]:
+        """Get a token for the client itself (RFC 6749 section 4.4), at link time.
+
+        The token keeps ``params``: when it is due, the same request gets the next
+        one (see :meth:`_async_refresh_token`).
+        """
+        token = await self._client_credentials_request(params, detect=True)
+        token["expires_at"] = time.time() + token["expires_in"]
+        return token
+
+    async def _client_credentials_request(
+        self, params: dict[str, str], *, detect: bool = False
+    ) -> dict[str, Any]:
+        token = await self._token_request(
+            {"grant_type": CLIENT_CREDENTIALS_GRANT_TYPE, **params}, detect=detect
+        )
+        # Never a refresh token: RFC 6749 4.4.3 says none should be issued.
+        token.pop("refresh_token", None)
+        token[CLIENT_CREDENTIALS_KEY] = dict(params)
+        return token
 
     def forget_flow(self, flow_id: str) -> None:
         """Drop the PKCE verifier of a flow that ended without a code."""
@@ -139,7 +191,10 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
 
         Without a refresh token (GitHub's non-expiring tokens, a grant without
         offline access) the only way to a new token is to link the account again.
+        A token of the client credentials grant is replaced by a new request.
         """
+        if is_client_credentials_token(token):
+            return await self._client_credentials_request(token[CLIENT_CREDENTIALS_KEY])
         if not token.get("refresh_token"):
             raise self._error(
                 OAuth2TokenRequestReauthError,
@@ -203,8 +258,15 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         return {}
 
     @override
-    async def _token_request(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Send a token request; return the normalised token or raise a mapped error."""
+    async def _token_request(
+        self, data: dict[str, Any], *, detect: bool = False
+    ) -> dict[str, Any]:
+        """Send a token request; return the normalised token or raise a mapped error.
+
+        With ``detect`` (the first answer of a grant) the answer's shape is looked
+        at and what it shows is added to the profile's quirks (kept in
+        ``self.profile``, stored with the entry, used by every later refresh).
+        """
         data = {**self.profile.quirks.extra_token_params, **data}
         headers = {hdrs.ACCEPT: "application/json", **self.client_auth(data)}
         session = async_get_clientsession(self.hass)
@@ -229,6 +291,13 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
             )
             raise self._error(OAuth2TokenRequestTransientError, 0, str(err)) from err
 
+        if detect:
+            quirks = detect_quirks(status, content_type, body, self.profile.quirks)
+            if quirks != self.profile.quirks:
+                _LOGGER.debug(
+                    "Token answers of %s: found %s", self.token_url, quirks.detected
+                )
+                self.profile = replace(self.profile, quirks=quirks)
         try:
             return parse_token_response(status, content_type, body, self.profile.quirks)
         except TokenEndpointError as err:

@@ -56,6 +56,14 @@ class TokenResponseQuirks:
     extra_token_params: Mapping[str, str] = field(default_factory=dict)
     # Where in the token response the account id is, dotted path (Strava: athlete.id).
     subject_field: str | None = None
+    # The token's lifetime in seconds is under this key (Facebook: "expires").
+    expires_in_field: str = "expires_in"
+    # The token's absolute expiry (Unix seconds or milliseconds, or ISO 8601) is
+    # under this key instead of a lifetime.
+    expires_at_field: str | None = None
+    # Which of these fields were found by looking at the first token answer, not
+    # declared by a preset (shown in diagnostics).
+    detected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -78,6 +86,8 @@ class ProviderProfile:
     scope_separator: str = " "
     default_scopes: tuple[str, ...] = ()
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
+    # The client credentials grant (RFC 6749 section 4.4) is offered.
+    client_credentials: bool = False
     quirks: TokenResponseQuirks = field(default_factory=TokenResponseQuirks)
     documentation_url: str | None = None
 
@@ -135,6 +145,8 @@ class ProviderProfile:
         data["default_scopes"] = list(self.default_scopes)
         data["extra_authorize_params"] = dict(self.extra_authorize_params)
         data["quirks"]["extra_token_params"] = dict(self.quirks.extra_token_params)
+        data["quirks"]["reauth_statuses"] = list(self.quirks.reauth_statuses)
+        data["quirks"]["detected"] = list(self.quirks.detected)
         return {k: v for k, v in data.items() if v is not None}
 
     @classmethod
@@ -157,6 +169,7 @@ class ProviderProfile:
         )
         quirks = dict(values.get("quirks", {}))
         quirks["reauth_statuses"] = tuple(quirks.get("reauth_statuses", ()))
+        quirks["detected"] = tuple(quirks.get("detected", ()))
         values["quirks"] = TokenResponseQuirks(**quirks)
         return cls(**values)
 

@@ -7,8 +7,10 @@ body it received. Quirks come from the provider profile as data.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from http import HTTPStatus
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -78,6 +80,99 @@ def decode_body(content_type: str, body: bytes) -> dict[str, Any]:
     return decoded
 
 
+# Where a token answer may hide its token fields (Withings: "body"), in the order
+# they are tried when detecting; a numeric status beside them (Withings: "status").
+_WRAPPER_KEYS = ("body", "data")
+_STATUS_KEYS = ("status", "code")
+# The lifetime and absolute expiry fields tried when ``expires_in`` is missing.
+_EXPIRES_IN_FIELDS = ("expires",)
+_EXPIRES_AT_FIELDS = ("expires_at", "expires_on", "expiry")
+# Above this a number under a lifetime field is an absolute time (2001-09-09).
+_ABSOLUTE_ABOVE = 1_000_000_000
+# Above this an absolute expiry is in milliseconds (this is the year 5138 in seconds).
+_MILLISECONDS_ABOVE = 100_000_000_000
+
+
+def detect_quirks(
+    status: int, content_type: str, body: bytes, quirks: TokenResponseQuirks
+) -> TokenResponseQuirks:
+    """Return ``quirks`` with what a successful token answer shows about its shape.
+
+    Looks at the first answer of a grant, so that a provider entered by hand or by
+    discovery needs no preset: the token wrapped in an object (``{"status": 0,
+    "body": {...}}``, ``{"data": {...}}``), a numeric status beside it (an error
+    then comes as another status in an HTTP 200), an absolute ``expires_at`` or a
+    Facebook-style ``expires`` instead of ``expires_in``. What the quirks already
+    declare (a preset) is kept; what was found is named in ``detected``. An error
+    answer, or one that is no token, changes nothing.
+    """
+    if status >= HTTPStatus.BAD_REQUEST:
+        return quirks
+    try:
+        data = decode_body(content_type, body)
+    except InvalidTokenResponse:
+        return quirks
+    changes: dict[str, Any] = {}
+    wrapper = quirks.wrapper_key
+    if wrapper is None and not _has_token(data):
+        wrapper = next(
+            (key for key in _WRAPPER_KEYS if _has_token(data.get(key))), None
+        )
+        if wrapper is None:
+            return quirks
+        changes["wrapper_key"] = wrapper
+    if quirks.status_key is None and (
+        status_key := next(
+            (
+                key
+                for key in _STATUS_KEYS
+                if isinstance(data.get(key), int) and not isinstance(data[key], bool)
+            ),
+            None,
+        )
+    ):
+        changes["status_key"] = status_key
+        changes["status_ok"] = int(data[status_key])
+    token = data.get(wrapper) if wrapper is not None else data
+    if isinstance(token, Mapping) and quirks.expires_at_field is None:
+        expires_in_field = quirks.expires_in_field
+        if token.get(expires_in_field) in (None, ""):
+            if found := next(
+                (k for k in _EXPIRES_IN_FIELDS if _is_number(token.get(k))), None
+            ):
+                # Facebook's ``expires`` is a lifetime; a Unix time there is not.
+                absolute = float(token[found]) > _ABSOLUTE_ABOVE
+                changes["expires_at_field" if absolute else "expires_in_field"] = found
+            elif found := next(
+                (k for k in _EXPIRES_AT_FIELDS if token.get(k) not in (None, "")),
+                None,
+            ):
+                changes["expires_at_field"] = found
+    if not changes:
+        return quirks
+    detected = tuple(dict.fromkeys((*quirks.detected, *changes)))
+    return replace(quirks, **changes, detected=detected)
+
+
+def _has_token(data: Any) -> bool:
+    return isinstance(data, Mapping) and isinstance(data.get("access_token"), str)
+
+
+def _is_number(value: Any) -> bool:
+    """An int, float or numeric string; never a bool."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
 def parse_token_response(
     status: int, content_type: str, body: bytes, quirks: TokenResponseQuirks
 ) -> dict[str, Any]:
@@ -102,7 +197,7 @@ def parse_token_response(
         if not isinstance(wrapped, dict):
             raise InvalidTokenResponse(f"missing '{quirks.wrapper_key}' object")
         data = wrapped
-    return normalise_token(data)
+    return normalise_token(data, quirks)
 
 
 def _raise_error_in_success(
@@ -134,20 +229,31 @@ def _description(data: Mapping[str, Any]) -> str | None:
     return str(description)[:200] if description else None
 
 
-def normalise_token(data: Mapping[str, Any]) -> dict[str, Any]:
+def normalise_token(
+    data: Mapping[str, Any],
+    quirks: TokenResponseQuirks | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
     """Return a JSON-serialisable token dict with an integer ``expires_in``.
 
     - ``scope`` given as a list (Twitch) becomes the space-separated string of RFC 6749;
     - ``expires_in`` given as a string becomes an int; a missing one (or 0 or less)
       marks the token as non-expiring;
+    - the quirks may name another lifetime field (``expires``), or an absolute
+      expiry field (``expires_at``), turned into ``expires_in`` as of ``now``;
     - a response without ``access_token`` is rejected.
     """
+    quirks = quirks or TokenResponseQuirks()
     token = dict(data)
     if not isinstance(token.get("access_token"), str) or not token["access_token"]:
         raise InvalidTokenResponse("no access_token in token response")
     if isinstance(token.get("scope"), list):
         token["scope"] = " ".join(str(scope) for scope in token["scope"])
-    expires_in = token.get("expires_in")
+    expires_in = token.get(quirks.expires_in_field)
+    if quirks.expires_at_field is not None and expires_in in (None, ""):
+        expires_in = _lifetime_from_expiry(
+            token.get(quirks.expires_at_field), time.time() if now is None else now
+        )
     if expires_in not in (None, ""):
         try:
             expires_in = int(float(expires_in))
@@ -162,6 +268,30 @@ def normalise_token(data: Mapping[str, Any]) -> dict[str, Any]:
         token["expires_in"] = expires_in
         token.pop(NON_EXPIRING_MARKER, None)
     return token
+
+
+def _lifetime_from_expiry(value: Any, now: float) -> int | None:
+    """Seconds until an absolute expiry (Unix seconds or ms, or ISO 8601)."""
+    if value in (None, ""):
+        return None
+    if _is_number(value):
+        at = float(value)
+        if at > _MILLISECONDS_ABOVE:
+            at /= 1000
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as err:
+            raise InvalidTokenResponse("the token's expiry is not a time") from err
+        if moment.tzinfo is None:
+            raise InvalidTokenResponse("the token's expiry has no time zone")
+        at = moment.timestamp()
+    else:
+        raise InvalidTokenResponse("the token's expiry is not a time")
+    lifetime = int(at - now)
+    if lifetime <= 0:
+        raise InvalidTokenResponse("the token expired before it was received")
+    return lifetime
 
 
 def value_at_path(data: Mapping[str, Any], path: str) -> Any:
