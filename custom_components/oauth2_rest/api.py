@@ -22,6 +22,7 @@ from .client.auth import DEFAULT_MAX_RESPONSE_BYTES, AbstractAuth, OriginPolicy
 from .client.response import ApiResponse
 from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, CONF_PROVIDER
 from .oauth.provider import ProviderProfile
+from .oauth.token_response import token_lifetime
 from .redact import Secrets
 
 
@@ -40,6 +41,8 @@ def entry_origin_policy(config_entry: ConfigEntry[Any]) -> OriginPolicy:
 
 # Refresh at most this long before the token expires.
 MAX_REFRESH_MARGIN = 120.0
+# A token the API rejected is force-refreshed at most once in this many seconds.
+FORCED_REFRESH_INTERVAL = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ class AccountSession(OAuth2Session):
         self._attempt_lock = asyncio.Lock()
         self._attempts = 0
         self._last_failure: ClientError | None = None
+        self._last_forced: tuple[str, float] | None = None
         # What must never be shown: the client secret and every token issued.
         self.secrets = Secrets(implementation.client_secret)
         self.secrets.add_token(self.token)
@@ -92,19 +96,33 @@ class AccountSession(OAuth2Session):
         return cast("str", self.token["access_token"])
 
     @property
+    def _lifetime(self) -> int | None:
+        return token_lifetime(self.token.get("expires_in"))
+
+    @property
     def refresh_margin(self) -> float:
-        """Seconds before expiry at which the token is refreshed."""
-        lifetime = self.token.get("expires_in")
-        if not isinstance(lifetime, int | float) or lifetime <= 0:
+        """Seconds before expiry at which the token is refreshed.
+
+        A quarter of the lifetime, 20 s to 2 min, but never more than half of it:
+        a token living less than HA's 20 s clock-skew margin is still used.
+        """
+        if (lifetime := self._lifetime) is None:
             return MAX_REFRESH_MARGIN
-        return min(MAX_REFRESH_MARGIN, max(CLOCK_OUT_OF_SYNC_MAX_SEC, lifetime / 4))
+        return min(
+            MAX_REFRESH_MARGIN,
+            max(CLOCK_OUT_OF_SYNC_MAX_SEC, lifetime / 4),
+            lifetime / 2,
+        )
 
     @property
     def usable(self) -> bool:
         """Whether the current token can still be sent (not expired, not rejected)."""
         if self.access_token == self._rejected_access_token:
             return False
-        return super().valid_token
+        skew: float = CLOCK_OUT_OF_SYNC_MAX_SEC
+        if (lifetime := self._lifetime) is not None:
+            skew = min(skew, lifetime / 2)
+        return cast("float", self.token["expires_at"]) > time.time() + skew
 
     @property
     @override
@@ -157,16 +175,26 @@ class AccountSession(OAuth2Session):
             raise
         self._last_failure = None
         self.secrets.add_token(self.token)
+        # The token endpoint stands by the token, even when it is the same one.
+        self._rejected_access_token = None
         if self.access_token != before:
-            self._rejected_access_token = None
             self._report(RefreshOutcome(True, time.time()))
 
     async def async_force_refresh(self, rejected_token: str) -> None:
         """Refresh because the API rejected ``rejected_token``.
 
-        When another caller already replaced that token, nothing is requested.
+        When another caller already replaced that token, nothing is requested; nor
+        when that token was force-refreshed less than a minute ago (the endpoint
+        answered with the same token, or the API rejects every token): no storm.
         """
         if self.access_token == rejected_token:
+            now = time.monotonic()
+            if self._last_forced is not None and (
+                self._last_forced[0] == rejected_token
+                and now - self._last_forced[1] < FORCED_REFRESH_INTERVAL
+            ):
+                return
+            self._last_forced = (rejected_token, now)
             self._rejected_access_token = rejected_token
         await self.async_ensure_token_valid()
 

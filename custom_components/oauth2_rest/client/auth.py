@@ -57,18 +57,16 @@ from .errors import (
     InvalidUrlError,
     OriginNotAllowedError,
     RedirectRefusedError,
-    ResponseTooLargeError,
     TooManyRedirectsError,
     UnsafeRedirectError,
 )
-from .response import ApiResponse, ConditionalState, retry_after_seconds
+from .response import ApiResponse, ConditionalState, read_capped, retry_after_seconds
 
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
-_CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 # Headers describing a body: dropped with the body when a redirect switches to GET.
@@ -355,19 +353,12 @@ class AbstractAuth(ABC):
 
         A HEAD response's Content-Length describes a body that is not sent.
         """
-        limit = self.max_response_bytes
-        declared = resp.headers.get(hdrs.CONTENT_LENGTH, "")
-        if method != "HEAD" and declared.isdigit() and int(declared) > limit:
-            raise ResponseTooLargeError(limit)
-        body = bytearray()
-        async for chunk in resp.content.iter_chunked(_CHUNK):
-            body.extend(chunk)
-            if len(body) > limit:
-                raise ResponseTooLargeError(limit)
         response = ApiResponse(
             status=resp.status,
             headers=CIMultiDictProxy(CIMultiDict(resp.headers)),
-            body=bytes(body),
+            body=await read_capped(
+                resp, self.max_response_bytes, body_expected=method != "HEAD"
+            ),
             url=str(url),
             content_type=resp.content_type or "",
             charset=resp.charset,

@@ -12,6 +12,11 @@ import re
 import time
 from typing import Any
 
+from aiohttp import ClientResponse, hdrs
+
+from .errors import ResponseTooLargeError
+
+_CHUNK = 64 * 1024
 _RATELIMIT_REMAINING_HEADERS = ("X-RateLimit-Remaining", "RateLimit-Remaining")
 _RATELIMIT_RESET_HEADERS = ("X-RateLimit-Reset", "RateLimit-Reset")
 _DRAFT_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])r=(\d+)")
@@ -87,6 +92,26 @@ class RateLimit:
 
     remaining: int | None = None
     reset_in: float | None = None
+
+
+async def read_capped(
+    resp: ClientResponse, limit: int, *, body_expected: bool = True
+) -> bytes:
+    """Read a body of at most ``limit`` bytes, stopping as soon as it exceeds it.
+
+    Raises ResponseTooLargeError (a declared Content-Length over the cap is refused
+    unread, unless no body is expected: a HEAD response's Content-Length describes a
+    body that is not sent).
+    """
+    declared = resp.headers.get(hdrs.CONTENT_LENGTH, "")
+    if body_expected and declared.isdigit() and int(declared) > limit:
+        raise ResponseTooLargeError(limit)
+    body = bytearray()
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        body.extend(chunk)
+        if len(body) > limit:
+            raise ResponseTooLargeError(limit)
+    return bytes(body)
 
 
 @dataclass(frozen=True, slots=True)

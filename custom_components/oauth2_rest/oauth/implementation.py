@@ -34,11 +34,15 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from ..client.errors import ResponseTooLargeError
+from ..client.response import read_capped
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 from .token_response import (
+    MAX_TOKEN_RESPONSE_BYTES,
     NON_EXPIRING_MARKER,
     InvalidTokenResponse,
     TokenEndpointError,
+    UnsupportedTokenType,
     detect_quirks,
     parse_token_response,
 )
@@ -282,9 +286,14 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
                 # Never replay client secrets and refresh tokens to another URL.
                 allow_redirects=False,
             ) as resp:
-                body = await resp.read()
                 status, content_type = resp.status, resp.content_type or ""
                 response_headers = CIMultiDictProxy(CIMultiDict(resp.headers))
+                body = await read_capped(resp, MAX_TOKEN_RESPONSE_BYTES)
+        except ResponseTooLargeError as err:
+            _LOGGER.debug("Token response of %s refused: %s", self.token_url, err)
+            raise self._error(
+                OAuth2TokenRequestTransientError, status, str(err)
+            ) from None
         except (ClientError, TimeoutError) as err:
             _LOGGER.debug(
                 "Token request to %s got no response: %s", self.token_url, err
@@ -305,6 +314,10 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
             # Chained: callers that need the error code (device polling) read it
             # from __cause__. It holds no token material.
             raise self._mapped_error(err, response_headers) from err
+        except UnsupportedTokenType as err:
+            # Not transient: every refresh would get the same kind of token.
+            _LOGGER.error("Token endpoint %s: %s", self.token_url, err)
+            raise self._error(OAuth2TokenRequestReauthError, status, str(err)) from None
         except InvalidTokenResponse as err:
             _LOGGER.debug("Token response of %s unusable: %s", self.token_url, err)
             raise self._error(

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from http import HTTPStatus
+import math
+import re
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -21,6 +23,9 @@ from .provider import TokenResponseQuirks
 # needs an expiry, so such tokens get one far away and are marked as non-expiring.
 NON_EXPIRING_SECONDS = 10 * 365 * 24 * 3600
 NON_EXPIRING_MARKER = "non_expiring"
+# A token endpoint's body larger than this is refused unread.
+MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 # RFC 6749 section 5.2 and RFC 8628 error codes, mapped to the HTTP status a compliant
 # server would have used. They classify errors a provider returns with HTTP 200.
@@ -62,6 +67,19 @@ class TokenEndpointError(Exception):
 
 class InvalidTokenResponse(ValueError):
     """The token endpoint answered something that is not a usable token."""
+
+
+class UnsupportedTokenType(InvalidTokenResponse):
+    """The token endpoint issued a token that is not a bearer token.
+
+    Sending it as a bearer token would fail (or leak a proof-of-possession token):
+    linking the account again is the only way on.
+    """
+
+    def __init__(self, token_type: str) -> None:
+        """Name the token type (it holds no token material)."""
+        super().__init__(f"token_type {token_type!r} is not supported, only bearer")
+        self.token_type = token_type
 
 
 def decode_body(content_type: str, body: bytes) -> dict[str, Any]:
@@ -234,39 +252,55 @@ def normalise_token(
     quirks: TokenResponseQuirks | None = None,
     now: float | None = None,
 ) -> dict[str, Any]:
-    """Return a JSON-serialisable token dict with an integer ``expires_in``.
+    """Return a JSON-serialisable token dict holding only the fields we know.
 
+    - the access token must be a non-empty string without control characters (it
+      goes into an HTTP header);
+    - ``token_type`` must be bearer (any case) or absent: anything else (DPoP, MAC)
+      is UnsupportedTokenType, never sent as a bearer token;
+    - ``refresh_token`` null or empty is left out, so a refresh keeps the stored one;
     - ``scope`` given as a list (Twitch) becomes the space-separated string of RFC 6749;
-    - ``expires_in`` given as a string becomes an int; a missing one (or 0 or less)
-      marks the token as non-expiring;
-    - the quirks may name another lifetime field (``expires``), or an absolute
-      expiry field (``expires_at``), turned into ``expires_in`` as of ``now``;
-    - a response without ``access_token`` is rejected.
+    - ``expires_in`` (or the quirks' lifetime field, or their absolute expiry field as
+      of ``now``) becomes a positive int no larger than NON_EXPIRING_SECONDS; a
+      lifetime that says nothing (absent, 0 or less, boolean, NaN, junk) marks the
+      token as non-expiring: it is used until the API rejects it;
+    - of the other fields only those we use are kept (``id_token``, the root of the
+      profile's ``subject_field``), so nothing unexpected is stored.
     """
     quirks = quirks or TokenResponseQuirks()
-    token = dict(data)
-    if not isinstance(token.get("access_token"), str) or not token["access_token"]:
+    access_token = data.get("access_token")
+    if not isinstance(access_token, str) or not access_token:
         raise InvalidTokenResponse("no access_token in token response")
-    if isinstance(token.get("scope"), list):
-        token["scope"] = " ".join(str(scope) for scope in token["scope"])
-    expires_in = token.get(quirks.expires_in_field)
+    if _CONTROL_CHARACTERS.search(access_token):
+        raise InvalidTokenResponse("access_token holds control characters")
+    token_type = data.get("token_type")
+    if token_type in (None, ""):
+        token_type = "Bearer"
+    elif not isinstance(token_type, str) or token_type.lower() != "bearer":
+        raise UnsupportedTokenType(str(token_type)[:40])
+    token: dict[str, Any] = {"access_token": access_token, "token_type": token_type}
+    refresh_token = data.get("refresh_token")
+    if isinstance(refresh_token, str) and refresh_token:
+        token["refresh_token"] = refresh_token
+    scope = data.get("scope")
+    if isinstance(scope, list):
+        token["scope"] = " ".join(str(item) for item in scope)
+    elif isinstance(scope, str):
+        token["scope"] = scope
+    extra = {"id_token", "refresh_token_expires_in"}
+    if quirks.subject_field:
+        extra.add(quirks.subject_field.split(".")[0])
+    token.update({key: data[key] for key in extra if key in data})
+    expires_in = data.get(quirks.expires_in_field)
     if quirks.expires_at_field is not None and expires_in in (None, ""):
         expires_in = _lifetime_from_expiry(
-            token.get(quirks.expires_at_field), time.time() if now is None else now
+            data.get(quirks.expires_at_field), time.time() if now is None else now
         )
-    if expires_in not in (None, ""):
-        try:
-            expires_in = int(float(expires_in))
-        except (TypeError, ValueError, OverflowError) as err:
-            raise InvalidTokenResponse("expires_in is not a number") from err
-    if expires_in in (None, "") or expires_in <= 0:
-        # Absent, or a lifetime that says nothing (0 or less): the token is used
-        # until the API rejects it, which forces a refresh.
+    if (lifetime := token_lifetime(expires_in)) is None:
         token["expires_in"] = NON_EXPIRING_SECONDS
         token[NON_EXPIRING_MARKER] = True
     else:
-        token["expires_in"] = expires_in
-        token.pop(NON_EXPIRING_MARKER, None)
+        token["expires_in"] = lifetime
     return token
 
 
@@ -288,10 +322,30 @@ def _lifetime_from_expiry(value: Any, now: float) -> int | None:
         at = moment.timestamp()
     else:
         raise InvalidTokenResponse("the token's expiry is not a time")
-    lifetime = int(at - now)
-    if lifetime <= 0:
+    if not at - now > 0:  # also NaN
         raise InvalidTokenResponse("the token expired before it was received")
-    return lifetime
+    return token_lifetime(at - now)
+
+
+def token_lifetime(expires_in: Any) -> int | None:
+    """Return ``expires_in`` as whole seconds within (0, 10 years], or None.
+
+    None means the lifetime is unknown: absent, boolean, not a number (NaN, junk)
+    or 0 or less. A lifetime beyond ten years (2**63-1, 1e12, inf) is clamped.
+    """
+    if isinstance(expires_in, bool) or expires_in is None:
+        return None
+    if isinstance(expires_in, str):
+        try:
+            expires_in = float(expires_in.strip())
+        except ValueError:
+            return None
+    if not isinstance(expires_in, int | float) or math.isnan(expires_in):
+        return None
+    if expires_in >= NON_EXPIRING_SECONDS:
+        return NON_EXPIRING_SECONDS
+    seconds = int(expires_in)
+    return seconds if seconds > 0 else None
 
 
 def value_at_path(data: Mapping[str, Any], path: str) -> Any:
