@@ -47,6 +47,12 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """A config directory of the test's own: token files land there."""
+    return hass_tmp_config_dir
+
+
+@pytest.fixture
 async def setup_credentials(hass: HomeAssistant) -> None:
     """Set up application_credentials with the test client stored."""
     assert await async_setup_component(hass, "application_credentials", {})

@@ -400,7 +400,8 @@ async def test_huge_retry_after_is_capped(
     assert hass.states.get("sensor.weather").state == STATE_UNAVAILABLE
     freezer.tick(timedelta(seconds=1801))
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    # The refresh writes the token file in the executor: wait for the poll too.
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get("sensor.weather").state == "5"
 
 

@@ -28,6 +28,7 @@ from .coordinator import (
 )
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
 from .services import async_setup_services
+from .token_store import account_tokens
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
@@ -43,6 +44,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -> bool:
     """Set up an account: implementation -> account (session, client) -> endpoints."""
     implementation = await async_get_entry_implementation(hass, entry)
+    # The token set on disk may be newer than the entry (HA saves entries late).
+    await account_tokens(hass, entry.entry_id).async_load_newest(entry)
     account = AccountCoordinator(hass, entry, implementation)
     # A dead grant means reauth, an unreachable token endpoint a retried setup.
     await account.async_config_entry_first_refresh()
@@ -167,6 +170,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) 
 async def async_remove_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -> None:
     """Revoke the grant at the provider when the user removes the account."""
     _async_clear_stale_issues(hass, entry)
+    await account_tokens(hass, entry.entry_id).async_remove()
     try:
         implementation = await async_get_entry_implementation(hass, entry)
     except HomeAssistantError:

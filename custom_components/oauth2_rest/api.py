@@ -24,6 +24,7 @@ from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, CONF_PROVIDER
 from .oauth.provider import ProviderProfile
 from .oauth.token_response import token_lifetime
 from .redact import Secrets
+from .token_store import account_tokens
 
 
 def entry_profile(config_entry: ConfigEntry[Any]) -> ProviderProfile:
@@ -86,6 +87,7 @@ class AccountSession(OAuth2Session):
         self._attempts = 0
         self._last_failure: ClientError | None = None
         self._last_forced: tuple[str, float] | None = None
+        self._tokens = account_tokens(hass, config_entry.entry_id)
         # What must never be shown: the client secret and every token issued.
         self.secrets = Secrets(implementation.client_secret)
         self.secrets.add_token(self.token)
@@ -161,7 +163,10 @@ class AccountSession(OAuth2Session):
     async def _async_refresh_once(self) -> None:
         before = self.access_token
         try:
-            await super().async_ensure_token_valid()
+            # On disk before anyone gets it; one refresh per account, across setups.
+            await self._tokens.async_refresh(
+                self.config_entry, self.implementation.async_refresh_token
+            )
         except OAuth2TokenRequestReauthError as err:
             self._dead_grant = err
             self._report(RefreshOutcome(False, time.time(), type(err).__name__))
@@ -187,15 +192,15 @@ class AccountSession(OAuth2Session):
         when that token was force-refreshed less than a minute ago (the endpoint
         answered with the same token, or the API rejects every token): no storm.
         """
-        if self.access_token == rejected_token:
-            now = time.monotonic()
-            if self._last_forced is not None and (
-                self._last_forced[0] == rejected_token
-                and now - self._last_forced[1] < FORCED_REFRESH_INTERVAL
-            ):
-                return
+        now = time.monotonic()
+        if self.access_token == rejected_token and (
+            self._last_forced is None
+            or self._last_forced[0] != rejected_token
+            or now - self._last_forced[1] >= FORCED_REFRESH_INTERVAL
+        ):
             self._last_forced = (rejected_token, now)
             self._rejected_access_token = rejected_token
+        # Also when rate-limited: a forced refresh still in flight is waited for.
         await self.async_ensure_token_valid()
 
     def _report(self, outcome: RefreshOutcome) -> None:

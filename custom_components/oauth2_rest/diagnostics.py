@@ -24,6 +24,8 @@ TOKEN_KEYS_SHOWN = frozenset(
         NON_EXPIRING_MARKER,
         # The client credentials request that renews the token: scope, audience.
         CLIENT_CREDENTIALS_KEY,
+        # The token set's generation (token_store.py).
+        "generation",
     }
 )
 

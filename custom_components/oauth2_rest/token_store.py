@@ -1,0 +1,209 @@
+"""The account's token set on disk, and its one refresh at a time.
+
+Home Assistant saves config entries late (a delayed, coalesced write without
+fsync), while a refreshed access token is used at once. With a provider that
+rotates refresh tokens and revokes the grant when an old one comes back, a crash
+in between loses the grant. So every token set the token endpoint answers is
+written here first: temp file in the same directory, fsync, ``os.replace``,
+fsync of the directory (in the executor). Only then is the config entry updated
+and the new access token handed to anyone.
+
+Each stored token set carries a generation, in the file and in the entry's
+``data["token"]``; at setup the newer one wins. A token without a generation
+was linked by the config flow (link, reauth, reconfigure): it is a new grant
+and wins over anything stored before.
+
+``AccountTokens`` outlives a setup (one per account, in a registry kept by this
+module): a reload adopts the refresh already in flight instead of sending the
+same refresh token again, and a refresh that finishes after the grant was
+replaced by a re-link is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
+from .const import DOMAIN
+
+_LOGGER = logging.getLogger(__name__)
+
+GENERATION = "generation"
+STORAGE_VERSION = 1
+
+type TokenRefresher = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+_ACCOUNTS: WeakKeyDictionary[HomeAssistant, dict[str, AccountTokens]] = (
+    WeakKeyDictionary()
+)
+
+
+def account_tokens(hass: HomeAssistant, entry_id: str) -> AccountTokens:
+    """Return the account's token keeper, the same one for every setup."""
+    accounts = _ACCOUNTS.setdefault(hass, {})
+    if (tokens := accounts.get(entry_id)) is None:
+        tokens = accounts[entry_id] = AccountTokens(hass, entry_id)
+    return tokens
+
+
+def generation_of(token: dict[str, Any] | None) -> int | None:
+    """The generation of a stored token set; None for one the flow just linked."""
+    value = (token or {}).get(GENERATION)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def write_durably(path: Path, payload: bytes) -> None:
+    """Replace ``path`` with ``payload`` atomically, on disk when this returns."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    tmp.replace(path)
+    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    """The token set stored at ``path``; None when there is none or it is unreadable."""
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        _LOGGER.warning("Ignoring unreadable token file %s: %s", path.name, err)
+        return None
+    token = data.get("token") if isinstance(data, dict) else None
+    if not isinstance(token, dict) or generation_of(token) is None:
+        return None
+    return token
+
+
+def _write(path: Path, entry_id: str, token: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"version": STORAGE_VERSION, "entry_id": entry_id, "token": token}
+    write_durably(path, json.dumps(payload).encode())
+
+
+def _unlink(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+class AccountTokens:
+    """One account's stored token set and its single refresh in flight."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Keep the token set of ``entry_id`` under HA's .storage directory."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.path = Path(hass.config.path(".storage", f"{DOMAIN}.token.{entry_id}"))
+        self._refresh: asyncio.Task[dict[str, Any]] | None = None
+        self._removed = False
+
+    async def async_load_newest(self, entry: ConfigEntry[Any]) -> None:
+        """At setup: make the entry hold the newest token set (file or entry).
+
+        A token the flow just linked (no generation) is a new grant: it wins and
+        is stored with the next generation.
+        """
+        stored = await self.hass.async_add_executor_job(_read, self.path)
+        current = entry.data["token"]
+        current_generation = generation_of(current)
+        stored_generation = generation_of(stored)
+        if current_generation is None:
+            await self._async_store(entry, current, (stored_generation or 0) + 1)
+        elif (
+            stored is not None
+            and stored_generation is not None
+            and stored_generation > current_generation
+        ):
+            _LOGGER.debug(
+                "Using the stored token set (generation %s, entry had %s)",
+                stored_generation,
+                current_generation,
+            )
+            self._update_entry(entry, stored)
+
+    async def async_refresh(
+        self, entry: ConfigEntry[Any], refresher: TokenRefresher
+    ) -> dict[str, Any]:
+        """Refresh the entry's token, or join the refresh already in flight.
+
+        The refresh runs as a task of its own: a caller cancelled by an unload
+        does not cancel it, and the next setup joins it. Its result is on disk
+        before it is returned. Raises what the refresher raised.
+        """
+        if self._refresh is None or self._refresh.done():
+            # HA's task, not the entry's: unloading the entry does not cancel it,
+            # and stopping HA waits for it.
+            self._refresh = self.hass.async_create_task(
+                self._async_refresh(entry, refresher),
+                f"{DOMAIN} token refresh {self.entry_id}",
+                eager_start=True,
+            )
+            self._refresh.add_done_callback(self._refresh_done)
+        return await asyncio.shield(self._refresh)
+
+    def _refresh_done(self, task: asyncio.Task[dict[str, Any]]) -> None:
+        if self._refresh is task:
+            self._refresh = None
+        if not task.cancelled():
+            task.exception()  # retrieved: joiners may all have gone
+
+    async def _async_refresh(
+        self, entry: ConfigEntry[Any], refresher: TokenRefresher
+    ) -> dict[str, Any]:
+        base = entry.data["token"]
+        new_token = await refresher(base)
+        current: dict[str, Any] = entry.data["token"]
+        if self._removed or not _same_grant(current, base):
+            # Re-linked (or removed) while we waited: the old grant's answer
+            # must not overwrite the new one.
+            _LOGGER.debug("Dropping a refresh of a grant that was replaced")
+            return current
+        return await self._async_store(entry, new_token, (generation_of(base) or 0) + 1)
+
+    async def _async_store(
+        self, entry: ConfigEntry[Any], token: dict[str, Any], generation: int
+    ) -> dict[str, Any]:
+        """Write the token set durably, then put it in the entry; return it."""
+        token = {**token, GENERATION: generation}
+        await self.hass.async_add_executor_job(_write, self.path, self.entry_id, token)
+        self._update_entry(entry, token)
+        return token
+
+    def _update_entry(self, entry: ConfigEntry[Any], token: dict[str, Any]) -> None:
+        self.hass.config_entries.async_update_entry(
+            entry, data={**entry.data, "token": token}
+        )
+
+    async def async_remove(self) -> None:
+        """The account is removed: delete its token file, forget the account."""
+        self._removed = True
+        _ACCOUNTS.get(self.hass, {}).pop(self.entry_id, None)
+        if self._refresh is not None:
+            await asyncio.wait([self._refresh])
+        await self.hass.async_add_executor_job(_unlink, self.path)
+
+
+def _same_grant(current: dict[str, Any], base: dict[str, Any]) -> bool:
+    """Whether the entry still holds the token set a refresh started from."""
+    return generation_of(current) == generation_of(base) and current.get(
+        "refresh_token"
+    ) == base.get("refresh_token")
