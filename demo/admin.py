@@ -37,6 +37,8 @@ class AdminViews:
             web.post(f"{p}/demo/revoke-all", self.revoke_all),
             web.post(f"{p}/demo/expire-tokens", self.expire_tokens),
             web.post(f"{p}/demo/status", self.set_status),
+            web.get(f"{p}/demo/events", self.events),
+            web.post(f"{p}/demo/faults", self.set_faults),
         ]
 
     async def params(self, request: web.Request) -> dict[str, Any]:
@@ -81,6 +83,27 @@ class AdminViews:
         override = {"true": True, "false": False}.get(value)
         self.api.state.online_override = override
         return self.reply(request, {"online": "auto" if override is None else override})
+
+    async def events(self, request: web.Request) -> web.Response:
+        """Rotations, reuse detections and API calls after ``after`` (long poll ``wait``)."""
+        params = await self.params(request)
+        after = int(params.get("after", 0))
+        wait = min(float(params.get("wait", 0)), 30.0)
+        events = await self.store.events.wait_after(after, wait)
+        return web.json_response({"events": events, "seq": self.store.events.seq})
+
+    async def set_faults(self, request: web.Request) -> web.Response:
+        """Queue token endpoint faults: ``{"token": [{"status", "body", "delay"}...]}``.
+
+        Each queued fault answers one token request instead of the real endpoint:
+        ``status`` (200), ``body`` (text, sent as is), ``content_type``
+        (application/json), ``delay`` (seconds before answering), or
+        ``{"drop": true}`` to close the connection without an answer.
+        """
+        body = await request.json()
+        faults = body.get("token", []) if isinstance(body, dict) else []
+        self.store.token_faults[:] = [f for f in faults if isinstance(f, dict)]
+        return web.json_response({"queued": len(self.store.token_faults)})
 
     async def home(self, request: web.Request) -> web.Response:
         """What is running, with buttons for the debug actions."""

@@ -16,6 +16,7 @@ from aiohttp import web
 from authlib.oauth2 import OAuth2Error
 
 from .config import DemoConfig
+from .events import EventLog
 from .tokens import Principal, TokenCheck, error_response
 
 READ_SCOPE = "api:read"
@@ -44,6 +45,8 @@ class ApiViews:
         self.config = config
         self.tokens = tokens
         self.state = ApiState(started_bucket=self.bucket())
+        # Where successful API calls are recorded (the provider's event log).
+        self.events: EventLog | None = None
 
     def bucket(self) -> int:
         """Index of the current update interval: values only change between buckets."""
@@ -79,6 +82,8 @@ class ApiViews:
                 principal = await self.tokens.check(request, scopes)
             except OAuth2Error as error:
                 return error_response(error)
+            if self.events is not None and principal.token is not None:
+                self.events.record("api", principal.token.grant_id)
             headers, limited = self.rate_limit(request)
             if limited:
                 return web.json_response(

@@ -26,6 +26,7 @@ from joserfc.jwk import RSAKey
 from multidict import MultiDict, MultiDictProxy
 
 from .config import SCOPES, DemoConfig
+from .events import fingerprint
 from .models import AuthorizationCode, Client, DeviceCredential, Token, User
 from .store import Store, new_grant_id
 
@@ -146,6 +147,11 @@ class DemoAuthorizationServer(AuthorizationServer):
         else:
             grant_id = new_grant_id()
         self.store.add_token(token, request.client, request.user, grant_id)
+        if isinstance(request.refresh_token, Token) and token.get("refresh_token"):
+            # The old refresh token is dead from now on: a client must keep this one.
+            self.store.events.record(
+                "rotation", grant_id, refresh=fingerprint(token["refresh_token"])
+            )
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         """Requests arrive already wrapped by the handlers."""
@@ -285,6 +291,9 @@ class RefreshGrant(grants.RefreshTokenGrant):
                 "Refresh token reuse for grant %s: revoking the grant", token.grant_id
             )
             store.revoke_grant(token.grant_id)
+            store.events.record(
+                "reuse", token.grant_id, refresh=fingerprint(refresh_token)
+            )
             return None
         return token if token.is_refresh_usable() else None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 from http import HTTPStatus
 import json
@@ -228,8 +229,10 @@ class OAuthViews:
         )
 
     # -- token endpoint and friends -----------------------------------------------------
-    async def token(self, request: web.Request) -> web.Response:
-        """Token endpoint for every grant type."""
+    async def token(self, request: web.Request) -> web.StreamResponse:
+        """Token endpoint for every grant type (or the next queued fault)."""
+        if self.store.token_faults:
+            return await self.answer_fault(request, self.store.token_faults.pop(0))
         return self.server.create_token_response(await read_oauth2_request(request))
 
     async def wrapped_token(self, request: web.Request) -> web.Response:
@@ -253,6 +256,21 @@ class OAuthViews:
         else:
             wrapped = {"status": answer.status, **body}
         return web.json_response(wrapped, headers=NO_STORE)
+
+    async def answer_fault(
+        self, request: web.Request, fault: dict[str, Any]
+    ) -> web.StreamResponse:
+        """Answer a token request with an injected fault."""
+        await asyncio.sleep(float(fault.get("delay", 0)))
+        if fault.get("drop"):
+            assert request.transport is not None
+            request.transport.close()
+            raise ConnectionResetError("fault injected: connection dropped")
+        return web.Response(
+            status=int(fault.get("status", 200)),
+            text=str(fault.get("body", "")),
+            content_type=str(fault.get("content_type", "application/json")),
+        )
 
     async def revoke(self, request: web.Request) -> web.Response:
         """RFC 7009 revocation."""

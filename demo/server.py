@@ -48,6 +48,7 @@ def create_app(config: DemoConfig) -> web.Application:
     store = Store(config)
     server = DemoAuthorizationServer(config, store)
     api = ApiViews(config, LocalTokenCheck(store))
+    api.events = store.events
     app.add_routes(OAuthViews(config, store, server).routes())
     app.add_routes(api.routes())
     app.add_routes(AdminViews(config, store, api).routes())

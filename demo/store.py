@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import secrets
+from typing import Any
 
 from authlib.oauth2.rfc6749 import scope_to_list
 
 from .config import DEFAULT_SCOPE, DemoConfig
+from .events import EventLog
 from .models import AuthorizationCode, Client, DeviceCredential, Token, User
 
 DEMO_USER = User(
@@ -68,6 +70,9 @@ class Store:
         self.device_decisions: dict[str, tuple[User, bool]] = {}
         self.sessions: dict[str, Session] = {}
         self.nonces: set[tuple[str, str]] = set()
+        self.events = EventLog()
+        # Answers the token endpoint gives instead of the real one, in order.
+        self.token_faults: list[dict[str, Any]] = []
 
     def now(self) -> float:
         """Current time from the configured clock."""

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import json
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from aiohttp import ClientError
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from authlib.oidc.discovery import OpenIDProviderMetadata
 from joserfc import jwt
 from joserfc.jwk import KeySet
 import pytest
+
+from demo.events import fingerprint
 
 from .conftest import ISSUER, REDIRECT_URI, Provider, ProviderFactory, hidden_field
 
@@ -719,3 +724,60 @@ async def test_plain_pkce_refused(provider: Provider) -> None:
     query = parse_qs(urlsplit(resp.headers["Location"]).query)
     assert query["error"] == ["invalid_request"]
     assert query["state"] == ["s"]
+
+
+async def test_events_report_rotation_reuse_and_api_calls(provider: Provider) -> None:
+    """The crash suite learns of each rotation (long poll) without seeing tokens."""
+    first = await code_tokens(provider)
+    resp = await provider.client.get("/demo/events", params={"after": 0})
+    start = (await resp.json())["seq"]
+
+    waiter = asyncio.create_task(
+        provider.client.get("/demo/events", params={"after": start, "wait": 5})
+    )
+    await asyncio.sleep(0.05)
+    status, second = await token_request(
+        provider,
+        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        basic(),
+    )
+    assert status == 200
+    (rotation,) = (await (await waiter).json())["events"]
+    assert rotation["kind"] == "rotation"
+    assert rotation["refresh"] == fingerprint(second["refresh_token"])
+    assert second["refresh_token"] not in json.dumps(rotation)
+
+    await provider.client.get("/api/status", headers=bearer(second["access_token"]))
+    await token_request(
+        provider,
+        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        basic(),
+    )
+    resp = await provider.client.get("/demo/events", params={"after": rotation["seq"]})
+    kinds = [(e["kind"], e["grant_id"]) for e in (await resp.json())["events"]]
+    assert kinds == [("api", rotation["grant_id"]), ("reuse", rotation["grant_id"])]
+
+
+async def test_token_faults_answer_in_order(provider: Provider) -> None:
+    """Queued faults answer the next token requests; then the real endpoint again."""
+    first = await code_tokens(provider)
+    resp = await provider.client.post(
+        "/demo/faults",
+        json={
+            "token": [
+                {"status": 503, "body": '{"error": "temporarily_unavailable"}'},
+                {"body": "<html>", "content_type": "text/html", "delay": 0.01},
+                {"drop": True},
+            ]
+        },
+    )
+    assert (await resp.json()) == {"queued": 3}
+    refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    resp = await provider.client.post("/token", data=refresh, headers=basic())
+    assert resp.status == 503
+    resp = await provider.client.post("/token", data=refresh, headers=basic())
+    assert (resp.status, await resp.text()) == (200, "<html>")
+    with pytest.raises(ClientError):
+        await provider.client.post("/token", data=refresh, headers=basic())
+    status, body = await token_request(provider, refresh, basic())
+    assert status == 200, body
