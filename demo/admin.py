@@ -93,17 +93,17 @@ class AdminViews:
         return web.json_response({"events": events, "seq": self.store.events.seq})
 
     async def set_faults(self, request: web.Request) -> web.Response:
-        """Queue token endpoint faults: ``{"token": [{"status", "body", "delay"}...]}``.
-
-        Each queued fault answers one token request instead of the real endpoint:
-        ``status`` (200), ``body`` (text, sent as is), ``content_type``
-        (application/json), ``delay`` (seconds before answering), or
-        ``{"drop": true}`` to close the connection without an answer.
-        """
+        """Queue faults: ``{"token": [...], "api": [...]}`` (see demo/faults.py)."""
         body = await request.json()
-        faults = body.get("token", []) if isinstance(body, dict) else []
-        self.store.token_faults[:] = [f for f in faults if isinstance(f, dict)]
-        return web.json_response({"queued": len(self.store.token_faults)})
+        body = body if isinstance(body, dict) else {}
+        queued = {}
+        for key, queue in (
+            ("token", self.store.token_faults),
+            ("api", self.store.api_faults),
+        ):
+            queue[:] = [f for f in body.get(key, []) if isinstance(f, dict)]
+            queued[key] = len(queue)
+        return web.json_response({"queued": queued})
 
     async def home(self, request: web.Request) -> web.Response:
         """What is running, with buttons for the debug actions."""

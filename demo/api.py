@@ -17,6 +17,7 @@ from authlib.oauth2 import OAuth2Error
 
 from .config import DemoConfig
 from .events import EventLog
+from .faults import answer_fault
 from .tokens import Principal, TokenCheck, error_response
 
 READ_SCOPE = "api:read"
@@ -45,8 +46,10 @@ class ApiViews:
         self.config = config
         self.tokens = tokens
         self.state = ApiState(started_bucket=self.bucket())
-        # Where successful API calls are recorded (the provider's event log).
+        # Where successful API calls are recorded (the provider's event log), and
+        # the faults to answer with instead (demo/faults.py).
         self.events: EventLog | None = None
+        self.faults: list[dict[str, Any]] = []
 
     def bucket(self) -> int:
         """Index of the current update interval: values only change between buckets."""
@@ -70,14 +73,17 @@ class ApiViews:
 
     def wrap(
         self, handler: Handler, scopes: list[str], xml_root: str | None = None
-    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """Add token check, rate limit, ETag and conditional GET around a handler.
 
         With ``xml_root`` the answer is XML (``application/xml``) instead of JSON.
         """
         content_type = "application/xml" if xml_root else "application/json"
 
-        async def view(request: web.Request) -> web.Response:
+        async def view(request: web.Request) -> web.StreamResponse:
+            if self.faults and self.events is not None:
+                fault = self.faults.pop(0)
+                return await answer_fault(request, fault, self.events, "api")
             try:
                 principal = await self.tokens.check(request, scopes)
             except OAuth2Error as error:

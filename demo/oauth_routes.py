@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from html import escape
 from http import HTTPStatus
 import json
@@ -15,6 +14,7 @@ from authlib.oauth2 import OAuth2Error
 from . import pages
 from .authserver import DemoAuthorizationServer, read_oauth2_request
 from .config import SCOPES, DemoConfig
+from .faults import answer_fault
 from .models import User
 from .store import DEVICE_CODE_GRANT, Session, Store
 from .tokens import LocalTokenCheck, error_response
@@ -232,7 +232,8 @@ class OAuthViews:
     async def token(self, request: web.Request) -> web.StreamResponse:
         """Token endpoint for every grant type (or the next queued fault)."""
         if self.store.token_faults:
-            return await self.answer_fault(request, self.store.token_faults.pop(0))
+            fault = self.store.token_faults.pop(0)
+            return await answer_fault(request, fault, self.store.events, "token")
         return self.server.create_token_response(await read_oauth2_request(request))
 
     async def wrapped_token(self, request: web.Request) -> web.Response:
@@ -256,21 +257,6 @@ class OAuthViews:
         else:
             wrapped = {"status": answer.status, **body}
         return web.json_response(wrapped, headers=NO_STORE)
-
-    async def answer_fault(
-        self, request: web.Request, fault: dict[str, Any]
-    ) -> web.StreamResponse:
-        """Answer a token request with an injected fault."""
-        await asyncio.sleep(float(fault.get("delay", 0)))
-        if fault.get("drop"):
-            assert request.transport is not None
-            request.transport.close()
-            raise ConnectionResetError("fault injected: connection dropped")
-        return web.Response(
-            status=int(fault.get("status", 200)),
-            text=str(fault.get("body", "")),
-            content_type=str(fault.get("content_type", "application/json")),
-        )
 
     async def revoke(self, request: web.Request) -> web.Response:
         """RFC 7009 revocation."""

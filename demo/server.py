@@ -49,6 +49,7 @@ def create_app(config: DemoConfig) -> web.Application:
     server = DemoAuthorizationServer(config, store)
     api = ApiViews(config, LocalTokenCheck(store))
     api.events = store.events
+    api.faults = store.api_faults
     app.add_routes(OAuthViews(config, store, server).routes())
     app.add_routes(api.routes())
     app.add_routes(AdminViews(config, store, api).routes())

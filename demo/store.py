@@ -71,8 +71,9 @@ class Store:
         self.sessions: dict[str, Session] = {}
         self.nonces: set[tuple[str, str]] = set()
         self.events = EventLog()
-        # Answers the token endpoint gives instead of the real one, in order.
+        # Answers given instead of the real ones, in order (demo/faults.py).
         self.token_faults: list[dict[str, Any]] = []
+        self.api_faults: list[dict[str, Any]] = []
 
     def now(self) -> float:
         """Current time from the configured clock."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 import html as html_lib
 import importlib.util
 import re
+import socket
 from typing import TYPE_CHECKING, Any
 
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 import pytest
 
 if TYPE_CHECKING:
@@ -96,3 +97,25 @@ def hidden_field(html: str, name: str) -> str:
     match = re.search(rf"name={name} value=[\"']([^\"']*)[\"']", html)
     assert match, f"no hidden field {name!r} in page"
     return html_lib.unescape(match.group(1))
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on (for an issuer known before start)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def issuer(clock: FakeClock) -> AsyncIterator[str]:
+    """The demo provider, running on loopback with its real issuer URL."""
+    from demo.config import DemoConfig
+    from demo.server import create_app
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = DemoConfig(issuer=url, token_ttl=60, device_interval=5, clock=clock)
+    server = TestServer(create_app(config), host="127.0.0.1", port=port)
+    await server.start_server()
+    yield url
+    await server.close()

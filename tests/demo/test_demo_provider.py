@@ -771,7 +771,7 @@ async def test_token_faults_answer_in_order(provider: Provider) -> None:
             ]
         },
     )
-    assert (await resp.json()) == {"queued": 3}
+    assert (await resp.json()) == {"queued": {"token": 3, "api": 0}}
     refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     resp = await provider.client.post("/token", data=refresh, headers=basic())
     assert resp.status == 503

@@ -8,15 +8,12 @@ the token, the id_token identity, then the entry polling the provider's API.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from functools import partial
-import socket
 import time
 from typing import Any
 from unittest.mock import patch
 
 from aiohttp import ClientSession, CookieJar
-from aiohttp.test_utils import TestServer
 from homeassistant.config_entries import (
     SOURCE_USER,
     ConfigEntry,
@@ -36,28 +33,6 @@ from .conftest import FakeClock, hidden_field
 pytestmark = pytest.mark.usefixtures("socket_enabled", "current_request_with_host")
 
 SCOPES = ["openid", "offline_access", "profile", "api:read"]
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 nobody listens on (for an issuer known before start)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-async def issuer(clock: FakeClock) -> AsyncIterator[str]:
-    """The demo provider, running on loopback with its real issuer URL."""
-    from demo.config import DemoConfig
-    from demo.server import create_app
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    config = DemoConfig(issuer=url, token_ttl=60, device_interval=5, clock=clock)
-    server = TestServer(create_app(config), host="127.0.0.1", port=port)
-    await server.start_server()
-    yield url
-    await server.close()
 
 
 async def approve_on_the_provider(issuer: str, user_code: str) -> None:
@@ -81,10 +56,10 @@ async def approve_on_the_provider(issuer: str, user_code: str) -> None:
         assert "Device connected" in await done.text()
 
 
-async def test_device_login_against_the_demo_provider(
+async def async_link_on_device(
     hass: HomeAssistant, issuer: str, clock: FakeClock
-) -> None:
-    """Discover, log in on another device, get the entry, read the API."""
+) -> dict[str, Any]:
+    """Discover, log in on another device: the flow's final result."""
     assert await async_setup_component(hass, "application_credentials", {})
     approved = asyncio.Event()
 
@@ -137,7 +112,14 @@ async def test_device_login_against_the_demo_provider(
         )
         await hass.async_block_till_done()
         result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    return dict(result)
 
+
+async def test_device_login_against_the_demo_provider(
+    hass: HomeAssistant, issuer: str, clock: FakeClock
+) -> None:
+    """Discover, log in on another device, get the entry, read the API."""
+    result = await async_link_on_device(hass, issuer, clock)
     assert result["type"] is FlowResultType.CREATE_ENTRY, result
     entry = result["result"]
     assert entry.unique_id == f"{issuer}#user-demo"  # the id_token's sub

@@ -22,9 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.oauth2_rest.const import DOMAIN
 
 from ..common import manual_profile
-from .test_integration_with_demo import issuer
 
-__all__ = ["issuer"]
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 

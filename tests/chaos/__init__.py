@@ -1,0 +1,1 @@
+"""Crash suite: real Home Assistant killed inside the token rotation window."""
