@@ -349,7 +349,8 @@ async def test_polling_transient_token_error_recovers(
     mock_weather(aioclient_mock, 19.0)
     freezer.tick(timedelta(seconds=61))
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    # The refresh writes the token file in the executor: wait for the poll too.
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     assert len(token_requests(aioclient_mock)) == 1
     assert hass.states.get("sensor.weather").state == "19.0"
