@@ -58,12 +58,16 @@ class RefreshOutcome:
 class AccountSession(OAuth2Session):
     """The account's one OAuth2Session: every token refresh goes through it.
 
-    HA's session makes refreshes single-flight (one lock per session). This adds
-    what an API client needs on top:
+    HA's session makes refreshes single-flight per session and saves the new token
+    late. This adds what an API client needs on top:
+    - every refresh goes through the account's ``AccountTokens`` (token_store.py):
+      the new token set is on disk before anyone gets it, and one refresh runs per
+      account, also across reloads;
     - refresh ahead of expiry (a quarter of the token's lifetime, 20 s to 2 min
-      before it), and when that early refresh fails transiently, keep using the
-      still-valid token instead of failing the caller;
-    - a forced refresh after the API rejected a token that looked valid;
+      before it, at most half of it), and when that early refresh fails
+      transiently, keep using the still-valid token instead of failing the caller;
+    - a forced refresh after the API rejected a token that looked valid, at most
+      one per token per minute;
     - callers that waited while a refresh was attempted take its outcome instead
       of each sending a token request of their own;
     - once the grant is dead (a reauth error) no further token requests are made
