@@ -1,0 +1,200 @@
+"""A real Home Assistant for the benchmark: started from .venv, onboarded, driven over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+import os
+from pathlib import Path
+import signal
+import socket
+import subprocess
+import time
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+HASS = ROOT / ".venv" / "bin" / "hass"
+USER = {"name": "Bench", "username": "bench", "password": "bench-password"}
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class FlowError(RuntimeError):
+    """A flow did not go where the bench expected."""
+
+
+class HomeAssistant:
+    """One ``hass -c <dir>`` process and an admin token to drive it."""
+
+    def __init__(
+        self, config_dir: Path, integration: Path, extra_yaml: str = ""
+    ) -> None:
+        """Prepare a config dir that loads this checkout's integration."""
+        self.dir = config_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token = ""
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.ps: psutil.Process | None = None
+        self.session: ClientSession | None = None
+        (config_dir / "custom_components").mkdir(parents=True, exist_ok=True)
+        link = config_dir / "custom_components" / "oauth2_rest"
+        if not link.exists():
+            link.symlink_to(integration)
+        (config_dir / "configuration.yaml").write_text(
+            "homeassistant:\n  name: bench\n  time_zone: UTC\n  unit_system: metric\n"
+            "  country: NL\n"
+            f"http:\n  server_port: {self.port}\n  server_host: 127.0.0.1\n"
+            "api:\nconfig:\nonboarding:\napplication_credentials:\n"
+            "logger:\n  default: warning\n" + extra_yaml
+        )
+
+    async def start(self, timeout: float = 180) -> float:
+        """Start and onboard; return the seconds until the API answered."""
+        started = time.monotonic()
+        log = (self.dir / "hass.out").open("wb")
+        self.proc = subprocess.Popen(  # noqa: ASYNC220 - started once, not awaited
+            [str(HASS), "-c", str(self.dir), "--skip-pip"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.ps = psutil.Process(self.proc.pid)
+        self.session = ClientSession(timeout=ClientTimeout(total=300))
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Home Assistant exited; see {self.dir}/hass.out")
+            if time.monotonic() - started > timeout:
+                raise RuntimeError("Home Assistant did not start in time")
+            try:
+                async with self.session.get(f"{self.url}/api/onboarding") as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            await asyncio.sleep(0.5)
+        await self._onboard()
+        return time.monotonic() - started
+
+    async def _onboard(self) -> None:
+        assert self.session is not None
+        client_id = f"{self.url}/"
+        async with self.session.post(
+            f"{self.url}/api/onboarding/users",
+            json={"client_id": client_id, "language": "en", **USER},
+        ) as resp:
+            code = (await resp.json())["auth_code"]
+        async with self.session.post(
+            f"{self.url}/auth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": client_id,
+            },
+        ) as resp:
+            self.token = (await resp.json())["access_token"]
+
+    async def wait_running(self, timeout: float = 120) -> None:
+        """Wait until Home Assistant says it is RUNNING (start-up finished)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            config = await self.api("GET", "/api/config")
+            if config.get("state") == "RUNNING":
+                return
+            await asyncio.sleep(0.5)
+        raise RuntimeError("Home Assistant did not reach RUNNING")
+
+    async def stop(self) -> None:
+        """Stop it (SIGTERM, then SIGKILL after 30 s)."""
+        if self.session is not None:
+            await self.session.close()
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        for _ in range(300):
+            if self.proc.poll() is not None:
+                return
+            await asyncio.sleep(0.1)
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    # -- measuring ------------------------------------------------------------------
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by the process's threads (ns precision).
+
+        /proc/PID/stat counts in clock ticks (10 ms), too coarse for one poll; the
+        scheduler's per-thread run time (/proc/PID/task/*/schedstat) is exact.
+        Home Assistant's threads live as long as it does, so the sum only grows.
+        """
+        assert self.proc is not None
+        total = 0
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except OSError, ValueError, IndexError:
+                continue  # the thread just ended
+        return total / 1e9
+
+    def rss(self) -> int:
+        """Resident memory, bytes."""
+        assert self.ps is not None
+        return int(self.ps.memory_info().rss)
+
+    # -- driving --------------------------------------------------------------------
+
+    async def api(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Call the REST API as the admin; return the JSON answer."""
+        assert self.session is not None
+        async with self.session.request(
+            method,
+            f"{self.url}{path}",
+            json=payload,
+            headers={"Authorization": f"Bearer {self.token}", **(headers or {})},
+        ) as resp:
+            if resp.status >= 400:
+                raise FlowError(f"{method} {path}: {resp.status} {await resp.text()}")
+            if resp.content_type == "application/json":
+                return await resp.json()
+            return await resp.text()
+
+    async def state(self, entity_id: str) -> str | None:
+        """An entity's state, or None when it does not exist."""
+        assert self.session is not None
+        async with self.session.get(
+            f"{self.url}/api/states/{entity_id}",
+            headers={"Authorization": f"Bearer {self.token}"},
+        ) as resp:
+            if resp.status == 404:
+                return None
+            return str((await resp.json())["state"])
+
+    async def wait_state(self, entity_id: str, timeout: float = 120) -> str:
+        """Wait until an entity has a real state (not unknown or unavailable)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = await self.state(entity_id)
+            if state not in (None, "unknown", "unavailable"):
+                return state
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"{entity_id} got no state in {timeout} s")
+
+    async def call_service(
+        self, domain: str, service: str, data: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Call an action and wait for it."""
+        return await self.api("POST", f"/api/services/{domain}/{service}", data or {})

@@ -1,0 +1,289 @@
+"""BENCHMARKS.md tables and the docs/bench.png plot, from a run's results."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+import os
+from pathlib import Path
+import platform
+import subprocess
+import time
+from typing import Any
+
+from .ha import ROOT
+
+BEGIN = "<!-- bench:begin (written by scripts/bench; edit around it) -->"
+END = "<!-- bench:end -->"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "load_at_start": os.getloadavg()[0],
+        "memory_gb": round(
+            os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1
+        ),
+        "python": platform.python_version(),
+        "homeassistant": version("homeassistant"),
+        "aiohttp": version("aiohttp"),
+        "commit": commit + ("+changes" if dirty else ""),
+    }
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    if value is None or value != value:  # noqa: PLR0124 - NaN
+        return "—"
+    return f"{value:.{digits}f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if not a or not b or a != a or b != b or b <= 0:  # noqa: PLR0124
+        return "—"
+    return f"{a / b:.2f}×"
+
+
+def tables(results: dict[str, Any]) -> str:
+    """The generated part of BENCHMARKS.md."""
+    m = results["machine"]
+    sizes = results["sizes"]
+    lines = [
+        BEGIN,
+        "",
+        f"Run of {m['date']}: `{results['command']}` at commit `{m['commit']}`, "
+        f"{results.get('duration_s', '?')} s.",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB "
+        f"(load average {m['load_at_start']:.1f} at the start: shared with other work). "
+        f"Python {m['python']}, Home Assistant {m['homeassistant']}, aiohttp {m['aiohttp']}.",
+        f"Every endpoint polls every {results['interval_s']} s; CPU per poll is the "
+        f"median of {results['windows']} windows of {results['window_s']:.0f} s "
+        "(HA process CPU minus its idle rate, divided by the API requests counted by the "
+        "server).",
+        "",
+        "### CPU per poll (ms)",
+        "",
+        "| N × values | bare aiohttp | core `rest` | `oauth2_rest` | ours / core `rest` |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for values in ("1", "5"):
+        for size in sizes:
+            key = str(size)
+            floor = results["floor"].get(f"{size}x{values}", {}).get("ms")
+            rest = (results["rest"].get(values, {}).get("sizes", {}).get(key, {})).get(
+                "poll", {}
+            )
+            ours = (results["ours"].get(values, {}).get("sizes", {}).get(key, {})).get(
+                "poll", {}
+            )
+            lines.append(
+                f"| {size} × {values} | {_f(floor)} | {_f(rest.get('ms'))} | "
+                f"{_f(ours.get('ms'))} | {_ratio(ours.get('ms'), rest.get('ms'))} |"
+            )
+    lines += [
+        "",
+        "With N = 1 a window holds one poll, so the idle noise dominates: read the "
+        "larger N.",
+        "",
+        "### 304 (ETag) poll vs a full poll, ours",
+        "",
+        "| values | N | full poll (ms) | 304 poll (ms) | 304 / full |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    biggest = str(sizes[-1])
+    for values in ("1", "5"):
+        ours = results["ours"].get(values, {})
+        full = ours.get("sizes", {}).get(biggest, {}).get("poll", {}).get("ms")
+        nm = ours.get("not_modified", {}).get("ms")
+        lines.append(
+            f"| {values} | {biggest} | {_f(full)} | {_f(nm)} | {_ratio(nm, full)} |"
+        )
+    lines += [
+        "",
+        "### Setup and memory",
+        "",
+        "Setup: core `rest` = `rest.reload` until the last sensor has a state; ours = "
+        "reloading the account entry (median of 2) until it returned (every endpoint "
+        "fetched once). Memory: (RSS with N endpoints − RSS before any) / N.",
+        "",
+        "| N × values | core `rest` setup (s) | ours setup (s) | core `rest` KB/endpoint "
+        "| ours KB/endpoint |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for values in ("1", "5"):
+        for size in sizes:
+            rest = results["rest"].get(values, {}).get("sizes", {}).get(str(size), {})
+            ours = results["ours"].get(values, {}).get("sizes", {}).get(str(size), {})
+            lines.append(
+                f"| {size} × {values} | {_f(rest.get('setup_s'), 2)} | "
+                f"{_f(ours.get('setup_s'), 2)} | {_f(rest.get('mem_kb_per_endpoint'), 0)} "
+                f"| {_f(ours.get('mem_kb_per_endpoint'), 0)} |"
+            )
+    lines += [
+        "",
+        "### Adding the k-th endpoint through the UI flow (ours)",
+        "",
+        "From starting the subentry flow (request form, preview, values, finish) to the "
+        "new endpoint's first sensor having a state.",
+        "",
+        "| values | k = 1 | k = 50 | k = 200 | k = 500 | k-th / 1st (largest k) | "
+        "'entry not loaded' retries |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for values in ("1", "5"):
+        ours = results["ours"].get(values, {})
+        adds = ours.get("add_s", [])
+        cells = [
+            _f(adds[k - 1], 2) if len(adds) >= k else "—" for k in (1, 50, 200, 500)
+        ]
+        ratio = _ratio(adds[-1], adds[0]) if adds else "—"
+        lines.append(
+            f"| {values} | {' | '.join(cells)} | {ratio} | {ours.get('add_retries', '—')} |"
+        )
+    conc = results["ours"].get("1", {}).get("concurrent")
+    if conc:
+        lines += [
+            "",
+            "### Concurrent actions when the token dies",
+            "",
+            f"Every access token made invalid at the server, then {conc['calls']} "
+            "`oauth2_rest.request` actions sent at once (one websocket): "
+            f"**{conc['succeeded']} succeeded, {conc['token_requests']} token "
+            f"request(s)**, all answered in {conc['seconds']:.2f} s.",
+        ]
+    if results.get("profiles"):
+        lines += ["", "Profiles (py-spy, raw collapsed stacks): "]
+        lines += [f"`{path}`" for path in results["profiles"].values()]
+    lines += ["", "![CPU per poll, add time, setup, memory](docs/bench.png)", "", END]
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """Four panels: CPU per poll, add time, setup time, memory."""
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    sizes = results["sizes"]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    ax = axes[0][0]
+    styles = {"1": "-", "5": "--"}
+    for values in ("1", "5"):
+        ax.plot(
+            sizes,
+            [results["floor"].get(f"{s}x{values}", {}).get("ms") for s in sizes],
+            "k" + styles[values],
+            marker="o",
+            label=f"bare aiohttp, {values} value(s)",
+        )
+        for kind, color, label in (
+            ("rest", "tab:orange", "core rest"),
+            ("ours", "tab:blue", "oauth2_rest"),
+        ):
+            data = results[kind].get(values, {}).get("sizes", {})
+            ax.plot(
+                sizes,
+                [data.get(str(s), {}).get("poll", {}).get("ms") for s in sizes],
+                styles[values],
+                color=color,
+                marker="o",
+                label=f"{label}, {values} value(s)",
+            )
+    ax.set_xscale("log")
+    ax.set_xlabel("endpoints N")
+    ax.set_ylabel("CPU ms per poll")
+    ax.set_title("CPU per poll (idle subtracted)")
+    ax.legend(fontsize=7)
+
+    ax = axes[0][1]
+    for values in ("1", "5"):
+        adds = results["ours"].get(values, {}).get("add_s", [])
+        ax.plot(
+            range(1, len(adds) + 1), adds, styles[values], label=f"{values} value(s)"
+        )
+    ax.set_xlabel("k")
+    ax.set_ylabel("seconds")
+    ax.set_title("oauth2_rest: adding the k-th endpoint (UI flow)")
+    ax.legend(fontsize=7)
+
+    for ax, key, title, ylabel in (
+        (axes[1][0], "setup_s", "Setup with N endpoints", "seconds"),
+        (axes[1][1], "mem_kb_per_endpoint", "Memory per endpoint", "KB (RSS)"),
+    ):
+        for values in ("1", "5"):
+            for kind, color, label in (
+                ("rest", "tab:orange", "core rest"),
+                ("ours", "tab:blue", "oauth2_rest"),
+            ):
+                data = results[kind].get(values, {}).get("sizes", {})
+                ax.plot(
+                    sizes,
+                    [data.get(str(s), {}).get(key) for s in sizes],
+                    styles[values],
+                    color=color,
+                    marker="o",
+                    label=f"{label}, {values} value(s)",
+                )
+        ax.set_xscale("log")
+        ax.set_xlabel("endpoints N")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+    m = results["machine"]
+    fig.suptitle(
+        f"scripts/bench, {m['date']}, {m['cores']} cores, HA {m['homeassistant']}, "
+        f"commit {m['commit']}",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def write(results: dict[str, Any], publish: bool) -> list[Path]:
+    """Write the tables and the plot: into the repository, or (quick) artifacts/bench."""
+    if publish:
+        doc, png = ROOT / "BENCHMARKS.md", ROOT / "docs" / "bench.png"
+    else:
+        doc = ROOT / "artifacts" / "bench" / "BENCHMARKS.md"
+        png = ROOT / "artifacts" / "bench" / "bench.png"
+    png.parent.mkdir(parents=True, exist_ok=True)
+    plot(results, png)
+    generated = tables(results)
+    if not publish:
+        generated = generated.replace("docs/bench.png", "bench.png")
+    text = doc.read_text() if doc.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + generated + tail
+    else:
+        text = text.rstrip() + "\n\n" + generated + "\n"
+    doc.write_text(text)
+    return [doc, png]
