@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable, Coroutine
 import json
 from pathlib import Path
 import shutil
@@ -75,48 +74,65 @@ class Server:
 
 
 class Meter:
-    """CPU of one Home Assistant over windows of wall time, against the server's counts."""
+    """CPU of one Home Assistant, against the polls the server counted for its client."""
 
-    def __init__(self, ha: HomeAssistant, server: Server) -> None:
-        """Measure ``ha``; count polls at ``server``."""
+    def __init__(self, name: str, ha: HomeAssistant, client: str) -> None:
+        """Measure ``ha``; its polls are the server's ``client`` requests."""
+        self.name = name
         self.ha = ha
-        self.server = server
+        self.client = client
         self.idle_rate = 0.0
 
-    async def window(self, seconds: float) -> tuple[float, float, int]:
-        """CPU seconds, wall seconds and API requests (200 + 304) over one window."""
-        s0 = await self.server.stats()
-        c0, t0 = self.ha.cpu(), time.monotonic()
+    def polls(self, stats: dict[str, int]) -> int:
+        """API requests answered 200 or 304 to this client so far."""
+        return stats[f"{self.client}_200"] + stats[f"{self.client}_304"]
+
+
+async def measure(
+    server: Server,
+    meters: list[Meter],
+    windows: int,
+    seconds: float,
+    idle: bool = False,
+) -> dict[str, dict[str, float]]:
+    """Side by side: every meter over the same windows of wall time.
+
+    ``idle``: set each meter's idle rate (CPU s per s, median). Otherwise return,
+    per meter, CPU ms per poll with the idle rate subtracted (median of windows).
+    """
+    samples: dict[str, list[float]] = {m.name: [] for m in meters}
+    polls: dict[str, int] = dict.fromkeys(samples, 0)
+    for _ in range(windows):
+        s0 = await server.stats()
+        c0 = {m.name: m.ha.cpu() for m in meters}
+        t0 = time.monotonic()
         await asyncio.sleep(seconds)
-        c1, t1 = self.ha.cpu(), time.monotonic()
-        s1 = await self.server.stats()
-        polls = (s1["api_200"] + s1["api_304"]) - (s0["api_200"] + s0["api_304"])
-        return c1 - c0, t1 - t0, polls
-
-    async def idle(self, windows: int, seconds: float) -> float:
-        """The idle CPU rate (CPU seconds per second): median over windows."""
-        rates = []
-        for _ in range(windows):
-            cpu, wall, _ = await self.window(seconds)
-            rates.append(cpu / wall)
-        self.idle_rate = statistics.median(rates)
-        return self.idle_rate
-
-    async def per_poll(self, windows: int, seconds: float) -> dict[str, float]:
-        """CPU ms per poll, idle subtracted: median over windows (and the spread)."""
-        samples = []
-        polls_total = 0
-        for _ in range(windows):
-            cpu, wall, polls = await self.window(seconds)
-            polls_total += polls
-            if polls:
-                samples.append((cpu - self.idle_rate * wall) / polls * 1000)
-        return {
-            "ms": statistics.median(samples) if samples else float("nan"),
-            "min": min(samples, default=float("nan")),
-            "max": max(samples, default=float("nan")),
-            "polls": polls_total,
+        c1 = {m.name: m.ha.cpu() for m in meters}
+        wall = time.monotonic() - t0
+        s1 = await server.stats()
+        for m in meters:
+            cpu = c1[m.name] - c0[m.name]
+            if idle:
+                samples[m.name].append(cpu / wall)
+                continue
+            n = m.polls(s1) - m.polls(s0)
+            polls[m.name] += n
+            if n:
+                samples[m.name].append((cpu - m.idle_rate * wall) / n * 1000)
+    out: dict[str, dict[str, float]] = {}
+    for m in meters:
+        values = samples[m.name]
+        if idle:
+            m.idle_rate = statistics.median(values)
+            out[m.name] = {"ms_per_s": m.idle_rate * 1000}
+            continue
+        out[m.name] = {
+            "ms": statistics.median(values) if values else float("nan"),
+            "min": min(values, default=float("nan")),
+            "max": max(values, default=float("nan")),
+            "polls": polls[m.name],
         }
+    return out
 
 
 def floor(server: Server, endpoints: int, values: int, polls: int) -> float:
@@ -155,7 +171,7 @@ async def profile(ha: HomeAssistant, seconds: int, name: str) -> str:
         "--duration",
         str(seconds),
         "--rate",
-        "200",
+        "1000",
         "--format",
         "raw",
         "--output",
@@ -166,9 +182,6 @@ async def profile(ha: HomeAssistant, seconds: int, name: str) -> str:
     )
     await proc.wait()
     return str(out.relative_to(ROOT))
-
-
-type Step = Callable[[], Coroutine[Any, Any, None]]
 
 
 class Bench:
@@ -202,17 +215,14 @@ class Bench:
         }
 
     async def run(self) -> None:
-        """Everything, one after the other, on one server."""
+        """Everything on one server; core rest and ours side by side."""
         started = time.monotonic()
         await self.server.start()
         try:
             if "floor" in self.only:
                 self.measure_floor()
             for values in (1, 5):
-                if "rest" in self.only:
-                    await self.measure_rest(values)
-                if "ours" in self.only:
-                    await self.measure_ours(values)
+                await self.measure_pair(values)
         finally:
             await self.server.stop()
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -226,109 +236,147 @@ class Bench:
                 self.results["floor"][f"{size}x{values}"] = {"ms": ms}
                 log(f"floor {size}x{values}: {ms:.3f} ms/poll")
 
-    async def _ha(self, name: str, extra_yaml: str = "") -> tuple[HomeAssistant, Meter]:
-        ha = HomeAssistant(self.tmp / name, self.integration, extra_yaml)
-        startup = await ha.start()
-        await ha.wait_running()
-        log(f"{name}: Home Assistant up in {startup:.1f} s (pid {ha.ps and ha.ps.pid})")
-        await asyncio.sleep(3)  # let start-up work settle
-        meter = Meter(ha, self.server)
-        idle = await meter.idle(self.windows, self.window_s)
-        log(f"{name}: idle {idle * 1000:.2f} ms CPU per s")
-        return ha, meter
-
-    async def measure_rest(self, values: int) -> None:
-        """Core rest: N resources with a static bearer header, ``values`` sensors each."""
-        name = f"rest-{values}"
-        config = self.tmp / name
-        config.mkdir(parents=True)
-        (config / "rest.yaml").write_text("[]")
-        ha, meter = await self._ha(name, "rest: !include rest.yaml\n")
-        out: dict[str, Any] = {"idle_ms_per_s": meter.idle_rate * 1000, "sizes": {}}
-        try:
-            rss0 = ha.rss()
-            for size in self.sizes:
-                (config / "rest.yaml").write_text(
-                    flows.rest_yaml(self.server.url, size, values)
-                )
-                t0 = time.monotonic()
-                await ha.call_service("rest", "reload")
-                await ha.wait_state(f"sensor.r{size:04d}_v1")
-                setup = time.monotonic() - t0
-                await asyncio.sleep(self.window_s + 2)
-                poll = await meter.per_poll(self.windows, self.window_s)
-                rss = ha.rss()
-                out["sizes"][str(size)] = {
-                    "poll": poll,
-                    "setup_s": setup,
-                    "rss_mb": rss / 2**20,
-                    "mem_kb_per_endpoint": (rss - rss0) / size / 1024,
-                }
-                log(f"{name} N={size}: {poll['ms']:.3f} ms/poll, setup {setup:.2f} s")
-            if self.profile:
-                self.results["profiles"][name] = await profile(ha, 20, name)
-        finally:
-            await ha.stop()
-        self.results["rest"][str(values)] = out
-
-    async def measure_ours(self, values: int) -> None:
-        """Ours: one account, N endpoints added one by one through the subentry flow."""
-        name = f"ours-{values}"
-        ha, meter = await self._ha(name)
-        out: dict[str, Any] = {
-            "idle_ms_per_s": meter.idle_rate * 1000,
-            "sizes": {},
-            "add_s": [],
-            "add_retries": 0,
+    async def measure_pair(self, values: int) -> None:
+        """Core rest and ours, each in its own Home Assistant, measured together."""
+        rest_dir = self.tmp / f"rest-{values}"
+        rest_dir.mkdir(parents=True)
+        (rest_dir / "rest.yaml").write_text("[]")
+        instances: dict[str, HomeAssistant] = {}
+        meters: list[Meter] = []
+        if "rest" in self.only:
+            instances["rest"] = HomeAssistant(
+                rest_dir, self.integration, "rest: !include rest.yaml\n"
+            )
+            meters.append(Meter("rest", instances["rest"], "static"))
+        if "ours" in self.only:
+            instances["ours"] = HomeAssistant(
+                self.tmp / f"ours-{values}", self.integration
+            )
+            meters.append(Meter("ours", instances["ours"], "oauth"))
+        out: dict[str, dict[str, Any]] = {
+            name: {"sizes": {}, "add_s": [], "add_retries": 0} for name in instances
         }
         try:
-            rss0 = ha.rss()
+            await asyncio.gather(*(ha.start() for ha in instances.values()))
+            await asyncio.gather(*(ha.wait_running() for ha in instances.values()))
+            log(f"{values} value(s): Home Assistant up: {', '.join(instances)}")
+            await asyncio.sleep(3)  # let start-up work settle
+            idle = await measure(
+                self.server, meters, self.windows, self.window_s, idle=True
+            )
+            for name, figures in idle.items():
+                out[name]["idle_ms_per_s"] = figures["ms_per_s"]
+            log(f"idle: {idle}")
+            rss0 = {name: ha.rss() for name, ha in instances.items()}
             tokens0 = (await self.server.stats())["token"]
-            entry_id = await flows.link_account(ha, self.server.url)
+            entry_id = ""
+            if "ours" in instances:
+                entry_id = await flows.link_account(instances["ours"], self.server.url)
             count = 0
             for size in self.sizes:
-                while count < size:
-                    count += 1
-                    seconds, retries = await flows.add_endpoint(
-                        ha, entry_id, count, values
+                sizes = {name: {} for name in instances}
+                if "rest" in instances:
+                    ha = instances["rest"]
+                    (rest_dir / "rest.yaml").write_text(
+                        flows.rest_yaml(self.server.url, size, values)
                     )
-                    out["add_s"].append(seconds)
-                    out["add_retries"] += retries
-                log(f"{name}: {count} endpoints; last added in {seconds:.2f} s")
+                    t0 = time.monotonic()
+                    await ha.call_service("rest", "reload")
+                    await ha.wait_state(f"sensor.r{size:04d}_v1")
+                    sizes["rest"]["setup_s"] = time.monotonic() - t0
+                if "ours" in instances:
+                    while count < size:
+                        count += 1
+                        seconds, retries = await flows.add_endpoint(
+                            instances["ours"], entry_id, count, values
+                        )
+                        out["ours"]["add_s"].append(seconds)
+                        out["ours"]["add_retries"] += retries
                 await asyncio.sleep(self.window_s + 2)
-                poll = await meter.per_poll(self.windows, self.window_s)
-                rss = ha.rss()
-                setups = [await flows.reload_entry(ha, entry_id) for _ in range(2)]
-                out["sizes"][str(size)] = {
-                    "poll": poll,
-                    "setup_s": statistics.median(setups),
-                    "rss_mb": rss / 2**20,
-                    "mem_kb_per_endpoint": (rss - rss0) / size / 1024,
-                }
+                static = await measure(self.server, meters, self.windows, self.window_s)
+                await self.server.post("/bench/mode", {"mode": "changing"})
+                await asyncio.sleep(1)
+                changing = await measure(
+                    self.server, meters, self.windows, self.window_s
+                )
+                await self.server.post("/bench/mode", {"mode": "static"})
+                for name, ha in instances.items():
+                    rss = ha.rss()
+                    sizes[name].update(
+                        static=static[name],
+                        changing=changing[name],
+                        rss_mb=rss / 2**20,
+                        mem_kb_per_endpoint=(rss - rss0[name]) / size / 1024,
+                    )
+                if "ours" in instances:
+                    setups = [
+                        await flows.reload_entry(instances["ours"], entry_id)
+                        for _ in range(2)
+                    ]
+                    sizes["ours"]["setup_s"] = statistics.median(setups)
+                for name in instances:
+                    out[name]["sizes"][str(size)] = sizes[name]
                 log(
-                    f"{name} N={size}: {poll['ms']:.3f} ms/poll, "
-                    f"setup {out['sizes'][str(size)]['setup_s']:.2f} s"
+                    f"{values} value(s), N={size}: "
+                    + "; ".join(
+                        f"{name} {sizes[name]['static']['ms']:.3f} (unchanged) / "
+                        f"{sizes[name]['changing']['ms']:.3f} (changing) ms/poll, "
+                        f"setup {sizes[name].get('setup_s', float('nan')):.2f} s"
+                        for name in instances
+                    )
                 )
-                await asyncio.sleep(self.window_s + 2)
-            # The same endpoints, the document unchanged: 304s.
-            await self.server.post("/bench/mode", {"mode": "etag"})
-            await asyncio.sleep(2 * self.window_s + 2)
-            out["not_modified"] = await meter.per_poll(self.windows, self.window_s)
-            log(f"{name}: 304 poll {out['not_modified']['ms']:.3f} ms")
-            if self.profile:
-                self.results["profiles"][f"{name}-304"] = await profile(
-                    ha, 20, f"{name}-304"
+            if "ours" in instances:
+                await self.measure_ours_extra(
+                    instances["ours"], meters, entry_id, values, out["ours"]
                 )
-            await self.server.post("/bench/mode", {"mode": "full"})
-            await asyncio.sleep(self.window_s + 2)
+                out["ours"]["token_requests"] = (await self.server.stats())[
+                    "token"
+                ] - tokens0
             if self.profile:
-                self.results["profiles"][name] = await profile(ha, 20, name)
-            if values == 1:
-                out["concurrent"] = await self.concurrent(ha, entry_id)
-            out["token_requests"] = (await self.server.stats())["token"] - tokens0
+                await self.server.post("/bench/mode", {"mode": "changing"})
+                await asyncio.sleep(2)
+                paths = await asyncio.gather(
+                    *(
+                        profile(ha, 30, f"{name}-{values}-changing")
+                        for name, ha in instances.items()
+                    )
+                )
+                await self.server.post("/bench/mode", {"mode": "static"})
+                for name, path in zip(instances, paths, strict=True):
+                    self.results["profiles"][f"{name}-{values}-changing"] = path
         finally:
-            await ha.stop()
-        self.results["ours"][str(values)] = out
+            await asyncio.gather(*(ha.stop() for ha in instances.values()))
+        for name, figures in out.items():
+            self.results[name][str(values)] = figures
+
+    async def measure_ours_extra(
+        self,
+        ha: HomeAssistant,
+        meters: list[Meter],
+        entry_id: str,
+        values: int,
+        out: dict[str, Any],
+    ) -> None:
+        """304 polls (same document, with an ETag), profiles, concurrent actions."""
+        ours = [m for m in meters if m.name == "ours"]
+        await self.server.post("/bench/mode", {"mode": "etag"})
+        await asyncio.sleep(2 * self.window_s + 2)  # one 200 with the ETag, then 304s
+        out["not_modified"] = (
+            await measure(self.server, ours, self.windows, self.window_s)
+        )["ours"]
+        log(f"ours, {values} value(s): 304 poll {out['not_modified']['ms']:.3f} ms")
+        if self.profile:
+            self.results["profiles"][f"ours-{values}-304"] = await profile(
+                ha, 30, f"ours-{values}-304"
+            )
+        await self.server.post("/bench/mode", {"mode": "static"})
+        await asyncio.sleep(self.window_s + 2)
+        if self.profile:
+            self.results["profiles"][f"ours-{values}-unchanged"] = await profile(
+                ha, 30, f"ours-{values}-unchanged"
+            )
+        if values == 1:
+            out["concurrent"] = await self.concurrent(ha, entry_id)
 
     async def concurrent(self, ha: HomeAssistant, entry_id: str) -> dict[str, Any]:
         """Every access token dies at once, then many actions call the API together."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import version
 import os
 from pathlib import Path
@@ -69,6 +70,10 @@ def _ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}×"
 
 
+def _size(results: dict[str, Any], kind: str, values: str, size: str) -> dict[str, Any]:
+    return dict(results[kind].get(values, {}).get("sizes", {}).get(size, {}))
+
+
 def tables(results: dict[str, Any]) -> str:
     """The generated part of BENCHMARKS.md."""
     m = results["machine"]
@@ -81,45 +86,51 @@ def tables(results: dict[str, Any]) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB "
         f"(load average {m['load_at_start']:.1f} at the start: shared with other work). "
         f"Python {m['python']}, Home Assistant {m['homeassistant']}, aiohttp {m['aiohttp']}.",
-        f"Every endpoint polls every {results['interval_s']} s; CPU per poll is the "
-        f"median of {results['windows']} windows of {results['window_s']:.0f} s "
-        "(HA process CPU minus its idle rate, divided by the API requests counted by the "
-        "server).",
+        f"Core `rest` and ours run side by side, each in its own Home Assistant, "
+        f"measured over the same windows. Every endpoint polls every "
+        f"{results['interval_s']} s; CPU per poll is the median of {results['windows']} "
+        f"windows of {results['window_s']:.0f} s: the HA process's CPU time (all its "
+        "threads, from the scheduler) minus its own idle rate measured before any "
+        "endpoint existed, divided by the API requests the server counted for it.",
         "",
-        "### CPU per poll (ms)",
-        "",
-        "| N × values | bare aiohttp | core `rest` | `oauth2_rest` | ours / core `rest` |",
-        "| --- | ---: | ---: | ---: | ---: |",
     ]
-    for values in ("1", "5"):
-        for size in sizes:
-            key = str(size)
-            floor = results["floor"].get(f"{size}x{values}", {}).get("ms")
-            rest = (results["rest"].get(values, {}).get("sizes", {}).get(key, {})).get(
-                "poll", {}
-            )
-            ours = (results["ours"].get(values, {}).get("sizes", {}).get(key, {})).get(
-                "poll", {}
-            )
-            lines.append(
-                f"| {size} × {values} | {_f(floor)} | {_f(rest.get('ms'))} | "
-                f"{_f(ours.get('ms'))} | {_ratio(ours.get('ms'), rest.get('ms'))} |"
-            )
+    for mode, title in (
+        ("static", "an unchanged document (no ETag: a full 200 every poll)"),
+        ("changing", "a document that changes between polls (every value moves)"),
+    ):
+        lines += [
+            f"### CPU per poll (ms): {title}",
+            "",
+            "| N × values | bare aiohttp | core `rest` | `oauth2_rest` | ours / core `rest` |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for values in ("1", "5"):
+            for size in sizes:
+                key = str(size)
+                floor = results["floor"].get(f"{size}x{values}", {}).get("ms")
+                rest = _size(results, "rest", values, key).get(mode, {})
+                ours = _size(results, "ours", values, key).get(mode, {})
+                lines.append(
+                    f"| {size} × {values} | {_f(floor)} | {_f(rest.get('ms'))} | "
+                    f"{_f(ours.get('ms'))} | {_ratio(ours.get('ms'), rest.get('ms'))} |"
+                )
+        lines.append("")
     lines += [
-        "",
         "With N = 1 a window holds one poll, so the idle noise dominates: read the "
         "larger N.",
         "",
         "### 304 (ETag) poll vs a full poll, ours",
         "",
-        "| values | N | full poll (ms) | 304 poll (ms) | 304 / full |",
+        "The same document: with an ETag (304 after the first poll) and without "
+        "(a full 200 with the unchanged body).",
+        "",
+        "| values | N | full poll, unchanged (ms) | 304 poll (ms) | 304 / full |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     biggest = str(sizes[-1])
     for values in ("1", "5"):
-        ours = results["ours"].get(values, {})
-        full = ours.get("sizes", {}).get(biggest, {}).get("poll", {}).get("ms")
-        nm = ours.get("not_modified", {}).get("ms")
+        full = _size(results, "ours", values, biggest).get("static", {}).get("ms")
+        nm = results["ours"].get(values, {}).get("not_modified", {}).get("ms")
         lines.append(
             f"| {values} | {biggest} | {_f(full)} | {_f(nm)} | {_ratio(nm, full)} |"
         )
@@ -137,8 +148,8 @@ def tables(results: dict[str, Any]) -> str:
     ]
     for values in ("1", "5"):
         for size in sizes:
-            rest = results["rest"].get(values, {}).get("sizes", {}).get(str(size), {})
-            ours = results["ours"].get(values, {}).get("sizes", {}).get(str(size), {})
+            rest = _size(results, "rest", values, str(size))
+            ours = _size(results, "ours", values, str(size))
             lines.append(
                 f"| {size} × {values} | {_f(rest.get('setup_s'), 2)} | "
                 f"{_f(ours.get('setup_s'), 2)} | {_f(rest.get('mem_kb_per_endpoint'), 0)} "
@@ -184,44 +195,66 @@ def tables(results: dict[str, Any]) -> str:
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
-    """Four panels: CPU per poll, add time, setup time, memory."""
+    """Six panels: CPU per poll (two documents), 304, add time, setup, memory."""
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     sizes = results["sizes"]
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
-    ax = axes[0][0]
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
     styles = {"1": "-", "5": "--"}
-    for values in ("1", "5"):
-        ax.plot(
-            sizes,
-            [results["floor"].get(f"{s}x{values}", {}).get("ms") for s in sizes],
-            "k" + styles[values],
-            marker="o",
-            label=f"bare aiohttp, {values} value(s)",
-        )
-        for kind, color, label in (
-            ("rest", "tab:orange", "core rest"),
-            ("ours", "tab:blue", "oauth2_rest"),
-        ):
-            data = results[kind].get(values, {}).get("sizes", {})
-            ax.plot(
-                sizes,
-                [data.get(str(s), {}).get("poll", {}).get("ms") for s in sizes],
-                styles[values],
-                color=color,
-                marker="o",
-                label=f"{label}, {values} value(s)",
-            )
-    ax.set_xscale("log")
-    ax.set_xlabel("endpoints N")
-    ax.set_ylabel("CPU ms per poll")
-    ax.set_title("CPU per poll (idle subtracted)")
-    ax.legend(fontsize=7)
+    kinds = (("rest", "tab:orange", "core rest"), ("ours", "tab:blue", "oauth2_rest"))
 
-    ax = axes[0][1]
+    def per_size(ax: Any, key: Callable[[dict[str, Any]], Any], floor: bool) -> None:
+        for values in ("1", "5"):
+            if floor:
+                ax.plot(
+                    sizes,
+                    [
+                        results["floor"].get(f"{s}x{values}", {}).get("ms")
+                        for s in sizes
+                    ],
+                    "k" + styles[values],
+                    marker="o",
+                    label=f"bare aiohttp, {values} value(s)",
+                )
+            for kind, color, label in kinds:
+                ax.plot(
+                    sizes,
+                    [key(_size(results, kind, values, str(s))) for s in sizes],
+                    styles[values],
+                    color=color,
+                    marker="o",
+                    label=f"{label}, {values} value(s)",
+                )
+        ax.set_xscale("log")
+        ax.set_xlabel("endpoints N")
+        ax.legend(fontsize=7)
+
+    for ax, mode, title in (
+        (axes[0][0], "static", "CPU per poll, unchanged document"),
+        (axes[0][1], "changing", "CPU per poll, changing document"),
+    ):
+        per_size(ax, lambda d, mode=mode: d.get(mode, {}).get("ms"), floor=True)
+        ax.set_ylabel("CPU ms per poll (idle subtracted)")
+        ax.set_title(title)
+
+    ax = axes[0][2]
+    biggest = str(sizes[-1])
+    labels, bars = [], []
+    for values in ("1", "5"):
+        ours = results["ours"].get(values, {})
+        labels += [f"full, {values} v.", f"304, {values} v."]
+        bars += [
+            _size(results, "ours", values, biggest).get("static", {}).get("ms") or 0,
+            ours.get("not_modified", {}).get("ms") or 0,
+        ]
+    ax.bar(labels, bars, color=["tab:blue", "tab:cyan"] * 2)
+    ax.set_ylabel("CPU ms per poll")
+    ax.set_title(f"oauth2_rest: 304 vs full poll (N={biggest})")
+
+    ax = axes[1][0]
     for values in ("1", "5"):
         adds = results["ours"].get(values, {}).get("add_s", [])
         ax.plot(
@@ -232,29 +265,12 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax.set_title("oauth2_rest: adding the k-th endpoint (UI flow)")
     ax.legend(fontsize=7)
 
-    for ax, key, title, ylabel in (
-        (axes[1][0], "setup_s", "Setup with N endpoints", "seconds"),
-        (axes[1][1], "mem_kb_per_endpoint", "Memory per endpoint", "KB (RSS)"),
-    ):
-        for values in ("1", "5"):
-            for kind, color, label in (
-                ("rest", "tab:orange", "core rest"),
-                ("ours", "tab:blue", "oauth2_rest"),
-            ):
-                data = results[kind].get(values, {}).get("sizes", {})
-                ax.plot(
-                    sizes,
-                    [data.get(str(s), {}).get(key) for s in sizes],
-                    styles[values],
-                    color=color,
-                    marker="o",
-                    label=f"{label}, {values} value(s)",
-                )
-        ax.set_xscale("log")
-        ax.set_xlabel("endpoints N")
-        ax.set_ylabel(ylabel)
-        ax.set_title(title)
-        ax.legend(fontsize=7)
+    per_size(axes[1][1], lambda d: d.get("setup_s"), floor=False)
+    axes[1][1].set_ylabel("seconds")
+    axes[1][1].set_title("Setup with N endpoints")
+    per_size(axes[1][2], lambda d: d.get("mem_kb_per_endpoint"), floor=False)
+    axes[1][2].set_ylabel("KB (RSS) per endpoint")
+    axes[1][2].set_title("Memory per endpoint")
     m = results["machine"]
     fig.suptitle(
         f"scripts/bench, {m['date']}, {m['cores']} cores, HA {m['homeassistant']}, "
@@ -262,7 +278,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
         fontsize=9,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=72)
     plt.close(fig)
 
 

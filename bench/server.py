@@ -5,11 +5,14 @@ tokens from ``/token``) gets the same JSON document from ``/api/data``.
 
 - ``GET /authorize`` consents at once: it redirects to ``redirect_uri`` with a code.
 - ``POST /token`` issues access tokens (``authorization_code`` and ``refresh_token``).
-- ``GET /api/data`` checks the bearer token (401 otherwise). In ``full`` mode the
-  document changes every ``--change-period`` seconds and carries no ETag; in ``etag``
-  mode it is frozen and carries an ETag, and a matching ``If-None-Match`` gets 304.
+- ``GET /api/data`` checks the bearer token (401 otherwise). Modes: ``static`` (the
+  same document every time, no ETag), ``changing`` (a new document every
+  ``--change-period`` seconds, no ETag), ``etag`` (the same document with an ETag; a
+  matching ``If-None-Match`` gets 304).
 - ``/bench/*`` steers the run: ``mode``, ``expire`` (every issued access token stops
-  working, as when they all expire at once), ``stats`` (request counters).
+  working, as when they all expire at once), ``stats`` (request counters, per client:
+  ``static`` = the static bearer token of core rest and the bare loop, ``oauth`` =
+  tokens issued by ``/token``).
 """
 
 from __future__ import annotations
@@ -54,19 +57,23 @@ class BenchApi:
         """Start in full mode with no tokens issued."""
         self.token_ttl = token_ttl
         self.change_period = change_period
-        self.mode = "full"
-        self.frozen_generation = 0
+        self.mode = "static"
+        self.frozen_generation = int(time.time() / change_period)
         self.access_tokens: set[str] = {STATIC_TOKEN}
         self.refresh_tokens: set[str] = set()
         self.codes: set[str] = set()
-        self.stats = {"api_200": 0, "api_304": 0, "api_401": 0, "token": 0}
+        self.stats = {
+            f"{client}_{status}": 0
+            for client in ("static", "oauth")
+            for status in (200, 304, 401)
+        } | {"token": 0}
         self._cache: tuple[int, bytes, str] | None = None
 
     def _body(self) -> tuple[int, bytes, str]:
-        if self.mode == "etag":
-            generation = self.frozen_generation
-        else:
+        if self.mode == "changing":
             generation = int(time.time() / self.change_period)
+        else:
+            generation = self.frozen_generation
         if self._cache is None or self._cache[0] != generation:
             body = json.dumps(document(generation)).encode()
             self._cache = (generation, body, f'"g{generation}"')
@@ -110,23 +117,25 @@ class BenchApi:
     async def data(self, request: web.Request) -> web.Response:
         """The token-checked document."""
         auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer ") or auth[7:] not in self.access_tokens:
-            self.stats["api_401"] += 1
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        client = "static" if token == STATIC_TOKEN else "oauth"
+        if token not in self.access_tokens:
+            self.stats[f"{client}_401"] += 1
             return web.json_response({"error": "invalid_token"}, status=401)
         _, body, etag = self._body()
         if self.mode == "etag":
             if request.headers.get("If-None-Match") == etag:
-                self.stats["api_304"] += 1
+                self.stats[f"{client}_304"] += 1
                 return web.Response(status=304, headers={"ETag": etag})
-            self.stats["api_200"] += 1
+            self.stats[f"{client}_200"] += 1
             return web.Response(
                 body=body, content_type="application/json", headers={"ETag": etag}
             )
-        self.stats["api_200"] += 1
+        self.stats[f"{client}_200"] += 1
         return web.Response(body=body, content_type="application/json")
 
     async def set_mode(self, request: web.Request) -> web.Response:
-        """``{"mode": "full" | "etag"}``; etag freezes the current document."""
+        """``{"mode": "static" | "changing" | "etag"}``: static and etag freeze the document."""
         payload = await request.json()
         self.mode = payload["mode"]
         self.frozen_generation = int(time.time() / self.change_period)

@@ -185,6 +185,12 @@ async def test_rate_limit_remaining(
     await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done()
     assert state(hass, RATE_LIMIT) == "99"
+    # Let the registry's own delayed reload (the sensor was enabled) happen first.
+    freezer.tick(timedelta(seconds=61))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    # The other health sensors show the same thing: they are not written again.
+    expiry_reported = hass.states.get(EXPIRES).last_reported
     for sent, expected in (
         ({"RateLimit-Remaining": "98"}, "98"),
         ({"RateLimit": "limit=100, policy=x;r=42;t=30"}, "42"),
@@ -195,6 +201,7 @@ async def test_rate_limit_remaining(
         async_fire_time_changed(hass)
         await hass.async_block_till_done()
         assert state(hass, RATE_LIMIT) == expected
+    assert hass.states.get(EXPIRES).last_reported == expiry_reported
 
     # Every response through the account counts, the action's and 429s included.
     aioclient_mock.get(

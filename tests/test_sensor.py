@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Generator
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 import logging
+from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -243,6 +244,46 @@ async def test_endpoint_error_makes_sensor_unavailable(
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.weather").state == "3"
+
+
+async def test_state_written_only_when_it_changes(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An unchanged answer, or a changed one with the same value, writes no state."""
+    aioclient_mock.get(WEATHER_URL, json={"temperature": 21.5, "wind": 1})
+    await setup_integration()
+    first = hass.states.get("sensor.weather")
+    assert first.state == "21.5"
+    # Home Assistant updates a State's last_reported in place: keep the value.
+    reported = first.last_reported
+
+    async def poll(body: dict[str, Any] | None, status: int = HTTPStatus.OK) -> None:
+        aioclient_mock.clear_requests()
+        aioclient_mock.get(WEATHER_URL, json=body, status=status)
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert len(api_requests(aioclient_mock, "/weather")) == 1
+
+    # The same body: the coordinator notifies nobody.
+    await poll({"temperature": 21.5, "wind": 1})
+    assert hass.states.get("sensor.weather").last_reported == reported
+    # Another body, the same value: the entity writes nothing.
+    await poll({"temperature": 21.5, "wind": 2})
+    assert hass.states.get("sensor.weather").last_reported == reported
+    # A new value is written; so is becoming unavailable, and coming back.
+    await poll({"temperature": 22, "wind": 2})
+    changed = hass.states.get("sensor.weather")
+    assert changed.state == "22"
+    assert changed.last_reported > reported
+    await poll(None, HTTPStatus.INTERNAL_SERVER_ERROR)
+    assert hass.states.get("sensor.weather").state == STATE_UNAVAILABLE
+    await poll({"temperature": 22, "wind": 2})
+    assert hass.states.get("sensor.weather").state == "22"
 
 
 def typed_subentry(value: str, **value_options: str | None) -> ConfigSubentryData:

@@ -150,13 +150,14 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
             return
         self._rate_limit_remaining = limit.remaining
         if self.data is not None:
-            self.async_set_updated_data(
-                replace(
-                    self.data,
-                    rate_limit_remaining=limit.remaining,
-                    poll_interval=self._shortest_poll_interval(),
-                )
+            # Not async_set_updated_data: that would push the token's refresh
+            # timer back on every response.
+            self.data = replace(
+                self.data,
+                rate_limit_remaining=limit.remaining,
+                poll_interval=self._shortest_poll_interval(),
             )
+            self.async_update_listeners()
 
     def _configured_intervals(self) -> list[timedelta]:
         """The endpoints' configured intervals (worked out again when they change)."""
@@ -222,15 +223,19 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
 
 @dataclass(frozen=True, slots=True)
 class EndpointData:
-    """The last good response of an endpoint."""
+    """The last good response of an endpoint.
+
+    Two responses are equal when their status and body are: an unchanged answer
+    then notifies no entity (the coordinator's ``always_update=False``).
+    """
 
     status: int
-    json: Any
     text: str
-    fetched_at: datetime
-    conditional: ConditionalState
+    json: Any = field(compare=False)
+    fetched_at: datetime = field(compare=False)
+    conditional: ConditionalState = field(compare=False)
     # The rendered request it answers: validators only apply to the same one.
-    request: RenderedRequest | None = None
+    request: RenderedRequest | None = field(default=None, compare=False)
 
 
 class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
@@ -253,8 +258,9 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             config_entry=config_entry,
             name=f"{DOMAIN} endpoint {subentry.title}",
             update_interval=self.endpoint.scan_interval,
-            # A 304 returns the very same data object: no state writes then,
-            # unless a value asks for a state write at every poll (force_update).
+            # A 304 (the very same data object) or an unchanged body notifies no
+            # entity, unless a value asks for a state write at every poll
+            # (force_update).
             always_update=any(value.force_update for value in self.endpoint.values),
         )
         self.subentry_id = subentry.subentry_id
@@ -267,6 +273,8 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         self._too_deep_logged = False
         # The entities showing this endpoint's values, while they are in HA.
         self.entities: set[Entity] = set()
+        # A 403 issue may survive a restart: the first success clears it.
+        self._forbidden_issue = True
 
     async def async_stop(self) -> None:
         """Stop polling and take this endpoint's entities out of HA (not the registry)."""
@@ -349,7 +357,9 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             if isinstance(err, ApiForbiddenError):
                 self._async_raise_forbidden_issue()
             raise update_failed(err, endpoint.name) from err
-        ir.async_delete_issue(self.hass, DOMAIN, self.forbidden_issue_id)
+        if self._forbidden_issue:
+            ir.async_delete_issue(self.hass, DOMAIN, self.forbidden_issue_id)
+            self._forbidden_issue = False
         if (
             response.not_modified
             and previous is not None
@@ -387,6 +397,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     @callback
     def _async_raise_forbidden_issue(self) -> None:
         """A 403: the granted scopes probably don't cover this endpoint."""
+        self._forbidden_issue = True
         ir.async_create_issue(
             self.hass,
             DOMAIN,

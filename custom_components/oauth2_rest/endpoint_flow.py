@@ -101,10 +101,10 @@ from .values import (
     BINARY_SENSOR_DEVICE_CLASSES,
     SENSOR_DEVICE_CLASSES,
     RequestTemplates,
+    ValueTemplate,
     attribute_suggestions,
     render_availability,
     render_body,
-    render_template,
     response_values,
 )
 
@@ -454,8 +454,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         except TemplateError:
             pass  # Core's rule: a failing availability template means available.
         try:
-            rendered = render_template(
-                Template(value.value_template, self.hass), json_data, text
+            rendered = ValueTemplate(value.value_template, self.hass).render(
+                json_data, text
             )
         except TemplateError as err:
             rendered = f"⚠ {err}"

@@ -17,7 +17,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.template import Template, TemplateStateFromEntityId
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.update_coordinator import (
+    CoordinatorEntity,
+    DataUpdateCoordinator,
+)
 
 from .const import DOMAIN
 from .coordinator import (
@@ -30,16 +33,49 @@ from .coordinator import (
 from .endpoint import ValueConfig
 from .redact import redact_text
 from .values import (
+    ValueTemplate,
     extract_json_attributes,
     render_availability,
-    render_template,
     render_text,
 )
+
+_NOTHING = object()
 
 _LOGGER = logging.getLogger(__name__)
 
 
-class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
+class WritesWhenChanged[CoordinatorT: DataUpdateCoordinator[Any]](
+    CoordinatorEntity[CoordinatorT]
+):
+    """A coordinator entity that writes its state only when what it shows changed.
+
+    Polls that bring nothing new (the same value, still unavailable) cost no
+    state write, no state_reported event, no recorder work; unless the entity
+    asks for a write at every update (``force_update``).
+    """
+
+    _written: object = _NOTHING
+
+    def _shown(self) -> object:
+        """What the state shows (compared with ``==``)."""
+        raise NotImplementedError
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """The platform writes the state next: this is what it will show."""
+        await super().async_added_to_hass()
+        self._written = self._shown()
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        shown = self._shown()
+        if shown != self._written or self.force_update:
+            self._written = shown
+            super()._handle_coordinator_update()
+
+
+class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
     """A value read from an endpoint's last response."""
 
     _attr_has_entity_name = True
@@ -50,7 +86,7 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
         endpoint = coordinator.endpoint
         self.value = value
         hass = coordinator.hass
-        self._template = Template(value.value_template, hass)
+        self._template = ValueTemplate(value.value_template, hass)
         self._availability = _optional_template(value.availability_template, hass)
         self._icon = _optional_template(value.icon_template, hass)
         self._picture = _optional_template(value.picture_template, hass)
@@ -69,6 +105,9 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
         self._template_failed = False
         self._failed_templates: set[str] = set()
         self._template_available = True
+        # The response last rendered, and what it rendered to.
+        self._rendered_data: object = _NOTHING
+        self._rendered: str | None = None
 
     def _variables(self, data: EndpointData) -> dict[str, Any]:
         """What the availability, icon and picture templates see, as in core."""
@@ -160,13 +199,19 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
 
         An API may echo the request: the value and the template error that is
         logged are redacted (the account's secrets, ``secret=value`` pairs).
+        Rendered once per response: the state and the write check share it.
         """
         data: EndpointData | None = self.coordinator.data
-        if data is None:
-            return None
+        if data is self._rendered_data:
+            return self._rendered
+        self._rendered_data = data
+        self._rendered = None if data is None else self._render(data)
+        return self._rendered
+
+    def _render(self, data: EndpointData) -> str | None:
         secrets = self.coordinator.secrets
         try:
-            rendered = render_template(self._template, data.json, data.text)
+            rendered = self._template.render(data.json, data.text)
         except TemplateError as err:
             if not self._template_failed:
                 _LOGGER.warning(
@@ -178,6 +223,17 @@ class EndpointValueEntity(CoordinatorEntity[EndpointCoordinator]):
             return None
         self._template_failed = False
         return redact_text(rendered, secrets)
+
+    @override
+    def _shown(self) -> object:
+        """Availability, the rendered value, attributes, icon and picture."""
+        return (
+            self.available,
+            self.render(),
+            self.extra_state_attributes,
+            self._attr_icon,
+            self._attr_entity_picture,
+        )
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
@@ -229,7 +285,7 @@ def account_device_info(coordinator: AccountCoordinator) -> DeviceInfo:
     )
 
 
-class AccountEntity(CoordinatorEntity[AccountCoordinator]):
+class AccountEntity(WritesWhenChanged[AccountCoordinator]):
     """An entity of the account's service device."""
 
     _attr_has_entity_name = True

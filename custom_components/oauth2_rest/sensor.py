@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 import logging
+from typing import override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -129,6 +130,10 @@ class AccountHealthSensor(AccountEntity, SensorEntity):
     def native_value(self) -> datetime | float | None:
         """The value from the account's health."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+    @override
+    def _shown(self) -> object:
+        return (self.available, self.native_value)
 
 
 class EndpointValueSensor(EndpointValueEntity, SensorEntity):
