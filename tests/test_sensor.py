@@ -269,8 +269,12 @@ async def test_state_written_only_when_it_changes(
         await hass.async_block_till_done()
         assert len(api_requests(aioclient_mock, "/weather")) == 1
 
-    # The same body: the coordinator notifies nobody.
+    # The same body: the coordinator keeps its data (not even parsed again) and
+    # notifies nobody.
+    coordinator = config_entry.runtime_data.endpoints["endpoint_weather"]
+    data = coordinator.data
     await poll({"temperature": 21.5, "wind": 1})
+    assert coordinator.data is data
     assert hass.states.get("sensor.weather").last_reported == reported
     # Another body, the same value: the entity writes nothing.
     await poll({"temperature": 21.5, "wind": 2})

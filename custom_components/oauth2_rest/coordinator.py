@@ -230,7 +230,8 @@ class EndpointData:
     """
 
     status: int
-    text: str
+    body: bytes
+    text: str = field(compare=False)
     json: Any = field(compare=False)
     fetched_at: datetime = field(compare=False)
     conditional: ConditionalState = field(compare=False)
@@ -360,20 +361,29 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         if self._forbidden_issue:
             ir.async_delete_issue(self.hass, DOMAIN, self.forbidden_issue_id)
             self._forbidden_issue = False
+        conditional = response.conditional_state
         if (
-            response.not_modified
-            and previous is not None
+            previous is not None
             and previous.request == request
+            and (
+                response.not_modified
+                or (
+                    response.status == previous.status
+                    and response.body == previous.body
+                    and conditional == previous.conditional
+                )
+            )
         ):
-            return previous
+            return previous  # the same answer: nothing to parse, nothing to show
         json_data, text = response_values(response, endpoint.encoding)
         self._log_too_deep(json_data, text)
         return EndpointData(
             status=response.status,
+            body=response.body,
             json=json_data,
             text=text,
             fetched_at=datetime.now(UTC),
-            conditional=response.conditional_state,
+            conditional=conditional,
             request=request,
         )
 
