@@ -7,6 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -398,8 +399,13 @@ class Bench:
         }
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # asyncio.run cancels the run: every finally stops its HA
+
+
 def main() -> None:
     """Parse the arguments, run, write the results."""
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument(
         "--quick", action="store_true", help="small N, one window: a smoke run"
