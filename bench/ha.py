@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+import json
 import os
 from pathlib import Path
+import shutil
 import signal
 import socket
 import subprocess
@@ -52,9 +54,36 @@ class HomeAssistant:
         (config_dir / "configuration.yaml").write_text(
             "homeassistant:\n  name: bench\n  time_zone: UTC\n  unit_system: metric\n"
             "  country: NL\n"
-            f"http:\n  server_port: {self.port}\n  server_host: 127.0.0.1\n"
             "api:\nconfig:\nonboarding:\napplication_credentials:\n"
             "logger:\n  default: warning\n" + extra_yaml
+        )
+        # The HTTP port and host as HA 2026.x stores them, confirmed ("stable"): set in
+        # YAML they would be a trial that HA reverts, restarting, after 5 minutes.
+        (config_dir / ".storage").mkdir(exist_ok=True)
+        (config_dir / ".storage" / "http").write_text(
+            json.dumps(
+                {
+                    "version": 2,
+                    "minor_version": 2,
+                    "key": "http",
+                    "data": {
+                        "stable": {
+                            "server_port": self.port,
+                            "server_host": ["127.0.0.1"],
+                            "cors_allowed_origins": [],
+                            "login_attempts_threshold": -1,
+                            "ip_ban_enabled": False,
+                            "ssl_profile": "modern",
+                            "use_x_frame_options": True,
+                            "created_at": "2026-01-01T00:00:00+00:00",
+                            "error": None,
+                            "error_message": None,
+                        },
+                        "pending": None,
+                        "yaml_migration_done": True,
+                    },
+                }
+            )
         )
 
     async def start(self, timeout: float = 180) -> float:
@@ -125,6 +154,13 @@ class HomeAssistant:
             await asyncio.sleep(0.1)
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
+
+    def keep_logs(self, target: Path) -> None:
+        """Copy Home Assistant's log and console output to ``target``."""
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("home-assistant.log", "hass.out"):
+            if (self.dir / name).exists():
+                shutil.copyfile(self.dir / name, target / name)
 
     # -- measuring ------------------------------------------------------------------
 
