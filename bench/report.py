@@ -7,6 +7,7 @@ from importlib.metadata import version
 import os
 from pathlib import Path
 import platform
+import statistics
 import subprocess
 import time
 from typing import Any
@@ -162,7 +163,7 @@ def tables(results: dict[str, Any]) -> str:
         "From starting the subentry flow (request form, preview, values, finish) to the "
         "new endpoint's first sensor having a state.",
         "",
-        "| values | k = 1 | k = 50 | k = 200 | k = 500 | k-th / 1st (largest k) | "
+        "| values | k = 1 | k = 50 | k = 200 | k = 500 | last 10 / first 10 (median) | "
         "'entry not loaded' retries |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -172,7 +173,12 @@ def tables(results: dict[str, Any]) -> str:
         cells = [
             _f(adds[k - 1], 2) if len(adds) >= k else "—" for k in (1, 50, 200, 500)
         ]
-        ratio = _ratio(adds[-1], adds[0]) if adds else "—"
+        # Medians of the first and last ten adds: one add is one noisy sample.
+        ratio = (
+            _ratio(statistics.median(adds[-10:]), statistics.median(adds[:10]))
+            if adds
+            else "—"
+        )
         lines.append(
             f"| {values} | {' | '.join(cells)} | {ratio} | {ours.get('add_retries', '—')} |"
         )
@@ -188,8 +194,12 @@ def tables(results: dict[str, Any]) -> str:
             f"request(s)**, all answered in {conc['seconds']:.2f} s.",
         ]
     if results.get("profiles"):
-        lines += ["", "Profiles (py-spy, raw collapsed stacks): "]
-        lines += [f"`{path}`" for path in results["profiles"].values()]
+        lines += [
+            "",
+            "Profiles (py-spy, raw collapsed stacks; not committed, "
+            "`python -m bench.profile FILE` summarises one): "
+            + ", ".join(f"`{path}`" for path in results["profiles"].values()),
+        ]
     lines += ["", "![CPU per poll, add time, setup, memory](docs/bench.png)", "", END]
     return "\n".join(lines)
 
