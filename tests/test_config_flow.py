@@ -27,7 +27,10 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
-from custom_components.oauth2_rest.config_flow import OAuth2RestConfigFlow
+from custom_components.oauth2_rest.config_flow import (
+    NEW_CREDENTIAL,
+    OAuth2RestConfigFlow,
+)
 from custom_components.oauth2_rest.const import DOMAIN
 from custom_components.oauth2_rest.endpoint_flow import EndpointSubentryFlow
 
@@ -42,6 +45,7 @@ from .common import (
     USERINFO_URL,
     manual_profile,
 )
+from .strings import assert_form_placeholders
 
 pytestmark = pytest.mark.usefixtures("current_request_with_host")
 
@@ -152,6 +156,7 @@ async def start_step(hass: HomeAssistant, step: str) -> dict[str, Any]:
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == step
+    assert_form_placeholders(result, "config")
     return result
 
 
@@ -429,6 +434,7 @@ async def test_preset_with_placeholders(
         result["flow_id"], {"preset": preset}
     )
     assert result["step_id"] == "preset_details"
+    assert_form_placeholders(result, "config")
     assert fields(result) == list(details)
     assert result["errors"] == {}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], details)
@@ -903,7 +909,11 @@ async def test_credential_conflict(hass: HomeAssistant) -> None:
     result = await start_manual_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {"credential": "__new__", "client_id": CLIENT_ID, "client_secret": "other"},
+        {
+            "credential": NEW_CREDENTIAL,
+            "client_id": CLIENT_ID,
+            "client_secret": "other",
+        },
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"client_id": "credential_conflict"}
@@ -926,10 +936,10 @@ async def test_pick_stored_credential(
     before = await stored_credentials(hass)
     assert before == {AUTH_DOMAIN: (CLIENT_ID, CLIENT_SECRET)}
     result = await start_manual_flow(hass)
-    assert suggested(result, "credential") == "__new__"
+    assert suggested(result, "credential") == NEW_CREDENTIAL
     options = result["data_schema"].schema["credential"].config["options"]
     assert options == [
-        {"value": "__new__", "label": "+"},
+        {"value": NEW_CREDENTIAL, "label": "+"},
         {"value": AUTH_DOMAIN, "label": f"Example ({CLIENT_ID})"},
     ]
 

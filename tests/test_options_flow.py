@@ -8,6 +8,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.oauth2_rest.options_flow import parse_origins
 
+from .strings import assert_form_placeholders
+
 
 async def test_options_saved(
     hass: HomeAssistant, config_entry: MockConfigEntry
@@ -16,9 +18,10 @@ async def test_options_saved(
     config_entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(config_entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert result["description_placeholders"] == {
-        "api_origin": "https://api.example.com"
-    }
+    assert result["description_placeholders"]["api_origin"] == (
+        "https://api.example.com"
+    )
+    assert_form_placeholders(result, "options")
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {

@@ -47,7 +47,7 @@ import voluptuous as vol
 from yarl import URL
 
 from .api import entry_profile
-from .const import CONF_PROVIDER, CONF_SCOPES, CONF_SUBJECT, DOMAIN
+from .const import CONF_PROVIDER, CONF_SCOPES, CONF_SUBJECT, DOMAIN, EXAMPLE_URLS
 from .credentials import (
     async_delete_unused_credential,
     async_store_credential,
@@ -81,7 +81,7 @@ CONF_SUBJECT_FROM_USER = "subject_from_user"
 CONF_CLIENT_CREDENTIALS = "client_credentials"
 CONF_AUTHORIZE_PARAMS = "extra_authorize_params"
 CONF_QR_CODE = "qr_code"
-NEW_CREDENTIAL = "__new__"
+NEW_CREDENTIAL = "new_credential"
 OFFLINE_ACCESS = "offline_access"
 # The grants a flow can link with: the steps of the login menu.
 GRANT_BROWSER = "auth"
@@ -298,7 +298,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 ),
                 user_input,
             ),
-            description_placeholders={"provider": self._profile.name},
+            description_placeholders={"provider": self._profile.name, **EXAMPLE_URLS},
             errors=errors,
         )
 
@@ -322,6 +322,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(
                 vol.Schema({vol.Required(CONF_ISSUER_URL): _URL}), user_input
             ),
+            description_placeholders=EXAMPLE_URLS,
             errors=errors,
         )
 

@@ -9,3 +9,11 @@ CONF_SCOPES: Final = "scopes"
 CONF_SUBJECT: Final = "subject"
 CONF_ALLOWED_ORIGINS: Final = "allowed_origins"
 CONF_MAX_RESPONSE_BYTES: Final = "max_response_bytes"
+
+# Example URLs in form hints: hassfest wants URLs out of the strings, as placeholders.
+EXAMPLE_URLS: Final = {
+    "example_issuer_url": "https://accounts.example.com",
+    "example_realm_issuer_url": "https://sso.example.com/realms/home",
+    "example_server_url": "https://sso.example.com",
+    "example_origin": "https://files.example.com",
+}

@@ -17,7 +17,7 @@ from yarl import URL
 
 from .api import entry_profile
 from .client.auth import DEFAULT_MAX_RESPONSE_BYTES, origin_of
-from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES
+from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, EXAMPLE_URLS
 
 MIN_RESPONSE_BYTES = 1024
 MAX_RESPONSE_BYTES = 100 * 1024 * 1024
@@ -95,7 +95,8 @@ class OAuth2RestOptionsFlow(OptionsFlow):
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             description_placeholders={
-                "api_origin": origin_of(URL(entry_profile(self.config_entry).api_base))
+                "api_origin": origin_of(URL(entry_profile(self.config_entry).api_base)),
+                **EXAMPLE_URLS,
             },
             errors=errors,
         )
