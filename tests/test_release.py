@@ -36,7 +36,13 @@ def test_release_check_builds_the_hacs_zip(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "oauth2_rest.zip") as archive:
         names = archive.namelist()
         assert json.loads(archive.read("manifest.json"))["version"] == version
-    assert {"__init__.py", "strings.json", "translations/en.json"} <= set(names)
+    assert {
+        "__init__.py",
+        "strings.json",
+        "translations/en.json",
+        "brand/icon.png",
+        "brand/dark_logo@2x.png",
+    } <= set(names)
     assert not [n for n in names if "__pycache__" in n or "/" in n.split("/")[0]]
     assert not [n for n in names if n.startswith("custom_components")]
     assert (tmp_path / "release-notes.md").read_text(encoding="utf-8").strip()
