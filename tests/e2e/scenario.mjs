@@ -49,6 +49,15 @@ async function screenshot(name, target = page) {
   }
 }
 
+/** A picture of one element (the docs copy under its own name, see DOCS_SHOTS). */
+async function cardScreenshot(locator, name) {
+  await fs.mkdir(path.join(env.artifacts, 'docs'), { recursive: true });
+  shotIndex += 1;
+  const file = path.join(shotsDir, `${String(shotIndex).padStart(2, '0')}-${name}.png`);
+  await locator.screenshot({ path: file, timeout: 10000 });
+  await fs.copyFile(file, path.join(env.artifacts, 'docs', `${name}.png`));
+}
+
 /** One step: kind 'ui' (drives the browser) or 'api' (HTTP only). */
 async function step(kind, name, fn) {
   const t0 = Date.now();
@@ -503,6 +512,27 @@ async function main() {
       const found = await health.waitFor({ timeout: 10000 }).then(() => true, () => false);
       await screenshot('account-device');
       return found ? 'device page shows "Last token refresh"' : 'device page opened (no health sensor named "Last token refresh")';
+    });
+  });
+
+  await scenario('our brand icon on the integrations dashboard (served from brand/ by HA)', async () => {
+    await step('ui', 'the OAuth2 REST card shows brand/icon.png; its request returns 200 with our file', async () => {
+      await page.goto(`${env.haUrl}/config/integrations/dashboard`);
+      const card = page.locator('ha-integration-card').filter({ hasText: 'OAuth2 REST' }).first();
+      const img = card.locator(`img[src*="/api/brands/integration/${DOMAIN}/"]`).first();
+      await img.waitFor();
+      // Loaded and decoded: not the broken-image or placeholder fallback.
+      await waitFor('the brand image to load', () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
+      const src = await img.getAttribute('src');
+      const response = await page.request.get(new URL(src, env.haUrl).toString());
+      if (response.status() !== 200) throw new Error(`${src} answered ${response.status()}`);
+      const name = new URL(src, env.haUrl).pathname.split('/').pop();
+      const ours = await fs.readFile(new URL(`../../custom_components/${DOMAIN}/brand/${name}`, import.meta.url));
+      if (!(await response.body()).equals(ours)) throw new Error(`${name} served is not brand/${name}`);
+      await card.scrollIntoViewIfNeeded();
+      await screenshot('integrations-dashboard');
+      await cardScreenshot(card, 'integration-card');
+      return `${name}: 200, identical to brand/${name} (${ours.length} bytes)`;
     });
   });
 
