@@ -16,7 +16,11 @@ import re
 import string
 from typing import Any
 
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.translation import async_get_translations
 import pytest
+
+from custom_components.oauth2_rest.const import DOMAIN
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / "oauth2_rest"
 STRINGS = INTEGRATION / "strings.json"
@@ -129,3 +133,56 @@ def test_translation_complete_with_same_placeholders(path: Path) -> None:
         if _placeholders(text) != _placeholders(value := translated[key_path])
     }
     assert not different, f"{_id(path)}: placeholders differ from English"
+
+
+TRANSLATED = [path for path in LANGUAGE_FILES if path.stem != "en"]
+# Strings that must not come back in English (spread over the categories).
+SPOT_CHECKS = (
+    "config.step.user.title",
+    "config.abort.reauth_successful",
+    "config_subentries.endpoint.initiate_flow.user",
+    "selector.credential.options.new_credential",
+    "exceptions.unauthorized.message",
+    "issues.endpoint_forbidden.title",
+    "services.request.name",
+    "options.step.init.title",
+    "entity.sensor.last_token_refresh.name",
+)
+
+
+def test_every_language_translated() -> None:
+    """The six languages after English are all shipped."""
+    assert sorted(path.stem for path in TRANSLATED) == [
+        "de",
+        "es",
+        "fr",
+        "it",
+        "nl",
+        "pl",
+    ]
+
+
+@pytest.mark.parametrize("path", TRANSLATED, ids=lambda path: path.stem)
+async def test_home_assistant_loads_translation(
+    hass: HomeAssistant, path: Path
+) -> None:
+    """HA's translation loader, with the language set, returns our strings for every key."""
+    language = path.stem
+    hass.config.language = language
+    translated = _load(path)
+    english = dict(_leaves(_load(STRINGS)))
+    prefix = f"component.{DOMAIN}."
+    for category in translated:
+        loaded = await async_get_translations(hass, language, category, [DOMAIN])
+        ours = {
+            k.removeprefix(prefix): v for k, v in loaded.items() if k.startswith(prefix)
+        }
+        assert ours == {
+            ".".join((category, *key_path)): value
+            for key_path, value in _leaves(translated[category])
+        }, category
+    for key in SPOT_CHECKS:
+        loaded = await async_get_translations(
+            hass, language, key.split(".", 1)[0], [DOMAIN]
+        )
+        assert loaded[prefix + key] != english[tuple(key.split("."))], key
