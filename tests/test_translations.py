@@ -186,3 +186,19 @@ async def test_home_assistant_loads_translation(
             hass, language, key.split(".", 1)[0], [DOMAIN]
         )
         assert loaded[prefix + key] != english[tuple(key.split("."))], key
+
+
+def test_translations_follow_english() -> None:
+    """English changed since the translations were written: translate the change too.
+
+    tests/translated_from.json is the strings.json the translations were written for.
+    When a string of strings.json changes, update it in every translations/*.json, then
+    copy strings.json to tests/translated_from.json.
+    """
+    source = dict(_leaves(_load(Path(__file__).parent / "translated_from.json")))
+    changed = [
+        ".".join(key_path)
+        for key_path, text in _leaves(_load(STRINGS))
+        if key_path in source and source[key_path] != text
+    ]
+    assert not changed, f"English changed, translations not updated: {changed}"
