@@ -1713,6 +1713,7 @@ async def test_reconfigure_name_only(
     result = await config_entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
+    assert_form_placeholders(result, "config")
     assert suggested(result, "name") == "Example (user@example.com)"
     assert suggested(result, "scopes") == "read"
     result = await hass.config_entries.flow.async_configure(

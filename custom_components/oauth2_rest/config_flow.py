@@ -397,6 +397,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         return self.async_show_form(
             step_id="manual",
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            description_placeholders=EXAMPLE_URLS,
             errors=errors,
         )
 
@@ -977,6 +978,10 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 ),
                 suggested,
             ),
-            description_placeholders={"error": "", **(error_placeholders or {})},
+            description_placeholders={
+                "error": "",
+                **EXAMPLE_URLS,
+                **(error_placeholders or {}),
+            },
             errors=errors,
         )

@@ -16,4 +16,5 @@ EXAMPLE_URLS: Final = {
     "example_realm_issuer_url": "https://sso.example.com/realms/home",
     "example_server_url": "https://sso.example.com",
     "example_origin": "https://files.example.com",
+    "example_api_url": "https://api.example.com",
 }
