@@ -31,7 +31,7 @@ from custom_components.oauth2_rest.config_flow import (
     NEW_CREDENTIAL,
     OAuth2RestConfigFlow,
 )
-from custom_components.oauth2_rest.const import DOMAIN
+from custom_components.oauth2_rest.const import DOMAIN, LINKING_DOCS_URL
 from custom_components.oauth2_rest.endpoint_flow import EndpointSubentryFlow
 
 from .common import (
@@ -204,9 +204,8 @@ async def start_manual_flow(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "credentials"
     assert result["description_placeholders"]["redirect_uri"] == REDIRECT_URI
-    assert (
-        result["description_placeholders"]["docs"] == "see its developer documentation"
-    )
+    # No developer docs named: our own page on linking an account.
+    assert result["description_placeholders"]["docs_url"] == LINKING_DOCS_URL
     return result
 
 
@@ -279,7 +278,7 @@ async def test_github_preset_full_flow(
     assert result["description_placeholders"] == {
         "provider": "GitHub",
         "redirect_uri": REDIRECT_URI,
-        "docs": "[developer documentation](https://github.com/settings/applications/new)",
+        "docs_url": "https://github.com/settings/applications/new",
         "error": "",
     }
     assert suggested(result, "scopes") == "read:user"
@@ -519,10 +518,7 @@ async def test_discovery_flow_with_id_token(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "credentials"
     assert result["description_placeholders"]["provider"] == "id.example.org"
-    assert (
-        result["description_placeholders"]["docs"]
-        == "[developer documentation](https://docs.example.org)"
-    )
+    assert result["description_placeholders"]["docs_url"] == "https://docs.example.org"
     assert suggested(result, "scopes") == "openid offline_access profile email"
     assert suggested(result, "api_base_url") == OIDC_ISSUER
 

@@ -136,17 +136,14 @@ async def on_device(
     placeholders = result["description_placeholders"]
     assert placeholders["user_code"] == "WDJB-MJHT"
     assert placeholders["verification_uri"].endswith("/device")
-    if complete is None:
-        assert placeholders["direct_link"] == ""
-    else:
-        assert f"]({complete})" in placeholders["direct_link"]
+    assert placeholders["direct_url"] == (complete or placeholders["verification_uri"])
     assert qr_data(result) == (complete or placeholders["verification_uri"])
     # Submitted once approved (or before): Home Assistant waits for the approval.
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     if result["type"] is FlowResultType.SHOW_PROGRESS:
         assert result["step_id"] == "device_wait"
         assert result["progress_action"] == "device"
-        for key in ("user_code", "verification_uri", "direct_link"):
+        for key in ("user_code", "verification_uri", "direct_url"):
             assert result["description_placeholders"][key] == placeholders[key]
         await hass.async_block_till_done()
     return await hass.config_entries.flow.async_configure(result["flow_id"])

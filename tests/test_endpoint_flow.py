@@ -417,7 +417,7 @@ async def test_preview_redacts_and_truncates_text(
     response = result["description_placeholders"]["response"]
     assert "abc123" not in response
     assert "stored-access-token" not in response
-    assert "truncated" in response
+    assert response.endswith("…\n```")
     assert len(response) < 2700
 
 
@@ -919,7 +919,7 @@ async def test_preview_of_json_nested_thousands_deep(
     placeholders = result["description_placeholders"]
     assert placeholders["limit"] == "100"
     assert placeholders["response"].startswith('```\n{"a":{"a":')
-    assert "truncated" in placeholders["response"]
+    assert placeholders["response"].endswith("…\n```")
     assert placeholders["values"].startswith("- **Weather** (sensor): ")
     result = await _configure(hass, result)
     result = await _menu(hass, result, "add_sensor")

@@ -25,7 +25,7 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from .api import entry_profile
-from .const import DOMAIN
+from .const import DOMAIN, LINKING_DOCS_URL
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.provider import ProviderProfile
 
@@ -93,5 +93,5 @@ async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, s
         base = "http://<your Home Assistant address>:8123"
     return {
         "redirect_uri": f"{base}/auth/external/callback",
-        "more_info_url": "https://github.com/oauth2-rest/oauth2_rest#linking-an-account",
+        "more_info_url": LINKING_DOCS_URL,
     }

@@ -47,7 +47,14 @@ import voluptuous as vol
 from yarl import URL
 
 from .api import entry_profile
-from .const import CONF_PROVIDER, CONF_SCOPES, CONF_SUBJECT, DOMAIN, EXAMPLE_URLS
+from .const import (
+    CONF_PROVIDER,
+    CONF_SCOPES,
+    CONF_SUBJECT,
+    DOMAIN,
+    EXAMPLE_URLS,
+    LINKING_DOCS_URL,
+)
 from .credentials import (
     async_delete_unused_credential,
     async_store_credential,
@@ -510,11 +517,8 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             description_placeholders={
                 "provider": profile.name,
                 "redirect_uri": self._redirect_uri(),
-                "docs": (
-                    f"[developer documentation]({profile.documentation_url})"
-                    if profile.documentation_url
-                    else "see its developer documentation"
-                ),
+                # The provider's developer docs, else ours on linking an account.
+                "docs_url": profile.documentation_url or LINKING_DOCS_URL,
                 "error": "",
                 **(error_placeholders or {}),
             },
@@ -659,11 +663,8 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             "provider": self._profile.name,
             "user_code": shown.user_code,
             "verification_uri": shown.verification_uri,
-            "direct_link": (
-                f"\n\nOr open [this link]({complete}), which fills in the code."
-                if complete
-                else ""
-            ),
+            # A link that fills in the code when the server gives one.
+            "direct_url": complete or shown.verification_uri,
         }
 
     async def async_step_device_wait(

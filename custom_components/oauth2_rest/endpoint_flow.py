@@ -44,6 +44,7 @@ from homeassistant.const import (
     CONF_URL,
     CONF_VALUE_TEMPLATE,
     CONF_VERIFY_SSL,
+    STATE_UNAVAILABLE,
     EntityCategory,
 )
 from homeassistant.exceptions import TemplateError
@@ -179,7 +180,7 @@ def format_response(
     else:
         text = redact_text(raw, secrets)
     if len(text) > limit:
-        text = f"{text[:limit]}\n… ({len(text)} characters in all, truncated)"
+        text = f"{text[:limit]}\n…"
     return code_block(text)
 
 
@@ -450,7 +451,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
                 Template(value.availability_template, self.hass),
                 {"value": text, "value_json": json_data},
             ):
-                return "unavailable"
+                return STATE_UNAVAILABLE
         except TemplateError:
             pass  # Core's rule: a failing availability template means available.
         try:
