@@ -126,8 +126,7 @@ async def test_add_endpoint_with_two_values(
     ]
 
     result = await _menu(hass, result, "add_sensor")
-    assert result["step_id"] == "value"
-    assert result["description_placeholders"]["platform"] == "sensor"
+    assert result["step_id"] == "sensor_value"
     schema = result["data_schema"].schema
     keys = {str(key) for key in schema}
     assert {"unit_of_measurement", "state_class", "device_class"} <= keys
@@ -630,7 +629,7 @@ async def test_reconfigure_edit_remove_add(
     # Edit the existing value: its form is pre-filled and its key is kept.
     result = await _menu(hass, result, "edit_value")
     result = await _configure(hass, result, {"value": "value"})
-    assert result["step_id"] == "value"
+    assert result["step_id"] == "sensor_value"
     suggested = {
         str(k): k.description["suggested_value"]
         for k in result["data_schema"].schema
@@ -923,4 +922,4 @@ async def test_preview_of_json_nested_thousands_deep(
     assert placeholders["values"].startswith("- **Weather** (sensor): ")
     result = await _configure(hass, result)
     result = await _menu(hass, result, "add_sensor")
-    assert result["step_id"] == "value"
+    assert result["step_id"] == "sensor_value"

@@ -790,16 +790,28 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
                 self._editing = None
                 return await self.async_step_values()
         return self.async_show_form(
-            step_id="value",
+            # One step per platform, so each has a title of its own in every language.
+            step_id=f"{self._platform}_value",
             data_schema=self.add_suggested_values_to_schema(
                 self._value_schema(), user_input or self._value_form_values()
             ),
             description_placeholders={
-                "platform": self._platform,
                 "response": self._response_text(VALUE_STEP_MAX_CHARS),
             },
             errors=errors,
         )
+
+    async def async_step_sensor_value(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The value form of a sensor."""
+        return await self.async_step_value(user_input)
+
+    async def async_step_binary_sensor_value(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The value form of a binary sensor."""
+        return await self.async_step_value(user_input)
 
     async def async_step_finish(
         self, user_input: dict[str, Any] | None = None

@@ -229,7 +229,7 @@ async function addEndpointApi(entryId = null, request = ENDPOINT_REQUEST, value 
       if (!options.includes(next)) throw new Error(`menu ${result.step_id} lacks ${next}`);
       body = { next_step_id: next };
     } else {
-      const known = result.step_id === 'value' ? value : { ...request, ...value, name: request.name };
+      const known = result.step_id.endsWith('_value') ? value : { ...request, ...value, name: request.name };
       body = {};
       for (const field of result.data_schema ?? []) {
         if (field.name in known) body[field.name] = known[field.name];
