@@ -449,7 +449,7 @@ async def test_different_intervals_share_one_refresh(
     aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     await setup_integration()
     runtime = config_entry.runtime_data
-    assert {c.update_interval for c in runtime.endpoints.values()} == {
+    assert {c.poll_interval for c in runtime.endpoints.values()} == {
         timedelta(seconds=10),
         timedelta(seconds=25),
     }

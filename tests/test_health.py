@@ -282,7 +282,7 @@ async def test_small_budget_stretches_polling_until_the_reset(
     await setup_integration()
     endpoints = config_entry.runtime_data.endpoints.values()
     # 9, then 8 left for 2 polls a minute over an hour (120): 13-15 times slower.
-    assert all(c.update_interval >= timedelta(minutes=13) for c in endpoints)
+    assert all(c.poll_interval >= timedelta(minutes=13) for c in endpoints)
     assert float(state(hass, POLL_INTERVAL)) == 15 * 60
 
     for _ in range(60):
@@ -296,7 +296,7 @@ async def test_small_budget_stretches_polling_until_the_reset(
         freezer.tick(timedelta(minutes=1))
         async_fire_time_changed(hass)
         await hass.async_block_till_done()
-    assert {c.update_interval for c in endpoints} == {timedelta(minutes=1)}
+    assert {c.poll_interval for c in endpoints} == {timedelta(minutes=1)}
     assert all(c.last_update_success for c in endpoints)
     assert float(state(hass, POLL_INTERVAL)) == 60
 

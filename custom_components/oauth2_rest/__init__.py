@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigSubentry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
@@ -60,9 +58,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -
     )
     # One failing endpoint must not keep the account or the others from loading:
     # its entities start unavailable and it retries on its own interval.
-    await asyncio.gather(
-        *(coordinator.async_refresh() for coordinator in runtime.endpoints.values())
-    )
+    await account.polls.async_refresh_all(runtime.endpoints.values())
     entry.runtime_data = runtime
 
     _async_clear_stale_issues(hass, entry, keep=set(entry.subentries))
@@ -152,7 +148,7 @@ async def _async_apply_changes(
             started.append(EndpointCoordinator(hass, entry, subentry, runtime.account))
         if not started:
             return
-        await asyncio.gather(*(coordinator.async_refresh() for coordinator in started))
+        await runtime.account.polls.async_refresh_all(started)
         runtime.endpoints.update({c.subentry_id: c for c in started})
         _async_remove_stale_entities(hass, entry)
         for coordinator in started:

@@ -11,8 +11,8 @@ import time
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import TemplateError
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, TemplateError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity import Entity
@@ -31,6 +31,7 @@ from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
 from .errors import REQUEST_ERRORS, update_failed
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.token_response import NON_EXPIRING_MARKER
+from .polling import PollScheduler
 from .rate_limit import RateBudget, polls_per_second
 from .redact import Secrets
 from .tls import CaFileError, async_ssl_for, log_unverified
@@ -113,6 +114,9 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
             config_entry,
             on_response=self.record_response,
         )
+        # The endpoints' polls: shared ticks, a few requests at a time.
+        self.polls = PollScheduler(hass, config_entry)
+        config_entry.async_on_unload(self.polls.async_stop)
         self._last_refresh: float | None = None
         self._failures = 0
         self._last_error: str | None = None
@@ -258,7 +262,9 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             _LOGGER,
             config_entry=config_entry,
             name=f"{DOMAIN} endpoint {subentry.title}",
-            update_interval=self.endpoint.scan_interval,
+            # No timer of its own: the account's PollScheduler polls it on the
+            # account's shared ticks while an entity listens.
+            update_interval=None,
             # A 304 (the very same data object) or an unchanged body notifies no
             # entity, unless a value asks for a state write at every poll
             # (force_update).
@@ -267,6 +273,8 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         self.subentry_id = subentry.subentry_id
         self._account = account
         self._auth = account.auth
+        self._polls = account.polls
+        self._listening = 0
         self._templates = RequestTemplates(
             hass, self.endpoint.url, self.endpoint.params, self.endpoint.headers
         )
@@ -276,6 +284,54 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         self.entities: set[Entity] = set()
         # A 403 issue may survive a restart: the first success clears it.
         self._forbidden_issue = True
+
+    @callback
+    @override
+    def async_add_listener(
+        self, update_callback: CALLBACK_TYPE, context: Any = None
+    ) -> CALLBACK_TYPE:
+        """Listen for data; the first listener starts the polls, the last stops them."""
+        remove = super().async_add_listener(update_callback, context)
+        self._listening += 1
+        if self._listening == 1:
+            self._polls.add(self)
+
+        @callback
+        def remove_listener() -> None:
+            remove()
+            self._listening -= 1
+            if not self._listening:
+                self._polls.discard(self)
+
+        return remove_listener
+
+    @property
+    def poll_interval(self) -> timedelta:
+        """How long this endpoint waits between polls now.
+
+        Its interval, stretched while the account's rate limit would otherwise run out.
+        """
+        return self._account.poll_interval(self.endpoint.scan_interval)
+
+    def poll_delay(self) -> float | None:
+        """Seconds until the next poll, or None.
+
+        The server's Retry-After after a 429/503; None after the credentials were
+        refused (the re-linked account starts anew).
+        """
+        if not self.last_update_success:
+            err = self.last_exception
+            if isinstance(err, ConfigEntryAuthFailed):
+                return None
+            if isinstance(err, UpdateFailed) and err.retry_after is not None:
+                return err.retry_after
+        return self.poll_interval.total_seconds()
+
+    @override
+    async def async_shutdown(self) -> None:
+        """Stop polling for good (the endpoint or the account goes away)."""
+        self._polls.discard(self)
+        await super().async_shutdown()
 
     async def async_stop(self) -> None:
         """Stop polling and take this endpoint's entities out of HA (not the registry)."""
@@ -317,15 +373,6 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
 
     @override
     async def _async_update_data(self) -> EndpointData:
-        """Fetch the endpoint; then wait as long as the account's rate limit allows."""
-        try:
-            return await self._async_fetch()
-        finally:
-            self.update_interval = self._account.poll_interval(
-                self.endpoint.scan_interval
-            )
-
-    async def _async_fetch(self) -> EndpointData:
         """Fetch the endpoint; a 304 keeps the last data."""
         endpoint = self.endpoint
         previous = self.data
