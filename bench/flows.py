@@ -135,7 +135,7 @@ async def add_endpoint(
     _expect(result, "menu", "values")
     for value_name, template, unit in VALUES[:values]:
         result = await ha.api("POST", path, {"next_step_id": "add_sensor"})
-        _expect(result, "form", "value")
+        _expect(result, "form", "sensor_value")
         value: dict[str, Any] = {
             "name": value_name,
             "value_template": template,
