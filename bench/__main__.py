@@ -21,6 +21,7 @@ from . import flows, report
 from .ha import ROOT, HomeAssistant, free_port
 
 ART = ROOT / "artifacts" / "bench"
+STEADY_INTERVAL = 60  # seconds: the steady-state figure of issue 13 (500 x 5 values)
 PYTHON = sys.executable
 
 
@@ -335,6 +336,8 @@ class Bench:
                 out["ours"]["token_requests"] = (await self.server.stats())[
                     "token"
                 ] - tokens0
+            if values == 5 and not self.quick:
+                await self.measure_steady(instances, meters, rest_dir, entry_id, out)
             if self.profile:
                 await self.server.post("/bench/mode", {"mode": "changing"})
                 await asyncio.sleep(2)
@@ -353,6 +356,57 @@ class Bench:
                 ha.keep_logs(ART / "logs" / f"{name}-{values}")
         for name, figures in out.items():
             self.results[name][str(values)] = figures
+
+    async def measure_steady(
+        self,
+        instances: dict[str, HomeAssistant],
+        meters: list[Meter],
+        rest_dir: Path,
+        entry_id: str,
+        out: dict[str, dict[str, Any]],
+    ) -> None:
+        """The largest N polling every minute: the whole process's CPU, % of a core.
+
+        Core rest is reloaded with the new interval; ours has every endpoint edited
+        through its reconfigure flow, then the account reloaded (as after a
+        restart). Measured side by side over windows of one interval.
+        """
+        size = self.sizes[-1]
+        values = 5
+        if "rest" in instances:
+            (rest_dir / "rest.yaml").write_text(
+                flows.rest_yaml(self.server.url, size, values, STEADY_INTERVAL)
+            )
+            await instances["rest"].call_service("rest", "reload")
+        if "ours" in instances:
+            await flows.set_interval(instances["ours"], entry_id, STEADY_INTERVAL)
+            await flows.reload_entry(instances["ours"], entry_id)
+        await self.server.post("/bench/mode", {"mode": "changing"})
+        await asyncio.sleep(STEADY_INTERVAL + 2)
+        samples: dict[str, list[float]] = {m.name: [] for m in meters}
+        polls: dict[str, int] = dict.fromkeys(samples, 0)
+        for _ in range(self.windows):
+            s0 = await self.server.stats()
+            c0 = {m.name: m.ha.cpu() for m in meters}
+            t0 = time.monotonic()
+            await asyncio.sleep(STEADY_INTERVAL)
+            c1 = {m.name: m.ha.cpu() for m in meters}
+            wall = time.monotonic() - t0
+            s1 = await self.server.stats()
+            for m in meters:
+                samples[m.name].append((c1[m.name] - c0[m.name]) / wall * 100)
+                polls[m.name] += m.polls(s1) - m.polls(s0)
+        await self.server.post("/bench/mode", {"mode": "static"})
+        for m in meters:
+            out[m.name]["steady"] = {
+                "endpoints": size,
+                "values": values,
+                "interval_s": STEADY_INTERVAL,
+                "cpu_pct": statistics.median(samples[m.name]),
+                "idle_pct": m.idle_rate * 100,
+                "polls_per_min": polls[m.name] / self.windows,
+            }
+            log(f"steady {m.name}: {out[m.name]['steady']}")
 
     async def measure_ours_extra(
         self,

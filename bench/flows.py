@@ -23,7 +23,9 @@ VALUES = (
 INTERVAL = 10  # seconds between polls, for both integrations
 
 
-def rest_yaml(api_url: str, endpoints: int, values: int) -> str:
+def rest_yaml(
+    api_url: str, endpoints: int, values: int, interval: int = INTERVAL
+) -> str:
     """Core ``rest``: ``endpoints`` resources with a static bearer header, ``values`` sensors each."""
     resources = []
     for index in range(1, endpoints + 1):
@@ -37,7 +39,7 @@ def rest_yaml(api_url: str, endpoints: int, values: int) -> str:
             {
                 "resource": f"{api_url}/api/data",
                 "headers": {"Authorization": f"Bearer {STATIC_TOKEN}"},
-                "scan_interval": INTERVAL,
+                "scan_interval": interval,
                 "timeout": 10,
                 "sensor": sensors,
             }
@@ -150,6 +152,58 @@ async def add_endpoint(
     _expect(result, "create_entry")
     await ha.wait_state(f"sensor.{name}_v1")
     return time.monotonic() - started, retries
+
+
+async def websocket(ha: HomeAssistant, message: dict[str, Any]) -> Any:
+    """One websocket command as the admin; its result."""
+    async with (
+        ClientSession() as session,
+        session.ws_connect(f"{ha.url}/api/websocket", max_msg_size=0) as ws,
+    ):
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": ha.token})
+        if (await ws.receive_json())["type"] != "auth_ok":
+            raise FlowError("websocket auth failed")
+        await ws.send_json({"id": 1, **message})
+        answer = await ws.receive_json()
+        if not answer.get("success"):
+            raise FlowError(f"{message['type']}: {answer}")
+        return answer["result"]
+
+
+async def set_interval(ha: HomeAssistant, entry_id: str, seconds: int) -> int:
+    """Set every endpoint of the account to poll every ``seconds``.
+
+    Through each endpoint's reconfigure flow, as a user would; returns how many.
+    """
+    subentries = await websocket(
+        ha, {"type": "config_entries/subentries/list", "entry_id": entry_id}
+    )
+    flow = "/api/config/config_entries/subentries/flow"
+    for subentry in subentries:
+        result = await ha.api(
+            "POST",
+            flow,
+            {
+                "handler": [entry_id, "endpoint"],
+                "subentry_id": subentry["subentry_id"],
+            },
+        )
+        path = f"{flow}/{result['flow_id']}"
+        fields = {
+            "name": subentry["title"],
+            "method": "GET",
+            "url": "/api/data",
+            "scan_interval": seconds,
+            "timeout": 10,
+        }
+        result = await ha.api("POST", path, fields)
+        _expect(result, "form", "preview")
+        result = await ha.api("POST", path, {})
+        _expect(result, "menu", "values")
+        result = await ha.api("POST", path, {"next_step_id": "finish"})
+        _expect(result, "abort")
+    return len(subentries)
 
 
 async def reload_entry(ha: HomeAssistant, entry_id: str) -> float:

@@ -122,18 +122,23 @@ def tables(results: dict[str, Any]) -> str:
         "",
         "### 304 (ETag) poll vs a full poll, ours",
         "",
-        "The same document: with an ETag (304 after the first poll) and without "
-        "(a full 200 with the unchanged body).",
+        "A 304 against two full polls of ours: a 200 carrying a new document (parsed, "
+        "rendered, states written) and a 200 repeating the unchanged body (which we "
+        "recognise without parsing, so it costs what a 304 costs).",
         "",
-        "| values | N | full poll, unchanged (ms) | 304 poll (ms) | 304 / full |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| values | N | full poll, new document (ms) | full poll, unchanged body (ms) "
+        "| 304 poll (ms) | 304 / new document | 304 / unchanged body |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     biggest = str(sizes[-1])
     for values in ("1", "5"):
-        full = _size(results, "ours", values, biggest).get("static", {}).get("ms")
+        figures = _size(results, "ours", values, biggest)
+        full = figures.get("static", {}).get("ms")
+        new = figures.get("changing", {}).get("ms")
         nm = results["ours"].get(values, {}).get("not_modified", {}).get("ms")
         lines.append(
-            f"| {values} | {biggest} | {_f(full)} | {_f(nm)} | {_ratio(nm, full)} |"
+            f"| {values} | {biggest} | {_f(new)} | {_f(full)} | {_f(nm)} | "
+            f"{_ratio(nm, new)} | {_ratio(nm, full)} |"
         )
     lines += [
         "",
@@ -182,6 +187,32 @@ def tables(results: dict[str, Any]) -> str:
         lines.append(
             f"| {values} | {' | '.join(cells)} | {ratio} | {ours.get('add_retries', '—')} |"
         )
+    steady = {
+        kind: results[kind].get("5", {}).get("steady")
+        for kind in ("rest", "ours")
+        if results[kind].get("5", {}).get("steady")
+    }
+    if steady:
+        any_run = next(iter(steady.values()))
+        lines += [
+            "",
+            f"### Steady state: {any_run['endpoints']} endpoints × "
+            f"{any_run['values']} values every {any_run['interval_s']} s",
+            "",
+            "The whole Home Assistant process (every thread, idle included), "
+            f"median of {results['windows']} windows of one interval each, the "
+            "document changing between polls.",
+            "",
+            "| | CPU, % of one core | of which idle HA | polls per minute |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for kind, label in (("rest", "core `rest`"), ("ours", "`oauth2_rest`")):
+            if kind in steady:
+                run = steady[kind]
+                lines.append(
+                    f"| {label} | {run['cpu_pct']:.2f} % | {run['idle_pct']:.2f} % | "
+                    f"{run['polls_per_min']:.0f} |"
+                )
     conc = results["ours"].get("1", {}).get("concurrent")
     if conc:
         lines += [

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 import functools
+import gzip
 import json
 from pathlib import Path
 import re
@@ -134,6 +135,14 @@ def make_app(seen: Seen, name: str) -> web.Application:
         await record(request)
         return web.Response(body=b"y" * 20_000)
 
+    async def gzip_bomb(request: web.Request) -> web.Response:
+        await record(request)
+        # 2 MiB of zeros in a few KB, with an honest (compressed) Content-Length.
+        return web.Response(
+            body=gzip.compress(b"0" * (2 * 1024 * 1024)),
+            headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"},
+        )
+
     async def redirect(request: web.Request) -> web.Response:
         await record(request)
         raise web.HTTPFound(request.query["to"])
@@ -188,6 +197,7 @@ def make_app(seen: Seen, name: str) -> web.Application:
     app.router.add_get("/v1/status/{code}", status)
     app.router.add_get("/v1/big", big)
     app.router.add_get("/v1/declared-big", declared_big)
+    app.router.add_get("/v1/gzip-bomb", gzip_bomb)
     app.router.add_get("/v1/redirect", redirect)
     app.router.add_get("/loop", loop)
     app.router.add_get("/v1/text", text)
@@ -360,6 +370,22 @@ async def test_declared_length_over_cap_is_refused(servers: tuple[str, str]) -> 
         small = StaticAuth(session, servers[0], max_response_bytes=10_000)
         with pytest.raises(ResponseTooLargeError):
             await small.request("GET", "declared-big")
+
+
+async def test_compressed_body_over_cap_is_refused(auth: StaticAuth) -> None:
+    """A small declared (compressed) length does not let a big body through.
+
+    The cap applies to what is decompressed: a body read in one go because its
+    Content-Length is under the cap would have been 2 MiB.
+    """
+    with pytest.raises(ResponseTooLargeError):
+        await auth.request("GET", "gzip-bomb")
+
+
+async def test_declared_length_within_cap_is_read_whole(auth: StaticAuth) -> None:
+    """An uncompressed body whose Content-Length is within the cap arrives whole."""
+    response = await auth.request("GET", "declared-big")
+    assert response.body == b"y" * 20_000
 
 
 async def test_other_origin_refused_before_connecting(
@@ -827,6 +853,19 @@ async def test_head_of_a_large_resource_is_not_too_large(
     assert response.status == 200
     assert response.headers["Content-Length"] == "20000"
     assert response.body == b""
+
+
+def test_wide_json_with_many_brackets_is_json() -> None:
+    """More brackets than MAX_JSON_DEPTH, but shallow: still JSON.
+
+    Brackets inside strings count towards the quick bound only, never against the
+    document.
+    """
+    wide = "[" + ",".join(["[]"] * (3 * MAX_JSON_DEPTH)) + "]"
+    assert loads_json(wide) == [[]] * (3 * MAX_JSON_DEPTH)
+    quoted = json.dumps({"text": "{[" * MAX_JSON_DEPTH})
+    assert loads_json(quoted) == {"text": "{[" * MAX_JSON_DEPTH}
+    assert loads_json(quoted.encode()) == {"text": "{[" * MAX_JSON_DEPTH}
 
 
 def test_json_nested_too_deep_is_not_json() -> None:

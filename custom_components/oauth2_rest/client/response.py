@@ -55,6 +55,17 @@ def _too_deep(value: Any) -> bool:
     return False
 
 
+def _openings(text: str | bytes) -> int:
+    """How many ``{`` and ``[`` the text holds: a bound on its JSON's depth.
+
+    Every level of nesting opens with one of them (those inside strings only make
+    the bound looser), so a text with at most MAX_JSON_DEPTH of them needs no walk.
+    """
+    if isinstance(text, bytes):
+        return text.count(b"{") + text.count(b"[")
+    return text.count("{") + text.count("[")
+
+
 def check_json_depth(value: Any) -> Any:
     """Return ``value``; raise JsonTooDeepError when it nests too deep."""
     if _too_deep(value):
@@ -72,6 +83,8 @@ def loads_json(text: str | bytes) -> Any:
         value = json.loads(text)
     except RecursionError:
         raise JsonTooDeepError from None
+    if _openings(text) <= MAX_JSON_DEPTH:
+        return value
     return check_json_depth(value)
 
 
@@ -104,8 +117,12 @@ async def read_capped(
     body that is not sent).
     """
     declared = resp.headers.get(hdrs.CONTENT_LENGTH, "")
-    if body_expected and declared.isdigit() and int(declared) > limit:
-        raise ResponseTooLargeError(limit)
+    if body_expected and declared.isdigit():
+        if int(declared) > limit:
+            raise ResponseTooLargeError(limit)
+        if hdrs.CONTENT_ENCODING not in resp.headers:
+            # Not compressed: the parser reads exactly the declared length.
+            return await resp.read()
     body = bytearray()
     async for chunk in resp.content.iter_chunked(_CHUNK):
         body.extend(chunk)
