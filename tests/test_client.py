@@ -918,3 +918,17 @@ async def test_json_body_the_session_cannot_serialise(
         with pytest.raises(InvalidBodyError, match="ValueError"):
             await client.request("POST", "echo", json={"x": float("nan")})
     assert seen.requests == []
+
+
+def test_resolved_urls_are_remembered_refusals_are_not() -> None:
+    """A poll resolves the same URL each time: once is enough; a refusal repeats."""
+    policy = OriginPolicy("https://api.example.com/v1")
+    first = policy.resolve("data")
+    assert str(first) == "https://api.example.com/v1/data"
+    assert policy.resolve("data") is first
+    for _ in range(2):
+        with pytest.raises(OriginNotAllowedError):
+            policy.resolve("https://elsewhere.example.net/x")
+    # Endless distinct (templated) URLs keep working.
+    for n in range(2000):
+        assert policy.resolve(f"item/{n}").path == f"/v1/item/{n}"

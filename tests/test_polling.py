@@ -321,3 +321,22 @@ async def test_next_tick_is_on_the_account_grid(
     assert scheduler.next_tick(0.1, first) == first + 1
     # Two endpoints asking within the same second land on the same tick.
     assert scheduler.next_tick(10, first + 0.2) == scheduler.next_tick(10, first + 0.9)
+
+
+async def test_member_back_during_its_poll_is_polled_once(
+    hass: HomeAssistant, scheduler: PollScheduler, freezer: FrozenDateTimeFactory
+) -> None:
+    """Discarded and added again while its poll runs: still one pending tick."""
+    member = SlowMember(delay=10)
+    scheduler.add(member)
+    member.release.clear()
+    freezer.tick(timedelta(seconds=11))
+    async_fire_time_changed(hass)
+    await asyncio.sleep(0)
+    assert member.polls == 1
+    scheduler.discard(member)
+    scheduler.add(member)  # its entity came back while the poll runs
+    member.release.set()
+    await hass.async_block_till_done()
+    assert sum(len(members) for members in scheduler.ticks.values()) == 1
+    scheduler.async_stop()

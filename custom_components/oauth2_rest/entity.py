@@ -90,6 +90,7 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         self._availability = _optional_template(value.availability_template, hass)
         self._icon = _optional_template(value.icon_template, hass)
         self._picture = _optional_template(value.picture_template, hass)
+        self._has_extras = any((self._availability, self._icon, self._picture))
         self._attr_force_update = value.force_update
         self._attr_unique_id = f"{coordinator.subentry_id}_{value.key}"
         # A value named like its endpoint is the endpoint's main entity.
@@ -138,7 +139,7 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         data: EndpointData | None = self.coordinator.data
         self._template_available = True
         self._attr_icon = self._attr_entity_picture = None
-        if data is None:
+        if data is None or not self._has_extras:
             return
         variables = self._variables(data)
         if self._availability is not None:

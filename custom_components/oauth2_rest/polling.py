@@ -64,6 +64,8 @@ class PollScheduler:
         # Due time (loop clock) -> who polls then, and the one timer for it.
         self._ticks: dict[float, list[Pollable]] = {}
         self._timers: dict[float, asyncio.TimerHandle] = {}
+        # Member -> its pending tick (one at most).
+        self._due_at: dict[Pollable, float] = {}
 
     @property
     def ticks(self) -> dict[float, list[Pollable]]:
@@ -91,16 +93,18 @@ class PollScheduler:
     def discard(self, member: Pollable) -> None:
         """Stop polling ``member``; a poll in flight finishes."""
         self._members.discard(member)
-        for when, members in list(self._ticks.items()):
-            if member in members:
-                members.remove(member)
-                if not members:
-                    self._drop_tick(when)
+        if (when := self._due_at.pop(member, None)) is None:
+            return
+        members = self._ticks[when]
+        members.remove(member)
+        if not members:
+            self._drop_tick(when)
 
     @callback
     def async_stop(self) -> None:
         """Stop every timer (the account unloads)."""
         self._members.clear()
+        self._due_at.clear()
         for when in list(self._ticks):
             self._drop_tick(when)
 
@@ -110,7 +114,11 @@ class PollScheduler:
 
     @callback
     def _schedule(self, member: Pollable, after: float) -> None:
-        if self._entry.pref_disable_polling or member not in self._members:
+        if (
+            self._entry.pref_disable_polling
+            or member not in self._members
+            or member in self._due_at  # already has its next tick
+        ):
             return
         delay = member.poll_delay()
         if delay is None:
@@ -120,6 +128,7 @@ class PollScheduler:
         when = self.next_tick(delay, after)
         if when <= loop.time():  # a round that took longer than the interval
             when = self.next_tick(delay, loop.time())
+        self._due_at[member] = when
         if (members := self._ticks.get(when)) is not None:
             members.append(member)
             return
@@ -136,6 +145,8 @@ class PollScheduler:
     def _fire(self, when: float) -> None:
         self._timers.pop(when, None)
         members = self._ticks.pop(when, [])
+        for member in members:
+            del self._due_at[member]
         if self._hass.is_stopping:
             return
         # One still polling from an earlier tick is scheduled again when it ends.

@@ -129,6 +129,10 @@ def check_headers(headers: Mapping[str, str]) -> None:
             raise InvalidHeaderError("control character in a header value")
 
 
+# URLs an OriginPolicy remembers as resolved (templated URLs may vary endlessly).
+_RESOLVED_MAX = 512
+
+
 class OriginPolicy:
     """Where requests may go with the token: the one place that decides.
 
@@ -145,6 +149,9 @@ class OriginPolicy:
                 *(origin_of(URL(o)) for o in allowed_origins),
             }
         )
+        # What was resolved and allowed before (a poll asks for the same URL every
+        # time); refusals are never remembered, they raise again.
+        self._resolved: dict[str, URL] = {}
 
     def resolve(self, url_or_path: str) -> URL:
         """Return the absolute URL of a URL or path, checked against the policy.
@@ -154,6 +161,15 @@ class OriginPolicy:
         characters) and OriginNotAllowedError for an origin that may not receive
         the token; either before any connection.
         """
+        if (known := self._resolved.get(url_or_path)) is not None:
+            return known
+        url = self._resolve(url_or_path)
+        if len(self._resolved) >= _RESOLVED_MAX:
+            self._resolved.clear()
+        self._resolved[url_or_path] = url
+        return url
+
+    def _resolve(self, url_or_path: str) -> URL:
         url = parse_url(url_or_path)
         if url.is_absolute():
             if not url.scheme:  # never resolved against the base URL
