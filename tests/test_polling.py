@@ -134,22 +134,11 @@ async def test_requests_in_flight_are_capped(
     assert in_flight.most == MAX_CONCURRENT_POLLS
 
 
-@pytest.mark.parametrize("subentries", [endpoints(2, scan_interval=10)])
-async def test_endpoints_added_later_keep_their_interval(
-    hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    setup_integration: Setup,
-    aioclient_mock: AiohttpClientMocker,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """An endpoint added later polls on its own interval, not the others' tick."""
-    for n in range(3):
-        aioclient_mock.get(f"{API_BASE}/e{n}", json={"n": n})
-    await setup_integration()
-    await tick(hass, freezer, 3.5)
-    added = endpoints(3, scan_interval=10)[2]
+def add_endpoint(hass: HomeAssistant, entry: MockConfigEntry, n: int) -> None:
+    """Add endpoint ``n`` (10 s interval) to the running account."""
+    added = endpoints(n + 1, scan_interval=10)[n]
     hass.config_entries.async_add_subentry(
-        config_entry,
+        entry,
         ConfigSubentry(
             data=added["data"],
             subentry_type=added["subentry_type"],
@@ -158,14 +147,54 @@ async def test_endpoints_added_later_keep_their_interval(
             subentry_id=added["subentry_id"],
         ),
     )
+
+
+@pytest.mark.parametrize("subentries", [endpoints(2, scan_interval=10)])
+async def test_endpoint_added_later_joins_the_group(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Setup,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Added 3 s after the others: its first wait is 7 s, then it polls with them."""
+    for n in range(3):
+        aioclient_mock.get(f"{API_BASE}/e{n}", json={"n": n})
+    await setup_integration()
+    scheduler = config_entry.runtime_data.account.polls
+    (group,) = scheduler.ticks
+    await tick(hass, freezer, 3)
+    add_endpoint(hass, config_entry, 2)
     await hass.async_block_till_done()
     assert len(api_requests(aioclient_mock, "/e2")) == 1
+    assert list(scheduler.ticks) == [group]
+    assert len(scheduler.ticks[group]) == 3
+    await tick(hass, freezer, 7.5)  # the group's tick
+    assert [len(api_requests(aioclient_mock, f"/e{n}")) for n in range(3)] == [2, 2, 2]
+    assert len(scheduler.ticks) == 1
+
+
+@pytest.mark.parametrize("subentries", [endpoints(2, scan_interval=10)])
+async def test_endpoint_added_just_before_a_tick_waits_its_interval(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Setup,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Added 7 s after the others: joining would halve its wait; it keeps its own."""
+    for n in range(3):
+        aioclient_mock.get(f"{API_BASE}/e{n}", json={"n": n})
+    await setup_integration()
     scheduler = config_entry.runtime_data.account.polls
+    await tick(hass, freezer, 7)
+    add_endpoint(hass, config_entry, 2)
+    await hass.async_block_till_done()
     assert len(scheduler.ticks) == 2
-    await tick(hass, freezer, 7)  # the first two's tick
+    await tick(hass, freezer, 3.6)  # the first two's tick
     assert len(api_requests(aioclient_mock, "/e0")) == 2
     assert len(api_requests(aioclient_mock, "/e2")) == 1
-    await tick(hass, freezer, 4)  # ten seconds after the added one's first poll
+    await tick(hass, freezer, 7)  # ten seconds after the added one's first poll
     assert len(api_requests(aioclient_mock, "/e2")) == 2
 
 

@@ -12,8 +12,10 @@ moment and stay together, their requests going out at most
 offset, as HA's coordinators do, so two accounts do not share a burst.
 
 An endpoint waits its interval between polls as it would with its own timer (the
-first wait may be up to a second shorter, as with HA's); a ``Retry-After`` from the
-server is waited the same way. Nothing is
+first wait may be up to a second shorter, as with HA's); an endpoint added to a
+running account joins the largest group already polling if that shortens its first
+wait by at most half its interval, so groups do not fall apart as endpoints are
+added one by one. A ``Retry-After`` from the server is waited the same way. Nothing is
 polled while an endpoint has no entity listening, while the entry's polling is
 turned off in its system options, after its credentials were refused (reauth) or
 once Home Assistant is stopping.
@@ -87,7 +89,7 @@ class PollScheduler:
         if member in self._members:
             return
         self._members.add(member)
-        self._schedule(member, after=self._hass.loop.time())
+        self._schedule(member, after=self._hass.loop.time(), join=True)
 
     @callback
     def discard(self, member: Pollable) -> None:
@@ -112,8 +114,20 @@ class PollScheduler:
         """Poll ``members`` now, a few at a time (an account's first polls)."""
         await self._work(list(members))
 
+    def _group_to_join(self, when: float, delay: float, now: float) -> float:
+        """The largest pending tick a new member may join instead of ``when``.
+
+        Joining shortens its first wait by at most half its interval.
+        """
+        earliest = now + delay / 2
+        best, size = when, len(self._ticks.get(when, ()))
+        for tick, members in self._ticks.items():
+            if earliest <= tick < when and len(members) > size:
+                best, size = tick, len(members)
+        return best
+
     @callback
-    def _schedule(self, member: Pollable, after: float) -> None:
+    def _schedule(self, member: Pollable, after: float, join: bool = False) -> None:
         if (
             self._entry.pref_disable_polling
             or member not in self._members
@@ -128,6 +142,8 @@ class PollScheduler:
         when = self.next_tick(delay, after)
         if when <= loop.time():  # a round that took longer than the interval
             when = self.next_tick(delay, loop.time())
+        if join:
+            when = self._group_to_join(when, delay, loop.time())
         self._due_at[member] = when
         if (members := self._ticks.get(when)) is not None:
             members.append(member)
