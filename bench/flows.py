@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 import json
 import time
 from typing import Any
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, ClientWebSocketResponse
 
 from .ha import FlowError, HomeAssistant
 from .server import STATIC_TOKEN
@@ -154,8 +156,9 @@ async def add_endpoint(
     return time.monotonic() - started, retries
 
 
-async def websocket(ha: HomeAssistant, message: dict[str, Any]) -> Any:
-    """One websocket command as the admin; its result."""
+@asynccontextmanager
+async def admin_websocket(ha: HomeAssistant) -> AsyncIterator[ClientWebSocketResponse]:
+    """A websocket to Home Assistant, authenticated as the admin."""
     async with (
         ClientSession() as session,
         session.ws_connect(f"{ha.url}/api/websocket", max_msg_size=0) as ws,
@@ -164,6 +167,12 @@ async def websocket(ha: HomeAssistant, message: dict[str, Any]) -> Any:
         await ws.send_json({"type": "auth", "access_token": ha.token})
         if (await ws.receive_json())["type"] != "auth_ok":
             raise FlowError("websocket auth failed")
+        yield ws
+
+
+async def websocket(ha: HomeAssistant, message: dict[str, Any]) -> Any:
+    """One websocket command as the admin; its result."""
+    async with admin_websocket(ha) as ws:
         await ws.send_json({"id": 1, **message})
         answer = await ws.receive_json()
         if not answer.get("success"):
@@ -220,14 +229,7 @@ async def concurrent_requests(
 
     Returns how many succeeded (status 200) and the seconds until all answered.
     """
-    async with (
-        ClientSession() as session,
-        session.ws_connect(f"{ha.url}/api/websocket", max_msg_size=0) as ws,
-    ):
-        await ws.receive_json()
-        await ws.send_json({"type": "auth", "access_token": ha.token})
-        if (await ws.receive_json())["type"] != "auth_ok":
-            raise FlowError("websocket auth failed")
+    async with admin_websocket(ha) as ws:
         started = time.monotonic()
         for msg_id in range(1, calls + 1):
             await ws.send_json(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.oauth2_rest.oauth.provider import (
     ClientAuthMethod,
@@ -118,3 +122,12 @@ newest_ha_only = pytest.mark.skipif(
     _ha_version() < SNAPSHOT_HA_VERSION,
     reason="registry/state snapshots are recorded on the newest HA",
 )
+
+
+async def tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Move time on and run what became due (polls run as background tasks)."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)

@@ -16,10 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
     AiohttpClientMockResponse,
@@ -35,6 +32,7 @@ from .common import (
     endpoint_subentry,
     expire_token,
     reauth_flows,
+    tick,
     token_requests,
 )
 
@@ -68,15 +66,6 @@ def state(hass: HomeAssistant, entity_id: str = "sensor.weather") -> str:
     current = hass.states.get(entity_id)
     assert current is not None
     return current.state
-
-
-async def tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Move time on and run what became due."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
 
 
 async def test_401_refresh_and_retry_once(

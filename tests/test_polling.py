@@ -23,7 +23,7 @@ from yarl import URL
 
 from custom_components.oauth2_rest.polling import MAX_CONCURRENT_POLLS, PollScheduler
 
-from .common import API_BASE, api_requests, endpoint_subentry
+from .common import API_BASE, api_requests, endpoint_subentry, tick
 
 Setup = Callable[[], Awaitable[None]]
 COUNT = 20
@@ -64,15 +64,6 @@ class InFlight:
             await asyncio.sleep(0)
         self.now -= 1
         return AiohttpClientMockResponse(method, url, json={"n": 1})
-
-
-async def tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Move time on and run what became due."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 @pytest.fixture
