@@ -196,7 +196,7 @@ class Bench:
             [1, 10] if args.quick else [1, 50, 200, 500]
         )
         self.only: set[str] = set(args.only or ("floor", "rest", "ours"))
-        self.windows = 2 if args.quick else 3
+        self.windows = args.windows or (2 if args.quick else 5)
         self.window_s = float(flows.INTERVAL)
         self.concurrent_calls = 200 if args.quick else 1000
         self.profile: bool = args.profile
@@ -483,6 +483,11 @@ def main() -> None:
         action="append",
         choices=("floor", "rest", "ours"),
         help="measure only these (repeatable); a partial run writes artifacts/bench/",
+    )
+    parser.add_argument(
+        "--windows",
+        type=int,
+        help="measurement windows per figure, the median is kept (default 5; --quick 2)",
     )
     parser.add_argument(
         "--integration",

@@ -145,9 +145,9 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
     @callback
     def record_response(self, response: ApiResponse) -> None:
         """Hear about an API response (rate-limit headers)."""
+        if response.rate_limit_remaining is None:
+            return  # the common case: the API says nothing of a rate limit
         limit = response.rate_limit
-        if limit.remaining is None:
-            return
         if (budget := RateBudget.from_rate_limit(limit, time.time())) is not None:
             self._budget = budget
         if limit.remaining == self._rate_limit_remaining:
@@ -376,7 +376,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         """Fetch the endpoint; a 304 keeps the last data."""
         endpoint = self.endpoint
         previous = self.data
-        ssl = await self._async_ssl()
+        ssl = self._ssl if self._ssl is not None else await self._async_ssl()
         try:
             request = self._templates.render()
         except TemplateError as err:

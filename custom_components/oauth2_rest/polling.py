@@ -33,9 +33,10 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import RANDOM_MICROSECOND_MAX, RANDOM_MICROSECOND_MIN
 
-# Requests an account's polls have in flight at most: enough to keep a slow API's
-# round trips overlapping, few enough not to look like a flood to the provider.
-MAX_CONCURRENT_POLLS = 8
+# Requests an account's polls have in flight at most: enough for the answers of a
+# group to arrive together (one wake-up of Home Assistant for several) and to keep a
+# slow API's round trips overlapping, few enough not to look like a flood.
+MAX_CONCURRENT_POLLS = 16
 
 
 class Pollable(Protocol):

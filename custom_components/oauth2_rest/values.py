@@ -122,6 +122,13 @@ class RequestTemplates:
         self._url_template = _template(hass, url)
         self._params = {k: (v, _template(hass, v)) for k, v in params.items()}
         self._headers = {k: (v, _template(hass, v)) for k, v in headers.items()}
+        # Nothing templated (the common case): the same request every time.
+        self._static: RenderedRequest | None = None
+        if self._url_template is None and not any(
+            template
+            for _, template in (*self._params.values(), *self._headers.values())
+        ):
+            self._static = RenderedRequest(url, dict(params), dict(headers))
 
     def render_url(self) -> str:
         """The URL or path to request. Raises TemplateError."""
@@ -149,6 +156,8 @@ class RequestTemplates:
 
     def render(self) -> RenderedRequest:
         """Everything, rendered now. Raises TemplateError."""
+        if self._static is not None:
+            return self._static
         return RenderedRequest(
             self.render_url(), self.render_params(), self.render_headers()
         )

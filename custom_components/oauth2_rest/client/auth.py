@@ -40,7 +40,7 @@ from aiohttp import (
     ClientTimeout,
     hdrs,
 )
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 from yarl import URL
 
 from .errors import (
@@ -371,7 +371,7 @@ class AbstractAuth(ABC):
         """
         response = ApiResponse(
             status=resp.status,
-            headers=CIMultiDictProxy(CIMultiDict(resp.headers)),
+            headers=resp.headers,  # already a read-only copy of what was received
             body=await read_capped(
                 resp, self.max_response_bytes, body_expected=method != "HEAD"
             ),
