@@ -12,10 +12,10 @@ moment and stay together, their requests going out at most
 offset, as HA's coordinators do, so two accounts do not share a burst.
 
 An endpoint waits its interval between polls as it would with its own timer (the
-first wait may be up to a second shorter, as with HA's); an endpoint added to a
-running account joins the largest group already polling if that shortens its first
-wait by at most half its interval, so groups do not fall apart as endpoints are
-added one by one. A ``Retry-After`` from the server is waited the same way. Nothing is
+first wait may be up to a second shorter, as with HA's), or the server's
+``Retry-After`` after a 429/503. An endpoint added to a running account joins the
+largest group already polling if that shortens its first wait by at most half its
+interval, so groups do not fall apart as endpoints are added one by one. Nothing is
 polled while an endpoint has no entity listening, while the entry's polling is
 turned off in its system options, after its credentials were refused (reauth) or
 once Home Assistant is stopping.
