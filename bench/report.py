@@ -65,8 +65,15 @@ def _f(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def _ms(value: float | None) -> str:
+    """A CPU-per-poll figure; one at or below zero is idle noise (N = 1)."""
+    if value is not None and value <= 0:
+        return "noise"
+    return _f(value)
+
+
 def _ratio(a: float | None, b: float | None) -> str:
-    if not a or not b or a != a or b != b or b <= 0:  # noqa: PLR0124
+    if not a or not b or a != a or b != b or a <= 0 or b <= 0:  # noqa: PLR0124
         return "—"
     return f"{a / b:.2f}×"
 
@@ -112,8 +119,8 @@ def tables(results: dict[str, Any]) -> str:
                 rest = _size(results, "rest", values, key).get(mode, {})
                 ours = _size(results, "ours", values, key).get(mode, {})
                 lines.append(
-                    f"| {size} × {values} | {_f(floor)} | {_f(rest.get('ms'))} | "
-                    f"{_f(ours.get('ms'))} | {_ratio(ours.get('ms'), rest.get('ms'))} |"
+                    f"| {size} × {values} | {_ms(floor)} | {_ms(rest.get('ms'))} | "
+                    f"{_ms(ours.get('ms'))} | {_ratio(ours.get('ms'), rest.get('ms'))} |"
                 )
         lines.append("")
     lines += [
@@ -243,11 +250,15 @@ def plot(results: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     sizes = results["sizes"]
+    # CPU per poll only where a window holds many polls (N = 1 is idle noise).
+    poll_sizes = [s for s in sizes if s > 1] or sizes
     fig, axes = plt.subplots(2, 3, figsize=(15, 8))
     styles = {"1": "-", "5": "--"}
     kinds = (("rest", "tab:orange", "core rest"), ("ours", "tab:blue", "oauth2_rest"))
 
-    def per_size(ax: Any, key: Callable[[dict[str, Any]], Any], floor: bool) -> None:
+    def per_size(
+        ax: Any, key: Callable[[dict[str, Any]], Any], floor: bool, sizes: list[int]
+    ) -> None:
         for values in ("1", "5"):
             if floor:
                 ax.plot(
@@ -277,7 +288,12 @@ def plot(results: dict[str, Any], path: Path) -> None:
         (axes[0][0], "static", "CPU per poll, unchanged document"),
         (axes[0][1], "changing", "CPU per poll, changing document"),
     ):
-        per_size(ax, lambda d, mode=mode: d.get(mode, {}).get("ms"), floor=True)
+        per_size(
+            ax,
+            lambda d, mode=mode: d.get(mode, {}).get("ms"),
+            floor=True,
+            sizes=poll_sizes,
+        )
         ax.set_ylabel("CPU ms per poll (idle subtracted)")
         ax.set_title(title)
 
@@ -286,12 +302,19 @@ def plot(results: dict[str, Any], path: Path) -> None:
     labels, bars = [], []
     for values in ("1", "5"):
         ours = results["ours"].get(values, {})
-        labels += [f"full, {values} v.", f"304, {values} v."]
+        figures = _size(results, "ours", values, biggest)
+        labels += [
+            f"new doc, {values} v.",
+            f"same body, {values} v.",
+            f"304, {values} v.",
+        ]
         bars += [
-            _size(results, "ours", values, biggest).get("static", {}).get("ms") or 0,
+            figures.get("changing", {}).get("ms") or 0,
+            figures.get("static", {}).get("ms") or 0,
             ours.get("not_modified", {}).get("ms") or 0,
         ]
-    ax.bar(labels, bars, color=["tab:blue", "tab:cyan"] * 2)
+    ax.bar(labels, bars, color=["tab:blue", "tab:purple", "tab:cyan"] * 2)
+    ax.tick_params(axis="x", labelsize=7)
     ax.set_ylabel("CPU ms per poll")
     ax.set_title(f"oauth2_rest: 304 vs full poll (N={biggest})")
 
@@ -306,10 +329,15 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax.set_title("oauth2_rest: adding the k-th endpoint (UI flow)")
     ax.legend(fontsize=7)
 
-    per_size(axes[1][1], lambda d: d.get("setup_s"), floor=False)
+    per_size(axes[1][1], lambda d: d.get("setup_s"), floor=False, sizes=sizes)
     axes[1][1].set_ylabel("seconds")
     axes[1][1].set_title("Setup with N endpoints")
-    per_size(axes[1][2], lambda d: d.get("mem_kb_per_endpoint"), floor=False)
+    per_size(
+        axes[1][2],
+        lambda d: d.get("mem_kb_per_endpoint"),
+        floor=False,
+        sizes=poll_sizes,
+    )
     axes[1][2].set_ylabel("KB (RSS) per endpoint")
     axes[1][2].set_title("Memory per endpoint")
     m = results["machine"]
