@@ -295,6 +295,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
             sizes=poll_sizes,
         )
         ax.set_ylabel("CPU ms per poll (idle subtracted)")
+        ax.set_ylim(bottom=0)
         ax.set_title(title)
 
     ax = axes[0][2]
@@ -304,8 +305,8 @@ def plot(results: dict[str, Any], path: Path) -> None:
         ours = results["ours"].get(values, {})
         figures = _size(results, "ours", values, biggest)
         labels += [
-            f"new doc, {values} v.",
-            f"same body, {values} v.",
+            f"new, {values} v.",
+            f"same, {values} v.",
             f"304, {values} v.",
         ]
         bars += [
@@ -316,7 +317,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax.bar(labels, bars, color=["tab:blue", "tab:purple", "tab:cyan"] * 2)
     ax.tick_params(axis="x", labelsize=7)
     ax.set_ylabel("CPU ms per poll")
-    ax.set_title(f"oauth2_rest: 304 vs full poll (N={biggest})")
+    ax.set_title(f"oauth2_rest: 304 vs full polls (N={biggest})")
 
     ax = axes[1][0]
     for values in ("1", "5"):
