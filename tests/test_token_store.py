@@ -245,6 +245,27 @@ def gated_token_endpoint(
     aioclient_mock.post(TOKEN_URL, side_effect=side_effect)
 
 
+async def start_gated_refresh(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    """Set the account up, expire its token and start a refresh.
+
+    The token endpoint holds the refresh until the returned gate is set.
+    """
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    await setup_integration()
+    expire(hass, config_entry)
+    gate = asyncio.Event()
+    gated_token_endpoint(aioclient_mock, gate, NEW_TOKEN)
+    session = config_entry.runtime_data.account.session
+    refresh = hass.async_create_task(session.async_ensure_token_valid())
+    await asyncio.sleep(0)
+    return gate, refresh
+
+
 async def test_reload_adopts_the_refresh_in_flight(
     hass: HomeAssistant,
     config_entry: MockConfigEntry,
@@ -256,14 +277,9 @@ async def test_reload_adopts_the_refresh_in_flight(
     The same refresh token is never sent twice (a rotating provider would revoke
     the grant); the reloaded entry uses the refreshed token.
     """
-    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
-    await setup_integration()
-    expire(hass, config_entry)
-    gate = asyncio.Event()
-    gated_token_endpoint(aioclient_mock, gate, NEW_TOKEN)
-    session = config_entry.runtime_data.account.session
-    in_flight = hass.async_create_task(session.async_ensure_token_valid())
-    await asyncio.sleep(0)
+    gate, in_flight = await start_gated_refresh(
+        hass, config_entry, setup_integration, aioclient_mock
+    )
     assert len(token_requests(aioclient_mock)) == 1
 
     reload = hass.async_create_task(
@@ -288,14 +304,9 @@ async def test_cancelled_caller_does_not_cancel_the_refresh(
     aioclient_mock: AiohttpClientMocker,
 ) -> None:
     """An unload cancels the caller; the rotated token is still stored."""
-    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
-    await setup_integration()
-    expire(hass, config_entry)
-    gate = asyncio.Event()
-    gated_token_endpoint(aioclient_mock, gate, NEW_TOKEN)
-    session = config_entry.runtime_data.account.session
-    caller = hass.async_create_task(session.async_ensure_token_valid())
-    await asyncio.sleep(0)
+    gate, caller = await start_gated_refresh(
+        hass, config_entry, setup_integration, aioclient_mock
+    )
     caller.cancel()
     gate.set()
     await hass.async_block_till_done()
@@ -315,14 +326,9 @@ async def test_refresh_of_a_replaced_grant_is_dropped(
     When that refresh ends it must not overwrite the re-linked token; the new grant
     is stored at the next setup as the next generation.
     """
-    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
-    await setup_integration()
-    expire(hass, config_entry)
-    gate = asyncio.Event()
-    gated_token_endpoint(aioclient_mock, gate, NEW_TOKEN)
-    session = config_entry.runtime_data.account.session
-    in_flight = hass.async_create_task(session.async_ensure_token_valid())
-    await asyncio.sleep(0)
+    gate, in_flight = await start_gated_refresh(
+        hass, config_entry, setup_integration, aioclient_mock
+    )
 
     relinked = {
         "access_token": "relinked-access-token",
@@ -355,14 +361,9 @@ async def test_removal_waits_for_the_refresh_in_flight(
     aioclient_mock: AiohttpClientMocker,
 ) -> None:
     """A refresh ending after the account was removed writes nothing back."""
-    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
-    await setup_integration()
-    expire(hass, config_entry)
-    gate = asyncio.Event()
-    gated_token_endpoint(aioclient_mock, gate, NEW_TOKEN)
-    session = config_entry.runtime_data.account.session
-    in_flight = hass.async_create_task(session.async_ensure_token_valid())
-    await asyncio.sleep(0)
+    gate, in_flight = await start_gated_refresh(
+        hass, config_entry, setup_integration, aioclient_mock
+    )
     remove = hass.async_create_task(
         hass.config_entries.async_remove(config_entry.entry_id)
     )

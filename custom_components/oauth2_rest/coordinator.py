@@ -376,7 +376,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         """Fetch the endpoint; a 304 keeps the last data."""
         endpoint = self.endpoint
         previous = self.data
-        ssl = self._ssl if self._ssl is not None else await self._async_ssl()
+        ssl = await self._async_ssl()
         try:
             request = self._templates.render()
         except TemplateError as err:
