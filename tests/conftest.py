@@ -7,10 +7,10 @@ from __future__ import annotations
 # reports the integration as not found.
 import custom_components  # noqa: F401  # isort: skip
 
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Iterator
 import time
 from typing import Any
-from unittest.mock import PropertyMock, patch
+from unittest.mock import AsyncMock, PropertyMock, patch
 
 from homeassistant.components.application_credentials import (
     ClientCredential,
@@ -62,6 +62,24 @@ async def setup_credentials(hass: HomeAssistant) -> None:
         ClientCredential(CLIENT_ID, CLIENT_SECRET, "Example"),
         auth_domain=AUTH_DOMAIN,
     )
+
+
+@pytest.fixture
+async def setup_application_credentials(hass: HomeAssistant) -> None:
+    """Application credentials set up, no credential stored (the flow tests)."""
+    assert await async_setup_component(hass, "application_credentials", {})
+
+
+@pytest.fixture
+def mock_setup_entry() -> Iterator[AsyncMock]:
+    """Stand-in for setting up an entry: counts (re)loads without polling."""
+    with (
+        patch(
+            "custom_components.oauth2_rest.async_setup_entry", return_value=True
+        ) as setup,
+        patch("custom_components.oauth2_rest.async_unload_entry", return_value=True),
+    ):
+        yield setup
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -16,15 +15,11 @@ from yarl import URL
 
 from custom_components.oauth2_rest.config_flow import parse_authorize_params
 
-from .test_config_flow import (
-    authorize,
-    fields,
-    setup_application_credentials,  # noqa: F401  # an autouse fixture
-    start_step,
-    suggested,
-)
+from .test_config_flow import authorize, fields, start_step, suggested
 
-pytestmark = pytest.mark.usefixtures("current_request_with_host")
+pytestmark = pytest.mark.usefixtures(
+    "current_request_with_host", "setup_application_credentials"
+)
 
 MANUAL = {
     "name": "Example",
@@ -34,18 +29,6 @@ MANUAL = {
     "pkce": "supported",
     "scopes": "read",
 }
-
-
-@pytest.fixture
-def mock_setup_entry() -> Iterator[AsyncMock]:
-    """Stand-in for setting up an entry."""
-    with (
-        patch(
-            "custom_components.oauth2_rest.async_setup_entry", return_value=True
-        ) as setup,
-        patch("custom_components.oauth2_rest.async_unload_entry", return_value=True),
-    ):
-        yield setup
 
 
 @pytest.mark.parametrize(

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 import time
 from typing import Any
-from unittest.mock import AsyncMock, patch
 from urllib.parse import parse_qs
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import (
@@ -46,7 +44,9 @@ from .test_config_flow import (
     stored_credentials,
 )
 
-pytestmark = pytest.mark.usefixtures("current_request_with_host")
+pytestmark = pytest.mark.usefixtures(
+    "current_request_with_host", "setup_application_credentials"
+)
 
 CC_TOKEN = {"access_token": "cc-token-1", "token_type": "Bearer", "expires_in": 3600}
 NEW_SECRET = "rotated-secret"
@@ -68,24 +68,6 @@ def token_forms(aioclient_mock: AiohttpClientMocker) -> list[dict[str, str]]:
             else {k: v[0] for k, v in parse_qs(body).items()}
         )
     return forms
-
-
-@pytest.fixture(autouse=True)
-async def setup_application_credentials(hass: HomeAssistant) -> None:
-    """Application credentials is a dependency of the integration."""
-    assert await async_setup_component(hass, "application_credentials", {})
-
-
-@pytest.fixture
-def mock_setup_entry() -> Iterator[AsyncMock]:
-    """Stand-in for setting up an entry: counts (re)loads without polling."""
-    with (
-        patch(
-            "custom_components.oauth2_rest.async_setup_entry", return_value=True
-        ) as setup,
-        patch("custom_components.oauth2_rest.async_unload_entry", return_value=True),
-    ):
-        yield setup
 
 
 async def manual_client_credentials_flow(

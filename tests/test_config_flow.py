@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from http import HTTPStatus
 import json
 from typing import Any
@@ -20,7 +19,6 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -47,7 +45,9 @@ from .common import (
 )
 from .strings import assert_form_placeholders
 
-pytestmark = pytest.mark.usefixtures("current_request_with_host")
+pytestmark = pytest.mark.usefixtures(
+    "current_request_with_host", "setup_application_credentials"
+)
 
 TOKEN_RESPONSE = {
     "access_token": "new-access-token",
@@ -125,24 +125,6 @@ def suggested(result: dict[str, Any], field: str) -> Any:
 def fields(result: dict[str, Any]) -> list[str]:
     """The names of a form's fields."""
     return [str(key) for key in result["data_schema"].schema]
-
-
-@pytest.fixture(autouse=True)
-async def setup_application_credentials(hass: HomeAssistant) -> None:
-    """Application credentials is a dependency of the integration."""
-    assert await async_setup_component(hass, "application_credentials", {})
-
-
-@pytest.fixture
-def mock_setup_entry() -> Iterator[AsyncMock]:
-    """Stand-in for setting up an entry: counts (re)loads without polling."""
-    with (
-        patch(
-            "custom_components.oauth2_rest.async_setup_entry", return_value=True
-        ) as setup,
-        patch("custom_components.oauth2_rest.async_unload_entry", return_value=True),
-    ):
-        yield setup
 
 
 async def start_step(hass: HomeAssistant, step: str) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.selector import QrCodeSelector
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -47,7 +46,9 @@ from .test_device import (
     respond_in_turn,
 )
 
-pytestmark = pytest.mark.usefixtures("current_request_with_host")
+pytestmark = pytest.mark.usefixtures(
+    "current_request_with_host", "setup_application_credentials"
+)
 
 OIDC_DEVICE_URL = f"{OIDC_ISSUER}/oauth2/device"
 OIDC_TOKEN_URL = f"{OIDC_ISSUER}/oauth2/token"
@@ -61,12 +62,6 @@ TOKEN_RESPONSE = {
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
-@pytest.fixture(autouse=True)
-async def setup_application_credentials(hass: HomeAssistant) -> None:
-    """Application credentials is a dependency of the integration."""
-    assert await async_setup_component(hass, "application_credentials", {})
-
-
 @pytest.fixture
 def fake_time() -> Iterator[FakeTime]:
     """Device polling in the flow never waits for real."""
@@ -76,18 +71,6 @@ def fake_time() -> Iterator[FakeTime]:
         partial(async_poll_device_token, sleep=fake.sleep, clock=fake.clock),
     ):
         yield fake
-
-
-@pytest.fixture
-def mock_setup_entry() -> Iterator[AsyncMock]:
-    """Stand-in for setting up an entry: counts (re)loads without polling."""
-    with (
-        patch(
-            "custom_components.oauth2_rest.async_setup_entry", return_value=True
-        ) as setup,
-        patch("custom_components.oauth2_rest.async_unload_entry", return_value=True),
-    ):
-        yield setup
 
 
 async def start_discovered_flow(

@@ -37,11 +37,9 @@ from custom_components.oauth2_rest.oauth.token_response import (
 )
 
 from .common import API_BASE, TOKEN_URL, USERINFO_URL, expire_token, token_requests
-from .test_config_flow import (
-    authorize,
-    setup_application_credentials,  # noqa: F401  # an autouse fixture
-    start_manual_flow,
-)
+from .test_config_flow import authorize, start_manual_flow
+
+pytestmark = pytest.mark.usefixtures("setup_application_credentials")
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
