@@ -90,6 +90,28 @@ class Meter:
         return stats[f"{self.client}_200"] + stats[f"{self.client}_304"]
 
 
+async def sample_windows(
+    server: Server, meters: list[Meter], windows: int, seconds: float
+) -> list[dict[str, tuple[float, float, int]]]:
+    """Per window of wall time, per meter: (CPU seconds, wall seconds, polls)."""
+    out = []
+    for _ in range(windows):
+        s0 = await server.stats()
+        c0 = {m.name: m.ha.cpu() for m in meters}
+        t0 = time.monotonic()
+        await asyncio.sleep(seconds)
+        c1 = {m.name: m.ha.cpu() for m in meters}
+        wall = time.monotonic() - t0
+        s1 = await server.stats()
+        out.append(
+            {
+                m.name: (c1[m.name] - c0[m.name], wall, m.polls(s1) - m.polls(s0))
+                for m in meters
+            }
+        )
+    return out
+
+
 async def measure(
     server: Server,
     meters: list[Meter],
@@ -104,20 +126,12 @@ async def measure(
     """
     samples: dict[str, list[float]] = {m.name: [] for m in meters}
     polls: dict[str, int] = dict.fromkeys(samples, 0)
-    for _ in range(windows):
-        s0 = await server.stats()
-        c0 = {m.name: m.ha.cpu() for m in meters}
-        t0 = time.monotonic()
-        await asyncio.sleep(seconds)
-        c1 = {m.name: m.ha.cpu() for m in meters}
-        wall = time.monotonic() - t0
-        s1 = await server.stats()
+    for window in await sample_windows(server, meters, windows, seconds):
         for m in meters:
-            cpu = c1[m.name] - c0[m.name]
+            cpu, wall, n = window[m.name]
             if idle:
                 samples[m.name].append(cpu / wall)
                 continue
-            n = m.polls(s1) - m.polls(s0)
             polls[m.name] += n
             if n:
                 samples[m.name].append((cpu - m.idle_rate * wall) / n * 1000)
@@ -384,28 +398,21 @@ class Bench:
             await flows.reload_entry(instances["ours"], entry_id)
         await self.server.post("/bench/mode", {"mode": "changing"})
         await asyncio.sleep(STEADY_INTERVAL + 2)
-        samples: dict[str, list[float]] = {m.name: [] for m in meters}
-        polls: dict[str, int] = dict.fromkeys(samples, 0)
-        for _ in range(self.windows):
-            s0 = await self.server.stats()
-            c0 = {m.name: m.ha.cpu() for m in meters}
-            t0 = time.monotonic()
-            await asyncio.sleep(STEADY_INTERVAL)
-            c1 = {m.name: m.ha.cpu() for m in meters}
-            wall = time.monotonic() - t0
-            s1 = await self.server.stats()
-            for m in meters:
-                samples[m.name].append((c1[m.name] - c0[m.name]) / wall * 100)
-                polls[m.name] += m.polls(s1) - m.polls(s0)
+        windows = await sample_windows(
+            self.server, meters, self.windows, STEADY_INTERVAL
+        )
         await self.server.post("/bench/mode", {"mode": "static"})
         for m in meters:
+            figures = [window[m.name] for window in windows]
             out[m.name]["steady"] = {
                 "endpoints": size,
                 "values": values,
                 "interval_s": STEADY_INTERVAL,
-                "cpu_pct": statistics.median(samples[m.name]),
+                "cpu_pct": statistics.median(
+                    cpu / wall * 100 for cpu, wall, _ in figures
+                ),
                 "idle_pct": m.idle_rate * 100,
-                "polls_per_min": polls[m.name] / self.windows,
+                "polls_per_min": sum(n for _, _, n in figures) / self.windows,
             }
             log(f"steady {m.name}: {out[m.name]['steady']}")
 
