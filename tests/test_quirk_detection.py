@@ -7,6 +7,8 @@ absolute ``expires_at``, Facebook's ``expires``, a numeric status in a 200).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 import json
 import time
@@ -29,6 +31,7 @@ from custom_components.oauth2_rest.oauth.provider import (
 )
 from custom_components.oauth2_rest.oauth.token_response import (
     NON_EXPIRING_MARKER,
+    NON_EXPIRING_SECONDS,
     InvalidTokenResponse,
     TokenEndpointError,
     detect_quirks,
@@ -280,3 +283,88 @@ async def test_quirks_found_at_link_are_stored_and_used(
     shown = diagnostics["entry"]["data"]["provider"]["quirks"]
     assert shown["detected"] == quirks["detected"]
     assert shown["wrapper_key"] == "body"
+
+
+# -- numbers no clock holds: 400 digits, infinity --------------------------------------
+
+HUGE = "9" * 400
+
+
+@pytest.mark.parametrize("field", ["expires_at", "expires", "expires_on"])
+@pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
+async def test_link_with_a_400_digit_expiry(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    field: str,
+) -> None:
+    """The link flow detects, clamps and stores: the account is linked."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"client_id": "test-client", "client_secret": "test-secret", "scopes": "read"},
+    )
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(
+        TOKEN_URL,
+        text=f'{{"access_token": "huge-access", "refresh_token": "r", "{field}": {HUGE}}}',
+        headers={"Content-Type": JSON},
+    )
+    aioclient_mock.get(USERINFO_URL, json={"sub": "u-1"})
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    token = result["result"].data["token"]
+    assert token["access_token"] == "huge-access"
+    assert token["expires_in"] == NON_EXPIRING_SECONDS
+    assert result["result"].data["provider"]["quirks"]["expires_at_field"] == field
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("answer_expiry", "stored"),
+    [
+        (HUGE, True),  # the far future: clamped to ten years, stored
+        ("-" + HUGE, False),  # long past: a clear, transient refusal
+        ('"\u00b2"', False),  # not a time
+    ],
+    ids=["400 digits", "minus 400 digits", "superscript two"],
+)
+async def test_refresh_with_an_odd_absolute_expiry(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    answer_expiry: str,
+    stored: bool,
+) -> None:
+    """A rotated token with a 400-digit expiry is stored; junk is refused cleanly.
+
+    Never a raw OverflowError out of the refresh (the rotated token lost).
+    """
+    profile = ProviderProfile.from_dict(config_entry.data["provider"])
+    quirks = TokenResponseQuirks(expires_at_field="expires_at")
+    config_entry.data["provider"].update(replace(profile, quirks=quirks).as_dict())
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    await setup_integration()
+    aioclient_mock.post(
+        TOKEN_URL,
+        text=(
+            '{"access_token": "rotated-access", "refresh_token": "rotated-refresh",'
+            f' "expires_at": {answer_expiry}}}'
+        ),
+        headers={"Content-Type": JSON},
+    )
+    expire_token(hass, config_entry)
+    session = config_entry.runtime_data.account.session
+    if stored:
+        await session.async_ensure_token_valid()
+        token = config_entry.data["token"]
+        assert token["refresh_token"] == "rotated-refresh"
+        assert token["expires_in"] == NON_EXPIRING_SECONDS
+        assert token["expires_at"] > time.time() + 9 * 365 * 24 * 3600
+    else:
+        with pytest.raises(OAuth2TokenRequestTransientError):
+            await session.async_ensure_token_valid()
+        assert config_entry.data["token"]["refresh_token"] == "stored-refresh-token"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from homeassistant.helpers.json import json_bytes
 import pytest
 
+from custom_components.oauth2_rest.oauth import token_response
 from custom_components.oauth2_rest.oauth.provider import (
+    ProviderProfile,
     TokenResponseQuirks,
     load_presets,
 )
@@ -17,6 +20,7 @@ from custom_components.oauth2_rest.oauth.token_response import (
     InvalidTokenResponse,
     TokenEndpointError,
     decode_body,
+    detect_quirks,
     normalise_token,
     parse_token_response,
     value_at_path,
@@ -336,3 +340,150 @@ def test_value_at_path(path: str, expected: Any) -> None:
     assert value_at_path({"athlete": {"id": 227615}, "user_id": "ABC"}, path) == (
         expected
     )
+
+
+# -- numbers in token fields: huge, non-ASCII, odd types ------------------------------
+
+# What a careless or hostile server writes where a number belongs.
+ODD_NUMBERS: list[Any] = [
+    10**400,
+    -(10**400),
+    "9" * 400,
+    "-" + "9" * 400,
+    "1e400",
+    "-1e400",
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    "inf",
+    "NaN",
+    "²",
+    "①",
+    "١٢٣",
+    "１２",
+    "1_000",
+    "0x10",
+    True,
+    False,
+    None,
+    [],
+    {},
+    -5,
+    "9" * 100_000,
+    "1." + "9" * 100_000,
+]
+EXPIRY_FIELDS = ["expires_in", "expires", "expires_at", "expires_on", "expiry"]
+
+
+def _storable(quirks: TokenResponseQuirks) -> None:
+    """Home Assistant can store a profile with these quirks."""
+    json_bytes(
+        ProviderProfile(
+            key="m", name="M", authorize_url="", token_url="x", quirks=quirks
+        ).as_dict()
+    )
+
+
+def _odd_id(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) < 24 else f"{text[:12]}...({len(text)})"
+
+
+@pytest.mark.parametrize("field", [*EXPIRY_FIELDS, "refresh_token_expires_in"])
+@pytest.mark.parametrize("value", ODD_NUMBERS, ids=_odd_id)
+def test_odd_numbers_in_token_fields(field: str, value: Any) -> None:
+    """Detected, parsed and stored: a clamped lifetime or a clear refusal.
+
+    Never an OverflowError, and nothing Home Assistant cannot store (its JSON
+    writer refuses integers beyond 64 bits: every config entry would go unsaved).
+    """
+    answer = _json({"access_token": "at", "refresh_token": "rt", field: value})
+    quirks = detect_quirks(200, JSON, answer, PLAIN)
+    _storable(quirks)
+    refusal = ""
+    try:
+        token = parse_token_response(200, JSON, answer, quirks)
+    except InvalidTokenResponse as err:
+        refusal = str(err)
+    if refusal:
+        assert "expir" in refusal or "JSON" in refusal
+        return
+    assert isinstance(token["expires_in"], int)
+    assert 0 < token["expires_in"] <= NON_EXPIRING_SECONDS
+    json_bytes(token)
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        (3600, 3600.0),
+        (59.5, 59.5),
+        ("3600", 3600.0),
+        (" 60 ", 60.0),
+        ("-5", -5.0),
+        ("1.5e3", 1500.0),
+        (".5", 0.5),
+        (10**400, "max"),
+        (-(10**400), "-max"),
+        ("9" * 400, "max"),
+        ("1e400", "max"),
+        (float("inf"), "max"),
+        (float("-inf"), "-max"),
+        (float("nan"), None),
+        ("nan", None),
+        ("inf", None),
+        ("²", None),
+        ("①", None),
+        ("١٢٣", None),
+        ("１２", None),
+        ("1_000", None),
+        ("0x10", None),
+        ("", None),
+        ("1e", None),
+        (True, None),
+        (None, None),
+        ([1], None),
+        ({"a": 1}, None),
+    ],
+    ids=_odd_id,
+)
+def test_parse_number(value: Any, number: float | str | None) -> None:
+    """ASCII decimal notation or a JSON number, finite and clamped; else None."""
+    clamped = {"max": token_response.MAX_NUMBER, "-max": -token_response.MAX_NUMBER}
+    assert token_response.parse_number(value) == clamped.get(number, number)
+
+
+@pytest.mark.parametrize("value", ["١٢٣", "１２", "²", "1_000"])
+def test_non_ascii_digits_are_no_lifetime(value: str) -> None:
+    """A lifetime in another script's digits is no number (as RFC 6749 says)."""
+    answer = _json({"access_token": "at", "expires": value})
+    quirks = detect_quirks(200, JSON, answer, PLAIN)
+    assert quirks.expires_in_field == "expires_in"
+    token = parse_token_response(200, JSON, answer, quirks)
+    assert token[NON_EXPIRING_MARKER] is True
+    token = normalise_token({"access_token": "at", "expires_in": value})
+    assert token[NON_EXPIRING_MARKER] is True
+
+
+@pytest.mark.parametrize("status", [10**400, -(2**70), 2**63], ids=_odd_id)
+def test_huge_status_beside_a_token_is_no_status(status: int) -> None:
+    """A status no server uses is not taken as the answer's status field.
+
+    Stored with the provider, it would make Home Assistant's entry store fail.
+    """
+    answer = _json({"access_token": "at", "expires_in": 60, "status": status})
+    quirks = detect_quirks(200, JSON, answer, PLAIN)
+    assert quirks.status_key is None
+    _storable(quirks)
+
+
+def test_subject_holding_a_huge_number_is_kept_storable() -> None:
+    """The subject's root is kept; a number beyond 64 bits becomes its digits."""
+    quirks = TokenResponseQuirks(subject_field="athlete.id")
+    token = normalise_token(
+        {"access_token": "at", "athlete": {"id": 10**30, "name": "J", "n": [2**64]}},
+        quirks,
+    )
+    assert token["athlete"] == {"id": str(10**30), "name": "J", "n": [str(2**64)]}
+    assert value_at_path(token, "athlete.id") == str(10**30)
+    json_bytes(token)

@@ -26,6 +26,16 @@ NON_EXPIRING_MARKER = "non_expiring"
 # A token endpoint's body larger than this is refused unread.
 MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# A number in a token answer or token file: JSON's, or ASCII decimal notation in a
+# string (form bodies carry nothing else). Possessive runs: linear on any input.
+_DECIMAL = re.compile(
+    r"[+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][+-]?+[0-9]++)?+"
+)
+# Numbers are clamped to this magnitude: beyond any lifetime or expiry in seconds or
+# milliseconds (year 287 396), and exact as a float and as a 64-bit integer.
+MAX_NUMBER = float(2**53)
+# Home Assistant's JSON writer refuses integers beyond 64 bits.
+_STORABLE_INT = 2**63 - 1
 
 # RFC 6749 section 5.2 and RFC 8628 error codes, mapped to the HTTP status a compliant
 # server would have used. They classify errors a provider returns with HTTP 200.
@@ -80,6 +90,47 @@ class UnsupportedTokenType(InvalidTokenResponse):
         """Name the token type (it holds no token material)."""
         super().__init__(f"token_type {token_type!r} is not supported, only bearer")
         self.token_type = token_type
+
+
+def parse_number(value: Any) -> float | None:
+    """Read a number of a token answer or a token file: finite, clamped, or None.
+
+    The one reading of such numbers (lifetimes, expiries, the stored expiry). An
+    int or float (never a bool), or a string of ASCII decimal notation with
+    optional surrounding ASCII whitespace. A magnitude beyond ``MAX_NUMBER`` (400
+    digits, ``1e400``, infinity) is clamped to it, so no caller meets an
+    OverflowError. None for anything else: NaN, ``"inf"``, digits of other scripts
+    (``"²"``, ``"١٢"``, ``"１２"``), ``"1_000"``, containers. Linear in a string's
+    length.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        value = max(-MAX_NUMBER, min(MAX_NUMBER, value))  # exact: no float(int)
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip(" \t\r\n")
+        if not _DECIMAL.fullmatch(text):
+            return None
+        value = float(text)  # never raises for this notation; may be infinite
+    if not isinstance(value, float) or math.isnan(value):
+        return None
+    return max(-MAX_NUMBER, min(MAX_NUMBER, value))
+
+
+def _storable(value: Any) -> Any:
+    """``value`` (JSON) with integers beyond 64 bits as their digits.
+
+    Home Assistant's JSON writer refuses such integers, and with them every config
+    entry it saves. Nesting is bounded by the JSON reader (``loads_json``).
+    """
+    if isinstance(value, int) and not -_STORABLE_INT <= value <= _STORABLE_INT:
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
 
 
 def decode_body(content_type: str, body: bytes) -> dict[str, Any]:
@@ -141,11 +192,7 @@ def detect_quirks(
         changes["wrapper_key"] = wrapper
     if quirks.status_key is None and (
         status_key := next(
-            (
-                key
-                for key in _STATUS_KEYS
-                if isinstance(data.get(key), int) and not isinstance(data[key], bool)
-            ),
+            (key for key in _STATUS_KEYS if _is_status(data.get(key))),
             None,
         )
     ):
@@ -156,10 +203,15 @@ def detect_quirks(
         expires_in_field = quirks.expires_in_field
         if token.get(expires_in_field) in (None, ""):
             if found := next(
-                (k for k in _EXPIRES_IN_FIELDS if _is_number(token.get(k))), None
+                (
+                    k
+                    for k in _EXPIRES_IN_FIELDS
+                    if parse_number(token.get(k)) is not None
+                ),
+                None,
             ):
                 # Facebook's ``expires`` is a lifetime; a Unix time there is not.
-                absolute = float(token[found]) > _ABSOLUTE_ABOVE
+                absolute = (parse_number(token[found]) or 0) > _ABSOLUTE_ABOVE
                 changes["expires_at_field" if absolute else "expires_in_field"] = found
             elif found := next(
                 (k for k in _EXPIRES_AT_FIELDS if token.get(k) not in (None, "")),
@@ -176,19 +228,13 @@ def _has_token(data: Any) -> bool:
     return isinstance(data, Mapping) and isinstance(data.get("access_token"), str)
 
 
-def _is_number(value: Any) -> bool:
-    """An int, float or numeric string; never a bool."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return True
-    if isinstance(value, str):
-        try:
-            float(value)
-        except ValueError:
-            return False
-        return True
-    return False
+def _is_status(value: Any) -> bool:
+    """A numeric status as servers write them: an int (not a bool) of 32 bits."""
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and -(2**31) <= value < 2**31
+    )
 
 
 def parse_token_response(
@@ -287,10 +333,14 @@ def normalise_token(
         token["scope"] = " ".join(str(item) for item in scope)
     elif isinstance(scope, str):
         token["scope"] = scope
-    extra = {"id_token", "refresh_token_expires_in"}
-    if quirks.subject_field:
-        extra.add(quirks.subject_field.split(".")[0])
-    token.update({key: data[key] for key in extra if key in data})
+    if isinstance(id_token := data.get("id_token"), str):
+        token["id_token"] = id_token
+    if (
+        refresh_lifetime := token_lifetime(data.get("refresh_token_expires_in"))
+    ) is not None:
+        token["refresh_token_expires_in"] = refresh_lifetime
+    if quirks.subject_field and (root := quirks.subject_field.split(".")[0]) in data:
+        token[root] = _storable(data[root])
     expires_in = data.get(quirks.expires_in_field)
     if quirks.expires_at_field is not None and expires_in in (None, ""):
         expires_in = _lifetime_from_expiry(
@@ -308,8 +358,8 @@ def _lifetime_from_expiry(value: Any, now: float) -> int | None:
     """Seconds until an absolute expiry (Unix seconds or ms, or ISO 8601)."""
     if value in (None, ""):
         return None
-    if _is_number(value):
-        at = float(value)
+    if (number := parse_number(value)) is not None:
+        at = number
         if at > _MILLISECONDS_ABOVE:
             at /= 1000
     elif isinstance(value, str):
@@ -330,22 +380,15 @@ def _lifetime_from_expiry(value: Any, now: float) -> int | None:
 def token_lifetime(expires_in: Any) -> int | None:
     """Return ``expires_in`` as whole seconds within (0, 10 years], or None.
 
-    None means the lifetime is unknown: absent, boolean, not a number (NaN, junk)
-    or 0 or less. A lifetime beyond ten years (2**63-1, 1e12, inf) is clamped.
+    None means the lifetime is unknown: absent, boolean, not a number (NaN, junk,
+    see ``parse_number``) or 0 or less. A lifetime beyond ten years (2**63-1,
+    1e12, inf, 400 digits) is clamped.
     """
-    if isinstance(expires_in, bool) or expires_in is None:
+    if (seconds := parse_number(expires_in)) is None:
         return None
-    if isinstance(expires_in, str):
-        try:
-            expires_in = float(expires_in.strip())
-        except ValueError:
-            return None
-    if not isinstance(expires_in, int | float) or math.isnan(expires_in):
-        return None
-    if expires_in >= NON_EXPIRING_SECONDS:
+    if seconds >= NON_EXPIRING_SECONDS:
         return NON_EXPIRING_SECONDS
-    seconds = int(expires_in)
-    return seconds if seconds > 0 else None
+    return int(seconds) if seconds >= 1 else None
 
 
 def value_at_path(data: Mapping[str, Any], path: str) -> Any:
