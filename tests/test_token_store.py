@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+import errno
 import json
 import os
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import (
@@ -374,3 +376,236 @@ async def test_removal_waits_for_the_refresh_in_flight(
     await asyncio.gather(in_flight, return_exceptions=True)
     await hass.async_block_till_done()
     assert not token_file(hass, config_entry).exists()
+
+
+# -- a token file never wipes a good token (validated, the entry's own) --------------
+
+
+def plant(hass: HomeAssistant, entry: MockConfigEntry, payload: Any) -> None:
+    """Put ``payload`` (JSON) in the account's token file."""
+    path = token_file(hass, entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload))
+
+
+def newer(**changes: Any) -> dict[str, Any]:
+    """A complete token set of a newer generation than the entry's, changed."""
+    token = {**NEW_TOKEN, "expires_at": time.time() + 3600, GENERATION: 9, **changes}
+    return {key: value for key, value in token.items() if value is not ...}
+
+
+BAD_SETS = {
+    "no access token": newer(access_token=...),
+    "null access token": newer(access_token=None),
+    "empty access token": newer(access_token=""),
+    "line break in access token": newer(access_token="line\nbreak"),
+    "number as access token": newer(access_token=42),
+    "text expiry": newer(expires_at="2030-01-01T00:00:00Z"),
+    "null expiry": newer(expires_at=None),
+    "no expiry": newer(expires_at=...),
+    "infinite expiry": newer(expires_at=float("inf")),
+    "400-digit expiry": newer(expires_at=10**400),
+    "boolean expiry": newer(expires_at=True),
+    "text lifetime": newer(expires_in="3600"),
+    "null lifetime": newer(expires_in=None),
+    "negative lifetime": newer(expires_in=-1),
+    "mac token": newer(token_type="mac"),
+    "null token type": newer(token_type=None),
+    "null refresh token": newer(refresh_token=None),
+    "number as refresh token": newer(refresh_token=7),
+    "client credentials as text": newer(client_credentials="scope=all"),
+    "400-digit generation": newer(generation=10**400),
+    "65-bit subject": newer(athlete={"id": 2**64}),
+    "null": None,
+    "list": [],
+}
+
+
+@pytest.mark.parametrize("token", BAD_SETS.values(), ids=BAD_SETS.keys())
+async def test_incomplete_newer_file_never_replaces_the_token(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    token: Any,
+) -> None:
+    """A newer generation holding no usable token set is ignored, not adopted.
+
+    Adopted, it was saved into the entry (the good token lost) and setup failed
+    at every retry.
+    """
+    config_entry.data["token"][GENERATION] = 2
+    before = dict(config_entry.data["token"])
+    plant(
+        hass,
+        config_entry,
+        {"version": 1, "entry_id": config_entry.entry_id, "token": token},
+    )
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    await setup_integration()
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert config_entry.data["token"] == before
+    (call,) = [c for c in aioclient_mock.mock_calls if str(c[1]).startswith(API_BASE)]
+    assert call[3]["Authorization"] == "Bearer stored-access-token"
+
+
+@pytest.mark.parametrize(
+    "file_entry_id", ["another-account-entry", None], ids=["another entry", "no id"]
+)
+async def test_file_of_another_entry_is_not_adopted(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    file_entry_id: str | None,
+) -> None:
+    """A restored or copied file of another account never rotates its grant here.
+
+    A file without the entry id was not written by this integration (every file
+    it wrote carries it): ignored too.
+    """
+    config_entry.data["token"][GENERATION] = 2
+    payload: dict[str, Any] = {"version": 1, "token": newer()}
+    if file_entry_id is not None:
+        payload["entry_id"] = file_entry_id
+    plant(hass, config_entry, payload)
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    await setup_integration()
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert config_entry.data["token"]["refresh_token"] == "stored-refresh-token"
+    assert config_entry.data["token"][GENERATION] == 2
+
+
+def test_planted_link_at_the_old_temp_name_gets_nothing(tmp_path: Path) -> None:
+    """The temp file is never opened through a link someone left beside the file."""
+    (tmp_path / "d").mkdir()
+    path = tmp_path / "d" / "token"
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"untouched")
+    (tmp_path / "d" / ".token.tmp").symlink_to(victim)
+    write_durably(path, b"refresh-token-material")
+    assert victim.read_bytes() == b"untouched"
+    assert path.read_bytes() == b"refresh-token-material"
+    assert not path.is_symlink()
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_temp_file_is_created_new_never_through_a_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever name the temp file gets, a link raced in there receives nothing.
+
+    An attacker who planted a link at the very name the writer picks makes the
+    write fail (O_EXCL, O_NOFOLLOW): nothing goes through the link, nothing is
+    left behind. The name differs at every write.
+    """
+    (tmp_path / "d").mkdir()
+    path = tmp_path / "d" / "token"
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"untouched")
+    real_open = os.open
+    opened: list[str] = []
+
+    def racing_open(file: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
+        name = Path(file)
+        if name.parent == path.parent and name.name != path.parent.name:
+            opened.append(name.name)
+            if len(opened) == 1:
+                name.symlink_to(victim)
+        return real_open(file, flags, mode, **kw)
+
+    monkeypatch.setattr(os, "open", racing_open)
+    with pytest.raises(OSError):  # whichever errno the OS picks
+        write_durably(path, b"refresh-token-material")
+    assert victim.read_bytes() == b"untouched"
+    assert not path.exists()
+    write_durably(path, b"refresh-token-material")
+    assert path.read_bytes() == b"refresh-token-material"
+    assert opened[0] != opened[1]
+    assert sorted(p.name for p in path.parent.iterdir()) == [opened[0], "token"]
+
+
+# -- a failed write keeps the rotated grant and says so ------------------------------
+
+
+def failing_token_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make every write to a token (temp) file fail with ENOSPC, at os.write.
+
+    Returns the list of refused writes. Other writes go through.
+    """
+    refused: list[int] = []
+    real_write = os.write
+
+    def write(fd: int, data: Any) -> int:
+        if "oauth2_rest.token." in str(Path(f"/proc/self/fd/{fd}").readlink()):
+            refused.append(fd)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    return refused
+
+
+async def test_failed_write_keeps_the_rotated_grant(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    issue_registry: ir.IssueRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Disk full at a rotation: the new token set still reaches entry and session.
+
+    The provider already revoked the old refresh token, so dropping the answer
+    would lose the grant. The failure is a repair issue, gone once a write works.
+    """
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    await setup_integration()
+    issue_id = f"token_file_{config_entry.entry_id}"
+    refused = failing_token_writes(monkeypatch)
+    expire(hass, config_entry)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
+    auth = config_entry.runtime_data.account.auth
+    assert await auth.async_get_access_token() == "new-access-token"
+    assert refused
+    assert config_entry.data["token"]["refresh_token"] == "new-refresh-token"
+    assert config_entry.data["token"][GENERATION] == 2
+    assert stored(hass, config_entry)["refresh_token"] == "stored-refresh-token"
+    assert [p.name for p in token_file(hass, config_entry).parent.glob(".*tmp")] == []
+    issue = issue_registry.async_get_issue("oauth2_rest", issue_id)
+    assert issue is not None
+    assert issue.translation_key == "token_file_not_written"
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert "new-refresh-token" not in json.dumps(issue.translation_placeholders)
+
+    # The next refresh sends the rotated refresh token, and its write works.
+    monkeypatch.undo()
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(TOKEN_URL, json={**NEW_TOKEN, "refresh_token": "third"})
+    expire(hass, config_entry)
+    await auth.async_get_access_token()
+    (call,) = token_requests(aioclient_mock)
+    assert call[2]["refresh_token"] == "new-refresh-token"
+    assert stored(hass, config_entry)["refresh_token"] == "third"
+    assert stored(hass, config_entry)[GENERATION] == 3
+    assert issue_registry.async_get_issue("oauth2_rest", issue_id) is None
+
+
+async def test_failed_write_at_link_still_loads(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    issue_registry: ir.IssueRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A freshly linked grant whose first write fails: loaded, issue raised."""
+    failing_token_writes(monkeypatch)
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    await setup_integration()
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert config_entry.data["token"][GENERATION] == 1
+    assert not token_file(hass, config_entry).exists()
+    assert issue_registry.async_get_issue(
+        "oauth2_rest", f"token_file_{config_entry.entry_id}"
+    )

@@ -8,8 +8,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from .coordinator import OAuth2RestConfigEntry
-from .oauth.implementation import CLIENT_CREDENTIALS_KEY
-from .oauth.token_response import NON_EXPIRING_MARKER
+from .oauth.token_response import CLIENT_CREDENTIALS_KEY, NON_EXPIRING_MARKER
 from .redact import IDENTIFYING_KEYS, REDACTED, redact_data, redact_text
 
 # The stored token keeps whatever the provider's token response held (account

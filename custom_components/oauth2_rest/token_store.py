@@ -8,10 +8,23 @@ written here first: temp file in the same directory, fsync, ``os.replace``,
 fsync of the directory (in the executor). Only then is the config entry updated
 and the new access token handed to anyone.
 
+The temp file is created new (``O_CREAT|O_EXCL|O_NOFOLLOW``, 0600) under a
+name nobody can guess beside the token file: a link left there receives nothing.
+Temp files a crash left behind are removed at the next write.
+
 Each stored token set carries a generation, in the file and in the entry's
-``data["token"]``; at setup the newer one wins. A token without a generation
-was linked by the config flow (link, reauth, reconfigure): it is a new grant
-and wins over anything stored before.
+``data["token"]``; at setup the newer one wins, if it is a complete token set
+(``validate_token_set``) of this very entry: the file names its entry id, and a
+file of another entry (restored or copied) or without an id (every file this
+integration wrote has one) is ignored, so a broken or foreign file never
+replaces a good token. A token without a generation was linked by the config
+flow (link, reauth, reconfigure): it is a new grant and wins over anything
+stored before.
+
+When the write fails (disk full, read-only, any ``OSError``) the token set is
+still put in the entry and used: the provider may already have revoked the
+previous refresh token, so it is the only way on. The failure is a repair issue
+until a later write succeeds.
 
 ``AccountTokens`` outlives a setup (one per account, in a registry kept by this
 module): a reload adopts the refresh already in flight instead of sending the
@@ -23,17 +36,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+import contextlib
 import json
 import logging
 import os
 from pathlib import Path
+import secrets
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 
+from .client.response import loads_json
 from .const import DOMAIN
+from .oauth.token_response import InvalidTokenResponse, validate_token_set
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,18 +79,36 @@ def generation_of(token: dict[str, Any] | None) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def token_file_issue_id(entry_id: str) -> str:
+    """The repair issue of an account whose token file could not be written."""
+    return f"token_file_{entry_id}"
+
+
 def write_durably(path: Path, payload: bytes) -> None:
-    """Replace ``path`` with ``payload`` atomically, on disk when this returns."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Replace ``path`` with ``payload`` atomically, on disk when this returns.
+
+    The temp file is created new beside ``path`` under a random name, never
+    through a link, readable by the owner only; it is removed when anything
+    fails. Raises OSError.
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(tmp, flags, 0o600)
+    replaced = False
     try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.replace(path)
+        replaced = True
     finally:
-        os.close(fd)
-    tmp.replace(path)
+        if not replaced:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
     dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(dir_fd)
@@ -80,29 +116,49 @@ def write_durably(path: Path, payload: bytes) -> None:
         os.close(dir_fd)
 
 
-def _read(path: Path) -> dict[str, Any] | None:
-    """The token set stored at ``path``; None when there is none or it is unreadable."""
+def _remove_leftovers(path: Path) -> None:
+    """Remove temp files of ``path`` a crash left behind (they hold tokens)."""
+    for leftover in path.parent.glob(f".{path.name}.*tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()  # a link itself, never its target
+
+
+def _read(path: Path, entry_id: str) -> dict[str, Any] | None:
+    """The entry's complete token set stored at ``path``; None when there is none.
+
+    A file that is unreadable, of another entry, without an entry id, or holding
+    no complete token set is logged and ignored.
+    """
     try:
-        data = json.loads(path.read_bytes())
+        data = loads_json(path.read_bytes())  # bounded depth
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as err:
         _LOGGER.warning("Ignoring unreadable token file %s: %s", path.name, err)
         return None
-    token = data.get("token") if isinstance(data, dict) else None
-    if not isinstance(token, dict) or generation_of(token) is None:
+    if not isinstance(data, dict) or data.get("entry_id") != entry_id:
+        _LOGGER.warning("Ignoring token file %s: it is not this account's", path.name)
         return None
-    return token
+    token = data.get("token")
+    if generation_of(token) is None:
+        return None
+    try:
+        return validate_token_set(token)
+    except InvalidTokenResponse as err:
+        _LOGGER.warning("Ignoring token file %s: %s", path.name, err)
+        return None
 
 
 def _write(path: Path, entry_id: str, token: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"version": STORAGE_VERSION, "entry_id": entry_id, "token": token}
     write_durably(path, json.dumps(payload).encode())
+    _remove_leftovers(path)
 
 
 def _unlink(path: Path) -> None:
     path.unlink(missing_ok=True)
+    _remove_leftovers(path)
 
 
 class AccountTokens:
@@ -114,6 +170,7 @@ class AccountTokens:
         self.entry_id = entry_id
         self.path = Path(hass.config.path(".storage", f"{DOMAIN}.token.{entry_id}"))
         self._refresh: asyncio.Task[dict[str, Any]] | None = None
+        self._write_lock = asyncio.Lock()
         self._removed = False
 
     async def async_load_newest(self, entry: ConfigEntry[Any]) -> None:
@@ -122,7 +179,7 @@ class AccountTokens:
         A token the flow just linked (no generation) is a new grant: it wins and
         is stored with the next generation.
         """
-        stored = await self.hass.async_add_executor_job(_read, self.path)
+        stored = await self.hass.async_add_executor_job(_read, self.path, self.entry_id)
         current = entry.data["token"]
         current_generation = generation_of(current)
         stored_generation = generation_of(stored)
@@ -182,11 +239,45 @@ class AccountTokens:
     async def _async_store(
         self, entry: ConfigEntry[Any], token: dict[str, Any], generation: int
     ) -> dict[str, Any]:
-        """Write the token set durably, then put it in the entry; return it."""
+        """Write the token set durably, then put it in the entry; return it.
+
+        A failed write still puts it in the entry (see the module docstring).
+        """
         token = {**token, GENERATION: generation}
-        await self.hass.async_add_executor_job(_write, self.path, self.entry_id, token)
+        try:
+            async with self._write_lock:
+                await self.hass.async_add_executor_job(
+                    _write, self.path, self.entry_id, token
+                )
+        except OSError as err:
+            self._report_write_failure(entry, err)
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, token_file_issue_id(self.entry_id))
         self._update_entry(entry, token)
         return token
+
+    def _report_write_failure(self, entry: ConfigEntry[Any], err: OSError) -> None:
+        reason = err.strerror or type(err).__name__
+        _LOGGER.error(
+            "Could not write the token file of %s (%s): the new token is used and"
+            " kept in the config entry, but a crash before Home Assistant saves it"
+            " can lose the grant",
+            entry.title,
+            reason,
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            token_file_issue_id(self.entry_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="token_file_not_written",
+            translation_placeholders={
+                "account": entry.title,
+                "path": str(self.path),
+                "error": reason,
+            },
+        )
 
     def _update_entry(self, entry: ConfigEntry[Any], token: dict[str, Any]) -> None:
         self.hass.config_entries.async_update_entry(
@@ -197,6 +288,7 @@ class AccountTokens:
         """The account is removed: delete its token file, forget the account."""
         self._removed = True
         _ACCOUNTS.get(self.hass, {}).pop(self.entry_id, None)
+        ir.async_delete_issue(self.hass, DOMAIN, token_file_issue_id(self.entry_id))
         if self._refresh is not None:
             await asyncio.wait([self._refresh])
         await self.hass.async_add_executor_job(_unlink, self.path)

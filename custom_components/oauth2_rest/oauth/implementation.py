@@ -38,6 +38,7 @@ from ..client.errors import ResponseTooLargeError
 from ..client.response import read_capped
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 from .token_response import (
+    CLIENT_CREDENTIALS_KEY,
     MAX_TOKEN_RESPONSE_BYTES,
     NON_EXPIRING_MARKER,
     InvalidTokenResponse,
@@ -52,9 +53,6 @@ _LOGGER = logging.getLogger(__name__)
 TOKEN_REQUEST_TIMEOUT = 30
 DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 CLIENT_CREDENTIALS_GRANT_TYPE = "client_credentials"
-# A token got with the client credentials grant carries, under this key, the
-# parameters of the request that gets the next one (it has no refresh token).
-CLIENT_CREDENTIALS_KEY = "client_credentials"
 # Of the profile's authorization parameters, those a client credentials request
 # carries (there is no authorize request): RFC 8707 and Auth0's API identifier.
 CLIENT_CREDENTIALS_PARAMS = ("resource", "audience")

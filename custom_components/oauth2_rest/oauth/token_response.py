@@ -23,6 +23,9 @@ from .provider import TokenResponseQuirks
 # needs an expiry, so such tokens get one far away and are marked as non-expiring.
 NON_EXPIRING_SECONDS = 10 * 365 * 24 * 3600
 NON_EXPIRING_MARKER = "non_expiring"
+# A token got with the client credentials grant carries, under this key, the
+# parameters of the request that gets the next one (it has no refresh token).
+CLIENT_CREDENTIALS_KEY = "client_credentials"
 # A token endpoint's body larger than this is refused unread.
 MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -314,16 +317,8 @@ def normalise_token(
       profile's ``subject_field``), so nothing unexpected is stored.
     """
     quirks = quirks or TokenResponseQuirks()
-    access_token = data.get("access_token")
-    if not isinstance(access_token, str) or not access_token:
-        raise InvalidTokenResponse("no access_token in token response")
-    if _CONTROL_CHARACTERS.search(access_token):
-        raise InvalidTokenResponse("access_token holds control characters")
-    token_type = data.get("token_type")
-    if token_type in (None, ""):
-        token_type = "Bearer"
-    elif not isinstance(token_type, str) or token_type.lower() != "bearer":
-        raise UnsupportedTokenType(str(token_type)[:40])
+    access_token = _access_token(data.get("access_token"))
+    token_type = _token_type(data.get("token_type"))
     token: dict[str, Any] = {"access_token": access_token, "token_type": token_type}
     refresh_token = data.get("refresh_token")
     if isinstance(refresh_token, str) and refresh_token:
@@ -351,6 +346,65 @@ def normalise_token(
         token[NON_EXPIRING_MARKER] = True
     else:
         token["expires_in"] = lifetime
+    return token
+
+
+def _access_token(value: Any) -> str:
+    """The access token: a non-empty string without control characters.
+
+    It goes into an HTTP header. Raises InvalidTokenResponse.
+    """
+    if not isinstance(value, str) or not value:
+        raise InvalidTokenResponse("no access_token in token response")
+    if _CONTROL_CHARACTERS.search(value):
+        raise InvalidTokenResponse("access_token holds control characters")
+    return value
+
+
+def _token_type(value: Any) -> str:
+    """The token type: bearer (any case), Bearer when absent; else unsupported."""
+    if value in (None, ""):
+        return "Bearer"
+    if not isinstance(value, str) or value.lower() != "bearer":
+        raise UnsupportedTokenType(str(value)[:40])
+    return value
+
+
+def validate_token_set(token: Any) -> dict[str, Any]:
+    """Return ``token`` if it is a complete stored token set; else raise.
+
+    What a token answer must hold (the access token, a bearer type), plus what
+    storing adds: ``expires_at`` a finite number, ``expires_in`` a lifetime as
+    ``normalise_token`` writes it, a refresh token a non-empty string when
+    present, client credentials parameters as strings, and nothing Home Assistant's JSON writer refuses (integers beyond 64 bits).
+    Raises InvalidTokenResponse naming the field, never its value.
+    """
+    if not isinstance(token, dict):
+        raise InvalidTokenResponse("the token set is not an object")
+    _access_token(token.get("access_token"))
+    if not isinstance(token.get("token_type"), str):
+        raise InvalidTokenResponse("the token set has no token_type")
+    _token_type(token["token_type"])
+    expires_at = token.get("expires_at")
+    if (
+        not isinstance(expires_at, int | float)
+        or parse_number(expires_at) != expires_at
+    ):
+        raise InvalidTokenResponse("the token set's expires_at is not a finite number")
+    expires_in = token.get("expires_in")
+    if not isinstance(expires_in, int) or token_lifetime(expires_in) != expires_in:
+        raise InvalidTokenResponse("the token set's expires_in is not a lifetime")
+    if "refresh_token" in token and not (
+        isinstance(token["refresh_token"], str) and token["refresh_token"]
+    ):
+        raise InvalidTokenResponse("the token set's refresh_token is not a string")
+    params = token.get(CLIENT_CREDENTIALS_KEY, {})
+    if not isinstance(params, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in params.items()
+    ):
+        raise InvalidTokenResponse("the token set's client credentials are not text")
+    if _storable(token) != token:
+        raise InvalidTokenResponse("the token set holds a number beyond 64 bits")
     return token
 
 
