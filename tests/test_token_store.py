@@ -418,6 +418,8 @@ BAD_SETS = {
     "65-bit subject": newer(athlete={"id": 2**64}),
     "null": None,
     "list": [],
+    "true": True,
+    "text": "token",
 }
 
 

@@ -73,9 +73,9 @@ def account_tokens(hass: HomeAssistant, entry_id: str) -> AccountTokens:
     return tokens
 
 
-def generation_of(token: dict[str, Any] | None) -> int | None:
+def generation_of(token: Any) -> int | None:
     """The generation of a stored token set; None for one the flow just linked."""
-    value = (token or {}).get(GENERATION)
+    value = token.get(GENERATION) if isinstance(token, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 

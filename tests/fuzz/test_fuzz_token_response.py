@@ -7,12 +7,20 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from homeassistant.helpers.json import json_bytes
 from hypothesis import example, given, strategies as st
 
-from custom_components.oauth2_rest.oauth.provider import TokenResponseQuirks
+from custom_components.oauth2_rest.oauth.provider import (
+    ProviderProfile,
+    TokenResponseQuirks,
+)
 from custom_components.oauth2_rest.oauth.token_response import (
+    MAX_NUMBER,
+    NON_EXPIRING_SECONDS,
     InvalidTokenResponse,
     TokenEndpointError,
+    detect_quirks,
+    parse_number,
     parse_token_response,
     value_at_path,
 )
@@ -24,6 +32,27 @@ SECRET_ACCESS = "SECRET-access-0123456789"
 SECRET_REFRESH = "SECRET-refresh-0123456789"
 SECRET_ID = "SECRET-id-0123456789"
 
+# Where a number belongs, what a careless or hostile server writes: integers of
+# any size, floats with inf and NaN, digits of every script (Nd, No: '²', '١',
+# '１'), long digit runs, and what is no number at all.
+digits = st.characters(categories=["Nd", "No"])
+odd_numbers = (
+    st.integers()
+    | st.integers(min_value=10**300, max_value=10**420)
+    | st.integers(min_value=10**300, max_value=10**420).map(lambda n: -n)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.booleans()
+    | st.none()
+    | st.text(alphabet=digits, max_size=8)
+    | st.from_regex(
+        r"\A[ \t]?[+-]?[0-9]{0,450}(\.[0-9]{0,20})?([eE][+-]?[0-9]{1,4})?\Z"
+    )
+    | st.integers(1, 20_000).map(lambda n: "9" * n)
+    | st.sampled_from(["inf", "-inf", "nan", "NaN", "1_000", "0x10", "1e", ".", ""])
+    | st.text(max_size=12)
+)
+EXPIRY_FIELDS = ("expires_in", "expires", "expires_at", "expires_on", "expiry")
+
 quirks = st.builds(
     TokenResponseQuirks,
     wrapper_key=st.none() | st.sampled_from(["body", "data"]),
@@ -31,6 +60,8 @@ quirks = st.builds(
     status_ok=st.integers(-2, 2) | st.integers(),
     reauth_statuses=st.lists(st.integers(-5, 600), max_size=3).map(tuple),
     subject_field=st.none() | st.sampled_from(["sub", "athlete.id", "a.b.c"]),
+    expires_in_field=st.sampled_from(["expires_in", "expires"]),
+    expires_at_field=st.none() | st.sampled_from(EXPIRY_FIELDS[2:]),
 )
 
 # Error codes and descriptions a server writes (never our token material).
@@ -57,7 +88,8 @@ token_fields = st.fixed_dictionaries(
         "expires_in": st.sampled_from(
             ["3600", "1e400", "-5", "0", "nan", "inf", "", "soon", " 60 "]
         )
-        | json_values,
+        | json_values
+        | odd_numbers,
         "scope": st.text(max_size=20)
         | st.lists(st.text(max_size=8) | json_values, max_size=3)
         | json_values,
@@ -65,7 +97,10 @@ token_fields = st.fixed_dictionaries(
         "error_description": error_text,
         "status": st.integers(-2, 700) | json_values,
         "code": st.integers(-2, 700),
-        "athlete": st.fixed_dictionaries({"id": json_values}) | json_values,
+        "athlete": st.fixed_dictionaries({"id": json_values | odd_numbers})
+        | json_values,
+        "refresh_token_expires_in": odd_numbers,
+        **dict.fromkeys(EXPIRY_FIELDS[1:], odd_numbers),
     },
 )
 
@@ -144,12 +179,55 @@ def test_token_response_parsing(
     assert isinstance(token["access_token"], str)
     assert token["access_token"]
     assert isinstance(token["expires_in"], int)
-    assert token["expires_in"] > 0
+    assert 0 < token["expires_in"] <= NON_EXPIRING_SECONDS
     if "scope" in token and isinstance(token["scope"], list):
         raise AssertionError("scope left as a list")
     if quirks.subject_field:
         value_at_path(token, quirks.subject_field)
-    json.dumps(token)  # stored in the config entry
+    json_bytes(token)  # stored in the config entry by Home Assistant's writer
+
+
+@given(answer=token_bodies())
+def test_quirk_detection_then_parsing(answer: tuple[str, bytes]) -> None:
+    """What a first answer shows is storable and parses that answer cleanly.
+
+    Detection never raises (400-digit expiries, '²', inf); the profile it makes
+    is storable by Home Assistant; parsing with it gives a token, a
+    TokenEndpointError or an InvalidTokenResponse.
+    """
+    count("quirk_detection")
+    content_type, body = answer
+    found = detect_quirks(200, content_type, body, TokenResponseQuirks())
+    json_bytes(
+        ProviderProfile(
+            key="m", name="M", authorize_url="", token_url="x", quirks=found
+        ).as_dict()
+    )
+    try:
+        token = parse_token_response(200, content_type, body, found)
+    except TokenEndpointError, InvalidTokenResponse:
+        return
+    assert 0 < token["expires_in"] <= NON_EXPIRING_SECONDS
+    json_bytes(token)
+
+
+@given(value=odd_numbers | json_values)
+@example(value=10**400)
+@example(value="\u00b2")
+@example(value="9" * 1_000_000)
+def test_parse_number(value: Any) -> None:
+    """None, or a finite float within MAX_NUMBER; ASCII decimal text only."""
+    count("parse_number")
+    number = parse_number(value)
+    if number is None:
+        return
+    assert isinstance(number, float)
+    assert -MAX_NUMBER <= number <= MAX_NUMBER
+    if isinstance(value, str):
+        assert value.strip(" \t\r\n").isascii()
+        assert number == max(-MAX_NUMBER, min(MAX_NUMBER, float(value)))
+    else:
+        assert not isinstance(value, bool)
 
 
 @given(data=json_values, path=st.text(max_size=12))
