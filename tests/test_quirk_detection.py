@@ -368,3 +368,23 @@ async def test_refresh_with_an_odd_absolute_expiry(
         with pytest.raises(OAuth2TokenRequestTransientError):
             await session.async_ensure_token_valid()
         assert config_entry.data["token"]["refresh_token"] == "stored-refresh-token"
+
+
+@pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
+async def test_link_with_an_expiry_that_is_no_time(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """An expiry in superscript digits: the flow ends with a clear reason."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"client_id": "test-client", "client_secret": "test-secret", "scopes": "read"},
+    )
+    await authorize(hass, hass_client_no_auth, result)
+    aioclient_mock.post(TOKEN_URL, json={"access_token": "a", "expires_at": "\u00b2"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_failed"
+    assert not hass.config_entries.async_entries("oauth2_rest")
