@@ -611,3 +611,27 @@ async def test_failed_write_at_link_still_loads(
     assert issue_registry.async_get_issue(
         "oauth2_rest", f"token_file_{config_entry.entry_id}"
     )
+
+
+async def test_temp_files_a_crash_left_are_removed(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A kill between temp file and rename leaves tokens beside the file: removed."""
+    path = token_file(hass, config_entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    leftovers = [
+        path.with_name(f".{path.name}.0123456789abcdef.tmp"),
+        path.with_name(f".{path.name}.tmp"),
+    ]
+    for leftover in leftovers:
+        leftover.write_text('{"token": {"refresh_token": "old"}}')
+    other = path.with_name(".oauth2_rest.token.another-entry.0123456789abcdef.tmp")
+    other.write_text("{}")
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 1})
+    await setup_integration()
+    assert stored(hass, config_entry)[GENERATION] == 1
+    assert not any(leftover.exists() for leftover in leftovers)
+    assert other.exists()
