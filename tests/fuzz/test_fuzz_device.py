@@ -8,6 +8,7 @@ loopback host), and whose texts cannot end or make a markdown link.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -131,7 +132,12 @@ async def test_device_answer_shows_only_https(
         "verification_uri_complete": complete,
         "user_code": user_code,
     }
-    aioclient_mock.post(DEVICE_URL, json=answer)
+    # Serialised here: Home Assistant's encoder refuses integers beyond 64 bits.
+    aioclient_mock.post(
+        DEVICE_URL,
+        text=json.dumps(answer),
+        headers={"Content-Type": "application/json"},
+    )
     try:
         shown = await async_start_device_authorization(implementation(hass), "read")
     except DeviceFlowError as err:
