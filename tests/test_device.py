@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from http import HTTPStatus
+import json
 from typing import Any
 from urllib.parse import parse_qs
 
 import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from homeassistant.components.application_credentials import ClientCredential
 from homeassistant.core import HomeAssistant
 import pytest
@@ -29,6 +32,7 @@ from custom_components.oauth2_rest.oauth.device import (
 )
 from custom_components.oauth2_rest.oauth.implementation import OAuth2RestImplementation
 from custom_components.oauth2_rest.oauth.provider import ClientAuthMethod
+from custom_components.oauth2_rest.oauth.token_response import MAX_TOKEN_RESPONSE_BYTES
 
 from .common import (
     AUTH_DOMAIN,
@@ -195,6 +199,154 @@ async def test_start_without_endpoint(hass: HomeAssistant) -> None:
             implementation(hass, device_authorization_url=None), "read"
         )
     assert err.value.outcome is DeviceOutcome.FAILED
+
+
+# -- what the dialog may show --------------------------------------------------------
+
+HOSTILE_LINKS = [
+    "javascript:alert(document.cookie)",
+    "JavaScript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "file:///etc/passwd",
+    "vbscript:msgbox(1)",
+    "ftp://auth.example.com/device",
+    "http://auth.example.com/device",  # plain http off loopback
+    "https://auth.example.com@evil.example/device",  # user info
+    "https://auth.example.com/device)[click](javascript:alert(1)",
+    "https://auth.example.com/<img src=x onerror=alert(1)>",
+    "https://auth.example.com/device\n[x](javascript:alert(1))",
+    "//evil.example/device",
+    "/device",
+    "https:///device",
+    f"{ISSUER}/{'a' * 3000}",  # no QR code holds it
+]
+
+
+@pytest.mark.parametrize("uri", HOSTILE_LINKS)
+async def test_start_never_keeps_a_hostile_page_link(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, uri: str
+) -> None:
+    """A page that is not an https link: the code is shown, no link, no QR code.
+
+    Failed on the old code (the URI was kept and shown as the dialog's link).
+    """
+    aioclient_mock.post(DEVICE_URL, json={**DEVICE_RESPONSE, "verification_uri": uri})
+    result = await async_start_device_authorization(implementation(hass), "read")
+    assert result.verification_uri is None
+    assert result.verification_uri_complete is None  # only beside a shown page
+    assert result.link is None
+    assert result.placeholders() == {"user_code": "WDJB-MJHT"}
+    assert result.progress_action == "device_no_link"
+
+
+@pytest.mark.parametrize("uri", HOSTILE_LINKS)
+async def test_start_never_keeps_a_hostile_complete_link(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, uri: str
+) -> None:
+    """A hostile verification_uri_complete is dropped; the page's link is shown.
+
+    Failed on the old code (the complete URI was the link and the QR code).
+    """
+    aioclient_mock.post(
+        DEVICE_URL, json={**DEVICE_RESPONSE, "verification_uri_complete": uri}
+    )
+    result = await async_start_device_authorization(implementation(hass), "read")
+    assert result.verification_uri_complete is None
+    assert result.link == f"{ISSUER}/device"
+    assert result.placeholders() == {
+        "user_code": "WDJB-MJHT",
+        "verification_uri": f"{ISSUER}/device",
+        "direct_url": f"{ISSUER}/device",
+    }
+    assert result.progress_action == "device"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://127.0.0.1:8080/device",
+        "http://localhost/device",
+        "http://[::1]/device",
+        "https://login.microsoftonline.com/common/oauth2/deviceauth",
+        "https://www.google.com/device?user_code=GQVQ-JKEC&hl=en",
+        "https://例え.jp/device",
+    ],
+)
+async def test_start_keeps_https_and_loopback_links(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, uri: str
+) -> None:
+    """Links to https anywhere, plain http only to a loopback host (local)."""
+    aioclient_mock.post(
+        DEVICE_URL,
+        json={
+            **DEVICE_RESPONSE,
+            "verification_uri": uri,
+            "verification_uri_complete": uri,
+        },
+    )
+    result = await async_start_device_authorization(implementation(hass), "read")
+    assert result.verification_uri == uri
+    assert result.link == uri
+
+
+@pytest.mark.parametrize(
+    "user_code",
+    ["[click](javascript:alert(1))", "<b>x</b>", "AB\nCD", "A`B", "X" * 65],
+)
+async def test_start_refuses_a_user_code_unfit_to_show(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, user_code: str
+) -> None:
+    """A user code that would make a link (or flood the dialog): the login fails.
+
+    Failed on the old code (the code went into the dialog's markdown as it was).
+    """
+    aioclient_mock.post(DEVICE_URL, json={**DEVICE_RESPONSE, "user_code": user_code})
+    with pytest.raises(DeviceFlowError) as err:
+        await async_start_device_authorization(implementation(hass), "read")
+    assert err.value.outcome is DeviceOutcome.FAILED
+    assert "user code" in err.value.detail
+
+
+@pytest.mark.usefixtures("socket_enabled")
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "chunked"])
+async def test_start_answer_is_read_within_the_token_cap(
+    hass: HomeAssistant, declared: bool
+) -> None:
+    """A device authorization answer over 1 MiB is refused, not read into memory.
+
+    A real server sends a valid answer padded past the cap, with its length
+    declared or streamed without one. Failed on the old code (read whole, accepted).
+    """
+    body = json.dumps(
+        {**DEVICE_RESPONSE, "pad": "x" * (MAX_TOKEN_RESPONSE_BYTES + 1)}
+    ).encode()
+
+    async def device(request: web.Request) -> web.StreamResponse:
+        if declared:
+            return web.Response(body=body, content_type="application/json")
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(body), 64 * 1024):
+            await response.write(body[start : start + 64 * 1024])
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_post("/device_authorization", device)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        impl = implementation(
+            hass, device_authorization_url=str(server.make_url("/device_authorization"))
+        )
+        with pytest.raises(DeviceFlowError) as err:
+            await async_start_device_authorization(impl, "read")
+    finally:
+        await server.close()
+    assert err.value.outcome is DeviceOutcome.FAILED
+    assert f"larger than {MAX_TOKEN_RESPONSE_BYTES} bytes" in err.value.detail
 
 
 # -- polling -----------------------------------------------------------------------

@@ -446,3 +446,56 @@ async def test_closing_the_qr_form_stops_the_polling(
     await hass.async_block_till_done()
     assert task.cancelled()
     assert not forms(aioclient_mock, OIDC_TOKEN_URL)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "javascript:alert(document.cookie)",
+        "data:text/html,<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "vbscript:msgbox(1)",
+        "http://id.example.org/device",
+    ],
+)
+async def test_device_login_without_a_safe_link_shows_only_the_code(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    fake_time: FakeTime,
+    uri: str,
+) -> None:
+    """No https page: no link and no QR code, the code and a plain message; it links.
+
+    Failed on the old code (the URI was the dialog's link and its QR code).
+    """
+    result = await start_discovered_flow(hass, aioclient_mock)
+    aioclient_mock.post(
+        OIDC_DEVICE_URL,
+        json={
+            **DEVICE_RESPONSE,
+            "verification_uri": uri,
+            "verification_uri_complete": uri,
+        },
+    )
+    respond_in_turn(
+        aioclient_mock,
+        OIDC_TOKEN_URL,
+        [error("authorization_pending"), {"json": TOKEN_RESPONSE}],
+    )
+    aioclient_mock.get(OIDC_USERINFO_URL, json={"sub": "dev-1"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "device"}
+    )
+    # Straight to the wait: there is no QR code form to show.
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert result["step_id"] == "device_wait"
+    assert result["progress_action"] == "device_no_link"
+    assert result["description_placeholders"] == {
+        "provider": "id.example.org",
+        "user_code": "WDJB-MJHT",
+    }
+    assert uri not in str(result)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == f"{OIDC_ISSUER}#dev-1"

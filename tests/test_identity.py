@@ -6,7 +6,8 @@ import base64
 import json
 from typing import Any
 
-from aiohttp import ClientConnectionError
+from aiohttp import ClientConnectionError, web
+from aiohttp.test_utils import TestServer
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
@@ -22,6 +23,7 @@ from custom_components.oauth2_rest.oauth.provider import (
     ProviderProfile,
     TokenResponseQuirks,
 )
+from custom_components.oauth2_rest.oauth.token_response import MAX_TOKEN_RESPONSE_BYTES
 
 from .common import CLIENT_ID, USERINFO_URL, manual_profile
 
@@ -183,3 +185,93 @@ async def test_identify_nothing_to_go_on(
     )
     assert identity is None
     assert aioclient_mock.call_count == 0
+
+
+# -- hostile sizes and depths ----------------------------------------------------------
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[" * DEEP + b"]" * DEEP,
+        b'{"a":' * DEEP + b"1" + b"}" * DEEP,
+        # Deeper than any client/ JSON may be, beside a subject: not believed either.
+        f'{{"sub": "x", "aud": "{CLIENT_ID}", "n": '.encode()
+        + b"[" * 101
+        + b"]" * 101
+        + b"}",
+    ],
+    ids=["list", "object", "just-too-deep"],
+)
+async def test_deep_id_token_is_no_identity(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, payload: bytes
+) -> None:
+    """An id_token nested too deep says nothing: userinfo decides, nothing raises.
+
+    Failed on the old code (RecursionError out of account identification).
+    """
+    token = {"access_token": "at", "id_token": jwt(None, raw=payload)}
+    assert id_token_claims(token, CLIENT_ID) is None
+    aioclient_mock.get(USERINFO_URL, json={"sub": "from-userinfo"})
+    identity = await async_identify(
+        async_get_clientsession(hass), manual_profile(), CLIENT_ID, token
+    )
+    assert identity == AccountIdentity("from-userinfo", None)
+
+
+async def test_deep_userinfo_is_a_lookup_error(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A userinfo answer nested 100 000 deep: a lookup error, not a crash.
+
+    Failed on the old code (RecursionError out of the lookup).
+    """
+    aioclient_mock.get(USERINFO_URL, text='{"a":' * DEEP + "1" + "}" * DEEP)
+    with pytest.raises(IdentityLookupError, match="JsonTooDeepError"):
+        await async_identify(
+            async_get_clientsession(hass),
+            manual_profile(),
+            CLIENT_ID,
+            {"access_token": "at"},
+        )
+
+
+@pytest.mark.usefixtures("socket_enabled")
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "chunked"])
+async def test_userinfo_is_read_within_the_token_cap(
+    hass: HomeAssistant, declared: bool
+) -> None:
+    """A userinfo answer over 1 MiB is refused, not read into memory.
+
+    A real server sends a valid answer padded past the cap, its length declared
+    or streamed. Failed on the old code (read whole and accepted).
+    """
+    body = json.dumps(
+        {"sub": "big", "pad": "x" * (MAX_TOKEN_RESPONSE_BYTES + 1)}
+    ).encode()
+
+    async def userinfo(request: web.Request) -> web.StreamResponse:
+        if declared:
+            return web.Response(body=body, content_type="application/json")
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(body), 64 * 1024):
+            await response.write(body[start : start + 64 * 1024])
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/userinfo", userinfo)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        profile = manual_profile(userinfo_url=str(server.make_url("/userinfo")))
+        with pytest.raises(IdentityLookupError, match="ResponseTooLargeError"):
+            await async_identify(
+                async_get_clientsession(hass), profile, CLIENT_ID, {"access_token": "a"}
+            )
+    finally:
+        await server.close()

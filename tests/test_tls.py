@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import ipaddress
 import json
+import os
 from pathlib import Path
 import ssl
 import threading
@@ -327,3 +328,124 @@ async def test_ca_file_is_read_off_the_event_loop(
     assert threads == [False]  # no running loop: an executor thread
     assert await tls.async_ssl_for(hass, True, None) is True
     assert await tls.async_ssl_for(hass, False, str(https_api.ca_file)) is False
+
+
+# -- CA files that are not files: a pipe, a device, a huge bundle ----------------------
+
+
+def load_in_thread(ca_file: Path, release: Callable[[], None]) -> BaseException | None:
+    """Load ca_file as the executor would; what it raised, failing if it blocks.
+
+    A load still running after a few seconds is an executor thread lost for good:
+    the test fails, after ``release`` let the thread go.
+    """
+    from custom_components.oauth2_rest import tls
+
+    raised: list[BaseException | None] = []
+
+    def load() -> None:
+        try:
+            tls._load_ca_file(str(ca_file))
+        except Exception as err:  # noqa: BLE001 - handed to the test
+            raised.append(err)
+        else:
+            raised.append(None)
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(timeout=5)
+    blocked = thread.is_alive()
+    if blocked:
+        release()
+        thread.join(timeout=5)
+    assert not blocked, f"loading {ca_file} blocked"
+    return raised[0]
+
+
+def test_fifo_ca_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    """A named pipe with no writer is refused at once, no thread left waiting.
+
+    Failed on the old code (the load waited for a writer forever).
+    """
+    from custom_components.oauth2_rest.tls import CaFileError
+
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)
+
+    def release() -> None:
+        # A writer that comes and goes: the blocked open returns, reads EOF.
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    raised = load_in_thread(fifo, release)
+    assert isinstance(raised, CaFileError)
+    assert raised.translation_key == "ca_file_not_regular"
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_device_ca_file_is_refused(device: str) -> None:
+    """A device is not a CA file, however endless: refused unread, as not regular.
+
+    Failed on the old code (read as a file: a seek error, or no certificate).
+    """
+    from custom_components.oauth2_rest.tls import CaFileError
+
+    raised = load_in_thread(Path(device), lambda: None)
+    assert isinstance(raised, CaFileError)
+    assert raised.translation_key == "ca_file_not_regular"
+
+
+def test_directory_ca_file_is_refused(tmp_path: Path) -> None:
+    """A folder is not a regular file either."""
+    from custom_components.oauth2_rest.tls import CaFileError
+
+    raised = load_in_thread(tmp_path, lambda: None)
+    assert isinstance(raised, CaFileError)
+    assert raised.translation_key == "ca_file_not_regular"
+
+
+def test_oversized_ca_bundle_is_refused(tmp_path: Path) -> None:
+    """A bundle over MAX_CA_FILE_BYTES of valid certificates is refused, size-capped.
+
+    Failed on the old code (the whole file was read and loaded).
+    """
+    from custom_components.oauth2_rest.tls import MAX_CA_FILE_BYTES, CaFileError
+
+    ca_file, _, _ = make_certificates(tmp_path)
+    certificate = ca_file.read_bytes()
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(certificate * (MAX_CA_FILE_BYTES // len(certificate) + 1))
+    assert bundle.stat().st_size > MAX_CA_FILE_BYTES
+    raised = load_in_thread(bundle, lambda: None)
+    assert isinstance(raised, CaFileError)
+    assert raised.translation_key == "ca_file_too_large"
+    assert str(certificate[30:60]) not in str(raised)  # never echoed
+
+
+def test_ca_bundle_with_text_around_certificates_is_loaded(tmp_path: Path) -> None:
+    """A bundle up to the cap, non-ASCII comments around the PEM, loads as before."""
+    from custom_components.oauth2_rest.tls import MAX_CA_FILE_BYTES
+
+    ca_file, _, _ = make_certificates(tmp_path)
+    certificate = ca_file.read_bytes()
+    comment = "# Issuer: CN=NetLock Arany (Class Gold) Főtanúsítvány\n".encode()
+    entry = comment + certificate
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(entry * (MAX_CA_FILE_BYTES // len(entry)))
+    assert load_in_thread(bundle, lambda: None) is None
+
+
+async def test_fifo_ca_file_fails_the_update_with_the_reason(
+    hass: HomeAssistant,
+    https_api: HttpsApi,
+    setup_credentials: None,
+    setup_with: Callable[..., Awaitable[MockConfigEntry]],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Set up with a pipe as CA file: unavailable at once, the reason translated."""
+    fifo = tmp_path / "pipe.pem"
+    os.mkfifo(fifo)
+    await setup_with(https_api, ca_file=str(fifo))
+    assert secure_state(hass) == STATE_UNAVAILABLE
+    assert not https_api.authorizations
+    assert "the CA certificate file is not a regular file" in caplog.text

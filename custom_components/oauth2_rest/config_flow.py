@@ -634,9 +634,9 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             self._device.task = self.hass.async_create_task(
                 self._device.async_wait(impl)
             )
-        if user_input is not None:
-            return await self.async_step_device_wait()
         shown = self._device.authorization
+        if user_input is not None or shown.link is None:  # no link: no QR code
+            return await self.async_step_device_wait()
         return self.async_show_form(
             step_id="device",
             data_schema=vol.Schema(
@@ -644,8 +644,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                     # What a phone's camera opens: the link with the code in it.
                     vol.Optional(CONF_QR_CODE): QrCodeSelector(
                         QrCodeSelectorConfig(
-                            data=shown.verification_uri_complete
-                            or shown.verification_uri,
+                            data=shown.link,
                             scale=5,
                             error_correction_level=QrErrorCorrectionLevel.MEDIUM,
                         )
@@ -657,14 +656,9 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     def _device_placeholders(self) -> dict[str, str]:
         assert self._profile is not None and self._device is not None
-        shown = self._device.authorization
-        complete = shown.verification_uri_complete
         return {
             "provider": self._profile.name,
-            "user_code": shown.user_code,
-            "verification_uri": shown.verification_uri,
-            # A link that fills in the code when the server gives one.
-            "direct_url": complete or shown.verification_uri,
+            **self._device.authorization.placeholders(),
         }
 
     async def async_step_device_wait(
@@ -676,7 +670,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             return self.async_show_progress_done(next_step_id="device_done")
         return self.async_show_progress(
             step_id="device_wait",
-            progress_action="device",
+            progress_action=self._device.authorization.progress_action,
             description_placeholders=self._device_placeholders(),
             progress_task=self._device.task,
         )

@@ -4,6 +4,10 @@ Knows nothing of entries or endpoints: it talks to the provider through the
 implementation (client authentication, token-response quirks and error mapping are
 the implementation's). Waiting goes through ``sleep`` and ``clock``, which tests
 replace.
+
+The provider's answer is untrusted text the dialog shows: a verification URI is only
+kept as a link (and QR code) when it is https (http to a loopback host), and nothing
+of the answer can end the dialog's markdown link or make one of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
 import logging
+import re
 import time
 from typing import Any
 
@@ -24,8 +29,17 @@ from homeassistant.exceptions import (
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
+from ..client.auth import check_request_url, parse_url
+from ..client.errors import InvalidUrlError, ResponseTooLargeError
+from ..client.response import read_capped
+from .discovery import is_secure_transport
 from .implementation import TOKEN_REQUEST_TIMEOUT, OAuth2RestImplementation
-from .token_response import InvalidTokenResponse, TokenEndpointError, decode_body
+from .token_response import (
+    MAX_TOKEN_RESPONSE_BYTES,
+    InvalidTokenResponse,
+    TokenEndpointError,
+    decode_body,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,6 +52,13 @@ DEFAULT_EXPIRES_IN = 900
 # the code expires, whatever interval (10**6, say) the server names.
 MAX_INTERVAL = 60
 MIN_POLLS = 4
+# What the dialog shows of the answer. Longer links do not fit a QR code; user codes
+# are meant to be typed (RFC 8628 section 6.1).
+MAX_LINK_LENGTH = 2048
+MAX_USER_CODE_LENGTH = 64
+# Characters that could end the dialog's markdown link or make one (in the link,
+# the page address or the user code: no ``(`` or ``)``, no ``<``), and controls.
+_MARKDOWN_UNSAFE = re.compile(r"[\x00-\x1f\x7f()<>\\`]")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -46,10 +67,32 @@ class DeviceAuthorization:
 
     device_code: str
     user_code: str
-    verification_uri: str
+    # None when the server's was not a link the dialog may show (see ``shown_link``).
+    verification_uri: str | None
     verification_uri_complete: str | None = None
     interval: int = DEFAULT_INTERVAL
     expires_in: int = DEFAULT_EXPIRES_IN
+
+    @property
+    def link(self) -> str | None:
+        """What the dialog links to and encodes in its QR code; None: nothing is."""
+        return self.verification_uri_complete or self.verification_uri
+
+    @property
+    def progress_action(self) -> str:
+        """The wait's text: with the page to open, or only the code."""
+        return "device" if self.link else "device_no_link"
+
+    def placeholders(self) -> dict[str, str]:
+        """What the dialog's texts show: the code, and the links when safe."""
+        if self.verification_uri is None:
+            return {"user_code": self.user_code}
+        return {
+            "user_code": self.user_code,
+            "verification_uri": self.verification_uri,
+            # A link that fills in the code when the server gives one.
+            "direct_url": self.verification_uri_complete or self.verification_uri,
+        }
 
 
 class DeviceOutcome(StrEnum):
@@ -68,6 +111,27 @@ class DeviceFlowError(Exception):
         super().__init__(detail)
         self.outcome = outcome
         self.detail = detail
+
+
+def shown_link(value: Any) -> str | None:
+    """``value`` when the dialog may show it as a link and a QR code, else None.
+
+    Only an absolute https URL (http to a loopback host) without user info
+    (``https://bank.example@evil.example``), of a length a QR code holds, with
+    nothing that ends a markdown link: never ``javascript:``, ``data:``, ``file:``.
+    """
+    if (
+        not isinstance(value, str)
+        or len(value) > MAX_LINK_LENGTH
+        or _MARKDOWN_UNSAFE.search(value)
+    ):
+        return None
+    try:
+        url = parse_url(value)
+        check_request_url(url)
+    except InvalidUrlError:
+        return None
+    return value if url.host and is_secure_transport(url) else None
 
 
 def _positive_int(value: Any, default: int) -> int:
@@ -101,8 +165,12 @@ async def async_start_device_authorization(
             timeout=ClientTimeout(total=TOKEN_REQUEST_TIMEOUT),
             allow_redirects=False,
         ) as resp:
-            body = await resp.read()
             status, content_type = resp.status, resp.content_type or ""
+            body = await read_capped(resp, MAX_TOKEN_RESPONSE_BYTES)
+    except ResponseTooLargeError as err:
+        raise DeviceFlowError(
+            DeviceOutcome.FAILED, f"device authorization answer from {url}: {err}"
+        ) from None
     except (ClientError, TimeoutError) as err:
         raise DeviceFlowError(
             DeviceOutcome.FAILED, f"no response from {url}: {type(err).__name__}"
@@ -123,14 +191,23 @@ async def async_start_device_authorization(
         raise DeviceFlowError(
             DeviceOutcome.FAILED, "device authorization response is incomplete"
         )
-    complete = answer.get("verification_uri_complete")
+    user_code = str(values[1])
+    if len(user_code) > MAX_USER_CODE_LENGTH or _MARKDOWN_UNSAFE.search(user_code):
+        raise DeviceFlowError(
+            DeviceOutcome.FAILED, "device authorization has a user code unfit to show"
+        )
+    # A complete URI only beside a page the dialog may show.
+    shown = shown_link(values[2])
+    if shown is None:
+        _LOGGER.warning(
+            "The device login page given by %s is not an https link; not shown", url
+        )
     return DeviceAuthorization(
         device_code=str(values[0]),
-        user_code=str(values[1]),
-        verification_uri=str(values[2]),
-        verification_uri_complete=complete
-        if isinstance(complete, str) and complete
-        else None,
+        user_code=user_code,
+        verification_uri=shown,
+        verification_uri_complete=shown
+        and shown_link(answer.get("verification_uri_complete")),
         interval=_positive_int(answer.get("interval"), DEFAULT_INTERVAL),
         expires_in=_positive_int(answer.get("expires_in"), DEFAULT_EXPIRES_IN),
     )

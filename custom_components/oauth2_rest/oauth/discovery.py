@@ -257,9 +257,16 @@ def _check_transport(metadata: Mapping[str, Any], issuer: URL) -> None:
     for key in _SECRET_ENDPOINTS:
         if (value := _http_url(metadata.get(key))) is None:
             continue
-        url = URL(value)
-        if url.scheme == "http" and not _is_loopback(url.host):
+        if not is_secure_transport(URL(value)):
             raise DiscoveryInsecureEndpoint(f"{issuer}: {key} is plain http")
+
+
+def is_secure_transport(url: URL) -> bool:
+    """Whether ``url`` may carry a secret or be shown as a link.
+
+    https, or http to a loopback host (a local provider); no other scheme.
+    """
+    return url.scheme == "https" or (url.scheme == "http" and _is_loopback(url.host))
 
 
 def _http_url(value: Any) -> str | None:

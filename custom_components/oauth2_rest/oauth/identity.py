@@ -16,13 +16,14 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from http import HTTPStatus
-import json
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, hdrs
 
+from ..client.errors import ResponseTooLargeError
+from ..client.response import loads_json, read_capped
 from .provider import ProviderProfile
-from .token_response import value_at_path
+from .token_response import MAX_TOKEN_RESPONSE_BYTES, value_at_path
 
 _LABEL_CLAIMS = (
     "email",
@@ -54,16 +55,21 @@ class AccountIdentity:
 
 
 def id_token_claims(token: dict[str, Any], client_id: str) -> dict[str, Any] | None:
-    """Return the claims of the token response's id_token meant for this client."""
+    """Return the claims of the token response's id_token meant for this client.
+
+    None when there are none: no id_token, not for this client, or a payload that
+    is not base64url JSON of bounded depth (an id_token nested 100 000 deep says
+    nothing, it does not crash the lookup).
+    """
     id_token = token.get("id_token")
     if not isinstance(id_token, str) or id_token.count(".") != _JWT_DOTS:
         return None
     payload = id_token.split(".")[1]
     try:
-        claims = json.loads(
+        claims = loads_json(
             base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         )
-    except ValueError:
+    except ValueError:  # bad base64, not JSON, or too deep (JsonTooDeepError)
         return None
     if not isinstance(claims, dict):
         return None
@@ -118,8 +124,9 @@ async def _async_userinfo(
                 raise IdentityLookupError(
                     f"userinfo of {profile.name} answered HTTP {resp.status}"
                 )
-            info = await resp.json(content_type=None)
-    except (ClientError, TimeoutError, ValueError) as err:
+            body = await read_capped(resp, MAX_TOKEN_RESPONSE_BYTES)
+        info = loads_json(body)  # bounded depth: a ValueError when too deep
+    except (ClientError, TimeoutError, ValueError, ResponseTooLargeError) as err:
         raise IdentityLookupError(
             f"userinfo of {profile.name} failed: {type(err).__name__}"
         ) from err
