@@ -102,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     secrets = Secrets("client-secret-0123456789")
     secrets.add_token({"access_token": "access-" + "a" * 40})
-    results = []
+    results: list[dict[str, Any]] = []
     for mb in args.mb:
         for shape in SHAPES:
             data, size = answer(shape, int(mb * MB))
@@ -123,10 +123,10 @@ def main() -> None:
     print("pick list: peak allocation (tracemalloc) over the parsed answer")
     print(f"  {'shape':<14} {'answer MB':>9} {'peak MB':>9} {'x answer':>9}  options")
     for r in results:
-        cut = " (cut)" if r["cut"] else ""
+        mark = " (cut)" if r["cut"] else ""
         print(
             f"  {r['shape']:<14} {r['answer_mb']:>9} {r['peak_mb']:>9}"
-            f" {r['ratio']:>9}  {r['options']}{cut}"
+            f" {r['ratio']:>9}  {r["options"]}{mark}"
         )
 
 
