@@ -669,7 +669,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         device_classes = (
             SENSOR_DEVICE_CLASSES if sensor else BINARY_SENSOR_DEVICE_CLASSES
         )
-        suggestions = attribute_suggestions(self._data[0])
+        suggestions = attribute_suggestions(self._data[0], self._secrets)
         schema: dict[vol.Marker, Any] = {
             vol.Required(CONF_NAME): TextSelector(),
             vol.Required(CONF_VALUE_TEMPLATE): TemplateSelector(),
