@@ -9,6 +9,9 @@ services and error pages that quote the request do. A few paths shape the answer
 - ``/text``: the echo as plain text, ``key=value`` lines;
 - ``POST /token``: the account's token endpoint, re-issuing the same token (a
   401 from the API makes the client refresh once).
+- ``/whoami``: the account's credentials under ordinary keys, as a debug endpoint
+  may answer: the bearer token it was sent, the refresh token and the client
+  secret as plain values, as the id of a listed object and as a key.
 
 Both servers run on 127.0.0.1 (real sockets); ``seen`` lists what each received.
 """
@@ -29,7 +32,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.oauth2_rest.const import DOMAIN
 
-from .common import AUTH_DOMAIN, ISSUER, manual_profile
+from .common import AUTH_DOMAIN, CLIENT_SECRET, ISSUER, manual_profile
 
 REISSUED_TOKEN = {
     "access_token": "stored-access-token",
@@ -93,6 +96,9 @@ def _echo_app(name: str, servers: EchoServers) -> web.Application:
                 status=int(request.query.get("code", "302")),
                 headers={"Location": request.query["to"]},
             )
+        if path.endswith("/whoami"):
+            bearer = headers.get("Authorization", "").removeprefix("Bearer ")
+            return web.json_response(_whoami(bearer))
         if path.endswith("/text"):
             lines = [f"{key}={value}" for key, value in headers.items()]
             return web.Response(text="\n".join([*lines, f"body={body}"]))
@@ -109,6 +115,22 @@ def _echo_app(name: str, servers: EchoServers) -> web.Application:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", echo)
     return app
+
+
+def _whoami(bearer: str) -> dict[str, Any]:
+    """The caller's credentials under keys no name rule knows."""
+    return {
+        "user": "me",
+        "session": {
+            "bearer": bearer,
+            "grant": REISSUED_TOKEN["refresh_token"],
+            "app": CLIENT_SECRET,
+            "header": f"Authorization: Bearer {bearer}",
+            "expires": 3600,
+        },
+        "sessions": [{"id": bearer, "active": True}, {"id": "s2", "active": False}],
+        "by_credential": {bearer: {"scopes": "read"}},
+    }
 
 
 @pytest.fixture

@@ -155,6 +155,39 @@ async def _add_endpoint(
     await hass.async_block_till_done()
 
 
+async def _pick_all(
+    hass: HomeAssistant, entry: Any, shown: Shown, name: str, url: str
+) -> list[str]:
+    """Add an endpoint by ticking every value the pick list offers; its labels."""
+    subentries = hass.config_entries.subentries
+    result = await subentries.async_init(
+        (entry.entry_id, "endpoint"), context={"source": SOURCE_USER}
+    )
+    request = {"name": name, "method": "GET", "url": url}
+    result = await subentries.async_configure(
+        result["flow_id"], {**request, "scan_interval": 60, "timeout": 10}
+    )
+    result = shown.add(await subentries.async_configure(result["flow_id"], {}))
+    assert "pick_values" in result["menu_options"]
+    result = shown.add(
+        await subentries.async_configure(
+            result["flow_id"], {"next_step_id": "pick_values"}
+        )
+    )
+    options = result["data_schema"].schema["picked"].config["options"]
+    result = shown.add(
+        await subentries.async_configure(
+            result["flow_id"], {"picked": [option["value"] for option in options]}
+        )
+    )
+    result = shown.add(
+        await subentries.async_configure(result["flow_id"], {"next_step_id": "finish"})
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    return [option["label"] for option in options]
+
+
 async def _call(hass: HomeAssistant, entry: Any, shown: Shown, **data: Any) -> None:
     """Call the action; its response or its error is shown."""
     try:
@@ -217,6 +250,13 @@ async def test_whole_session_against_an_echoing_api(
         method="POST",
         body='{"accessToken": "{{ \'posted-secret-1\' }}", "n": 1}',
     )
+    # The pick list of an answer quoting the credentials under ordinary keys.
+    labels = await _pick_all(hass, entry, shown, "Who", "/whoami")
+    assert 'session.bearer = "**REDACTED**"' in labels
+    assert 'user = "me"' in labels
+    # The templates it wrote read the values without quoting a secret.
+    written = [dict(subentry.data) for subentry in entry.subentries.values()]
+    assert not leaked(json.dumps(written), SECRETS)
     # Poll again: the values are rendered once more from a fresh echo.
     for coordinator in entry.runtime_data.endpoints.values():
         await coordinator.async_refresh()

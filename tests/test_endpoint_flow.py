@@ -15,6 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
+from custom_components.oauth2_rest import endpoint_flow
 from custom_components.oauth2_rest.client.auth import OriginPolicy
 from custom_components.oauth2_rest.const import CONF_ALLOWED_ORIGINS, DOMAIN
 from custom_components.oauth2_rest.endpoint_flow import (
@@ -23,6 +24,7 @@ from custom_components.oauth2_rest.endpoint_flow import (
     format_lines,
     parse_lines,
 )
+from custom_components.oauth2_rest.suggest import MAX_LEAVES, pick_list
 
 from .common import API_BASE, TOKEN_URL, expire_token
 
@@ -895,6 +897,35 @@ async def test_pick_values_of_a_post_response(
     result = await _menu(hass, result, "pick_values")
     result = await _configure(hass, result, {"picked": ["0"]})
     assert "**Hits** (sensor): `3`" in result["description_placeholders"]["values"]
+
+
+async def test_pick_list_says_when_it_was_cut(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long answer lists a bounded part of its values and says so in the form."""
+    built: list[Any] = []
+    monkeypatch.setattr(
+        endpoint_flow,
+        "pick_list",
+        lambda *args: built.append(args) or pick_list(*args),
+    )
+    wide = {f"station_{i}": {"temperature": i} for i in range(MAX_LEAVES + 5)}
+    aioclient_mock.get(f"{API_BASE}/forecast", json=wide)
+    result = await _start(hass, loaded)
+    result = await _configure(hass, result, REQUEST)
+    result = await _configure(hass, result)
+    assert "pick_values" in result["menu_options"]
+    assert not built  # offered without building the list
+    result = await _menu(hass, result, "pick_values")
+    assert result["errors"] == {"base": "pick_list_cut"}
+    options = result["data_schema"].schema["picked"].config["options"]
+    assert len(options) == MAX_LEAVES
+    assert options[-1]["label"] == f"station_{MAX_LEAVES - 1}.temperature = 299"
+    result = await _configure(hass, result, {"picked": [options[-1]["value"]]})
+    assert "`299`" in result["description_placeholders"]["values"]
 
 
 async def test_preview_of_json_nested_thousands_deep(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from custom_components.oauth2_rest.redact import (
@@ -134,3 +136,36 @@ def test_longer_secret_replaced_whole() -> None:
     secrets = Secrets("abcdef")
     secrets.add_token({"access_token": "abcdef-and-more"})
     assert secrets.scrub("x abcdef-and-more y") == f"x {REDACTED} y"
+
+
+_B64URL = base64.urlsafe_b64encode(bytes(range(256)) * 3072).decode()  # 1 MiB
+_SPACES = " " * 1_000_000
+# A megabyte run of each class, and what ``token=<run>`` becomes.
+_LONG_RUNS = {
+    "hex": (bytes(range(256)).hex() * 2048, f"token={REDACTED}"),
+    "base64url": (_B64URL, f"token={REDACTED}"),
+    "base64": (
+        base64.b64encode(bytes(range(256)) * 3072).decode(),
+        f"token={REDACTED}",
+    ),
+    "dotted name": ("a.b-c_9" * 150_000, f"token={REDACTED}"),
+    "spaces": (f"a{_SPACES}b", f"token={REDACTED}{_SPACES}b"),
+    "quoted": (f'"{_B64URL}"', f'token="{REDACTED}"'),
+    "separators": ("=:" * 500_000, f"token={REDACTED}"),
+}
+
+
+# Not a measurement: a linear pass takes milliseconds, the quadratic pattern took
+# hours over a megabyte (14-60 s over 40 kB); the timeout only stops a hang.
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(("run", "pair"), _LONG_RUNS.values(), ids=_LONG_RUNS)
+def test_megabyte_runs_of_every_class(run: str, pair: str) -> None:
+    """A JWT, an embedded image, a hash: text is read in one pass, pairs still found.
+
+    Failed on the old code (the pattern retried its name at every character of a
+    run that no ``:``/``=`` followed: hours for a megabyte).
+    """
+    assert redact_text(run) == run
+    assert redact_text(f"token={run}") == pair
+    secrets = Secrets(run[1000:1100])
+    assert run[1000:1100] not in redact_text(f"x {run} y", secrets)

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.template import Template
 import pytest
 
-from custom_components.oauth2_rest.suggest import leaves, suggest
+from custom_components.oauth2_rest.redact import Secrets
+from custom_components.oauth2_rest.suggest import (
+    LABEL_CHARS,
+    MAX_LEAVES,
+    MAX_LIST_CHARS,
+    MAX_TEMPLATE_CHARS,
+    SAMPLE_CHARS,
+    has_leaves,
+    leaves,
+    pick_list,
+    suggest,
+)
 from custom_components.oauth2_rest.values import render_template, to_on_off
 
 RESPONSE: dict[str, Any] = {
@@ -134,3 +146,111 @@ async def test_binary_suggestions_render_on_off(hass: HomeAssistant) -> None:
             Template(suggestion.value_template, hass), RESPONSE, None
         )
         assert to_on_off(rendered) is expected, label
+
+
+async def test_key_ending_in_a_newline_reads_that_key(hass: HomeAssistant) -> None:
+    """A key ending in a newline is not an identifier: its template reads it whole.
+
+    Failed on the old code (``$`` matched before the final newline: ``value_json.a``).
+    """
+    data = {"a\n": "newline", "a": "sibling", "b\r\n": 2, "c ": 3}
+    for leaf in leaves(data):
+        rendered = render_template(Template(leaf.template, hass), data, None)
+        assert rendered == str(leaf.sample), leaf.template
+    assert {leaf.sample for leaf in leaves(data)} == {"newline", "sibling", 2, 3}
+
+
+# Answers whose paths are long: every leaf under them used to repeat them. With
+# whether values are left out (ids too long for a template are read by index).
+_PATH_HEAVY = {
+    "long key": ({"k" * 300_000: {f"v{i}": i for i in range(400)}}, True),
+    "long ids": (
+        {"items": [{"id": f"{i}-" + "c" * 20_000, "v": i} for i in range(40)]},
+        False,
+    ),
+    "deep": (json.loads('{"a":' * 40 + "1" + "}" * 40), True),
+    "wide": (
+        {"stations": {f"urn:station:{i:060d}": {"t": i} for i in range(5000)}},
+        True,
+    ),
+    "long key names": ({"x" * 590: 1, "y" * 700: 2, "ok": 3}, True),
+}
+
+
+@pytest.mark.parametrize(("data", "cut"), _PATH_HEAVY.values(), ids=_PATH_HEAVY)
+def test_the_list_is_bounded(data: Any, cut: bool) -> None:
+    """Count, label, template and total size are capped, whatever the paths.
+
+    Failed on the old code (a 300 kB key was repeated in 400 labels and templates).
+    """
+    found = pick_list(data)
+    assert len(found.options) <= MAX_LEAVES
+    total = 0
+    for leaf in found.options:
+        assert len(leaf.label) <= LABEL_CHARS
+        assert len(leaf.shown) <= LABEL_CHARS + len(" = ") + SAMPLE_CHARS
+        assert len(leaf.template) <= MAX_TEMPLATE_CHARS + len("{{  }}")
+        total += len(leaf.label) + len(leaf.template_path) + len(leaf.shown)
+    assert total <= MAX_LIST_CHARS
+    assert found.cut is cut
+    assert has_leaves(data) is bool(found.options)
+
+
+def test_cut_only_when_something_was_left_out() -> None:
+    """An answer that fits whole is not said to be cut; one value more is."""
+    exact = {f"v{i}": i for i in range(MAX_LEAVES)}
+    assert not pick_list(exact).cut
+    assert len(pick_list(exact).options) == MAX_LEAVES
+    assert pick_list({**exact, "one_more": 1}).cut
+    assert not pick_list(RESPONSE).cut
+    assert not has_leaves({"access_token": "x", "nothing": None, "empty": []})
+
+
+async def test_long_ids_fall_back_to_the_index(hass: HomeAssistant) -> None:
+    """An object whose id is too long to write into a template is read by index."""
+    data = {"items": [{"id": "c" * 5000, "v": 1}, {"id": "short", "v": 2}]}
+    by_value = {leaf.sample: leaf for leaf in leaves(data)}
+    assert by_value[1].template == '{{ value_json["items"][0].v }}'
+    assert by_value[2].template == (
+        '{{ (value_json["items"] | selectattr("id", \'eq\', "short") | first).v }}'
+    )
+    for leaf in by_value.values():
+        rendered = render_template(Template(leaf.template, hass), data, None)
+        assert rendered == str(leaf.sample)
+
+
+SECRETS = Secrets("client-secret-123456")
+SECRETS.add_token(
+    {"access_token": "stored-access-token", "refresh_token": "stored-refresh-token"}
+)
+SECRET_VALUES = ("client-secret-123456", "stored-access-token", "stored-refresh-token")
+
+
+def test_the_list_shows_no_secret() -> None:
+    """An API echoing the account's secrets under ordinary keys: none is shown.
+
+    Failed on the old code (samples were shown raw: ``session.bearer =
+    "stored-access-token"``).
+    """
+    echoed = {
+        "session": {
+            "bearer": "stored-access-token",
+            "grant": "stored-refresh-token",
+            "app": "client-secret-123456",
+            "long": "x" * 30 + "stored-access-token" + "y" * 100,
+            "query": "a=1&password=hunter2&b=2",
+        },
+        "stored-access-token": {"under": "a key that is the token"},
+        "password=hunter2": {"under": "a key with a pair"},
+        "sessions": [
+            {"id": "stored-refresh-token", "active": True},
+            {"id": "s2", "active": False},
+        ],
+    }
+    found = pick_list(echoed, SECRETS)
+    shown = [(leaf.shown, leaf.label, leaf.template) for leaf in found.options]
+    text = json.dumps(shown)
+    assert found.options
+    assert not [secret for secret in (*SECRET_VALUES, "hunter2") if secret in text]
+    assert 'session.bearer = "**REDACTED**"' in text.replace('\\"', '"')
+    assert not any(leaf.sample == "a key that is the token" for leaf in found.options)

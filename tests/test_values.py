@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 
+from custom_components.oauth2_rest.redact import Secrets
 from custom_components.oauth2_rest.values import (
+    MAX_ATTRIBUTE_KEY_CHARS,
+    MAX_ATTRIBUTE_SUGGESTIONS,
     attribute_suggestions,
     extract_json_attributes,
     to_on_off,
@@ -64,6 +67,23 @@ def test_attribute_suggestions_leave_out_secrets() -> None:
     assert attribute_suggestions([{"x": 1, "Api-Key": "k"}]) == ["x"]
     assert attribute_suggestions([]) == []
     assert attribute_suggestions("text") == []
+
+
+def test_attribute_suggestions_bounded_and_without_secret_values() -> None:
+    """Keys holding an account's secret or a pair are not offered; the list is capped.
+
+    Failed on the old code (a key that is the access token was offered, and every
+    key of a wide answer).
+    """
+    secrets = Secrets("client-secret-1")
+    secrets.add_token({"access_token": "access-token-1"})
+    data = {"access-token-1": 1, "x client-secret-1": 2, "password=p": 3, "ok": 4}
+    assert attribute_suggestions(data, secrets) == ["ok"]
+    wide = {"k" * (MAX_ATTRIBUTE_KEY_CHARS + 1): 0}
+    wide.update({f"k{i:05}": i for i in range(MAX_ATTRIBUTE_SUGGESTIONS * 3)})
+    offered = attribute_suggestions(wide)
+    assert len(offered) == MAX_ATTRIBUTE_SUGGESTIONS
+    assert all(len(key) <= MAX_ATTRIBUTE_KEY_CHARS for key in offered)
 
 
 def test_attributes_nested_secrets_redacted() -> None:

@@ -96,7 +96,7 @@ from .endpoint import (
 )
 from .errors import REQUEST_ERRORS, Failure, describe
 from .redact import NO_SECRETS, Secrets, redact_data, redact_text
-from .suggest import Leaf, Suggestion, leaves, suggest
+from .suggest import PickList, Suggestion, has_leaves, pick_list, suggest
 from .tls import CaFileError, async_ssl_for
 from .values import (
     BINARY_SENSOR_DEVICE_CLASSES,
@@ -544,7 +544,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """What next: add, edit or remove values, change the request, or finish."""
         options = ["add_sensor", "add_binary_sensor"]
-        if self._leaves():
+        if self._response and has_leaves(self._data[0], self._secrets):
             options.insert(0, "pick_values")
         if self._values:
             options += ["edit_value", "remove_value"]
@@ -557,18 +557,18 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             description_placeholders={"values": self._values_summary()},
         )
 
-    def _leaves(self) -> list[Leaf]:
-        """The preview response's leaf values, to pick from."""
-        return leaves(self._data[0]) if self._response else []
+    def _pick_list(self) -> PickList:
+        """The preview response's leaf values, to pick from (bounded, redacted)."""
+        return pick_list(self._data[0] if self._response else None, self._secrets)
 
     async def async_step_pick_values(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Tick values of the response; each becomes a value, its template written."""
-        found = self._leaves()
+        found = self._pick_list()
         if user_input is not None:
             for index in sorted(int(i) for i in user_input.get(CONF_PICKED) or ()):
-                self._values.append(self._picked_value(suggest(found[index])))
+                self._values.append(self._picked_value(suggest(found.options[index])))
             return await self.async_step_values()
         return self.async_show_form(
             step_id="pick_values",
@@ -578,7 +578,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
                         SelectSelectorConfig(
                             options=[
                                 SelectOptionDict(value=str(index), label=leaf.shown)
-                                for index, leaf in enumerate(found)
+                                for index, leaf in enumerate(found.options)
                             ],
                             multiple=True,
                             mode=SelectSelectorMode.LIST,
@@ -586,6 +586,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
                     )
                 }
             ),
+            errors={"base": "pick_list_cut"} if found.cut else None,
         )
 
     def _picked_value(self, suggestion: Suggestion) -> ValueConfig:
@@ -668,7 +669,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         device_classes = (
             SENSOR_DEVICE_CLASSES if sensor else BINARY_SENSOR_DEVICE_CLASSES
         )
-        suggestions = attribute_suggestions(self._data[0])
+        suggestions = attribute_suggestions(self._data[0], self._secrets)
         schema: dict[vol.Marker, Any] = {
             vol.Required(CONF_NAME): TextSelector(),
             vol.Required(CONF_VALUE_TEMPLATE): TemplateSelector(),

@@ -73,10 +73,17 @@ IDENTIFYING_KEYS = frozenset(
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
 # ``name=value``, ``name: value`` and ``"name": "value"`` in free text (query
 # strings, form bodies, headers, JSON that did not parse).
+#
+# Linear in the text: a name starts only where a run of name characters starts
+# (or after its opening quote), and every run is taken whole, never given back
+# (possessive ``++``/``*+``), so no character is read more than a few times. Taken
+# whole is also the only way such a run can match, so the pairs found are the
+# same as with plain greedy runs and a name tried at each character of a run.
 _KEY_VALUE_IN_TEXT = re.compile(
-    r"""(?P<lead>(?P<q>["']?)(?P<name>[A-Za-z0-9_.\-]+)(?P=q)\s*[:=]\s*["']?)"""
+    r"""(?P<lead>(?:(?P<q>["'])|(?<![A-Za-z0-9_.\-]))"""
+    r"""(?P<name>[A-Za-z0-9_.\-]++)(?(q)(?P=q))\s*+[:=]\s*+["']?+)"""
     # An authorization scheme goes with its credentials: ``Authorization: Bearer x``.
-    r"""(?P<value>(?:(?i:bearer|basic|token|mac|digest)\s+)?[^"'&\s,;}]+)"""
+    r"""(?P<value>(?:(?i:bearer|basic|token|mac|digest)\s++)?[^"'&\s,;}]++)"""
 )
 # Values shorter than this are not scrubbed by value: they would match everywhere.
 MIN_SECRET_LENGTH = 6

@@ -31,7 +31,7 @@ from jsonpath import ExprSyntaxError, JSONPathTypeError, search as jsonpath_sear
 import xmltodict  # type: ignore[import-untyped]
 
 from .client.response import ApiResponse, check_json_depth, loads_json
-from .redact import NO_SECRETS, Secrets, is_secret_key, redact_data
+from .redact import NO_SECRETS, Secrets, is_secret_key, redact_data, redact_text
 
 # Sensor device classes that fit a templated value (an enum needs its options).
 SENSOR_DEVICE_CLASSES = sorted(
@@ -364,10 +364,30 @@ def extract_json_attributes(
     }
 
 
-def attribute_suggestions(json_data: Any) -> list[str]:
-    """Top-level keys of a response (its first item for a list), secrets left out."""
+# How many keys the attribute choice offers, and how long each may be (any other
+# key can still be typed in).
+MAX_ATTRIBUTE_SUGGESTIONS = 300
+MAX_ATTRIBUTE_KEY_CHARS = 255
+
+
+def attribute_suggestions(json_data: Any, secrets: Secrets = NO_SECRETS) -> list[str]:
+    """Top-level keys of a response (its first item for a list), secrets left out.
+
+    Keys with a secret name, or holding a secret (an account's value, a
+    ``secret=value`` pair), are not offered; at most ``MAX_ATTRIBUTE_SUGGESTIONS``
+    keys, none longer than ``MAX_ATTRIBUTE_KEY_CHARS``.
+    """
     if isinstance(json_data, list) and json_data:
         json_data = json_data[0]
     if not isinstance(json_data, dict):
         return []
-    return sorted(str(key) for key in json_data if not is_secret_key(str(key)))
+    found: list[str] = []
+    for raw in json_data:
+        key = str(raw)
+        if len(key) > MAX_ATTRIBUTE_KEY_CHARS or is_secret_key(key):
+            continue
+        if redact_text(key, secrets) == key:
+            found.append(key)
+            if len(found) >= MAX_ATTRIBUTE_SUGGESTIONS:
+                break
+    return sorted(found)
