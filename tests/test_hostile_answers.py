@@ -284,7 +284,10 @@ async def test_rate_limit_of_another_origin_is_not_the_accounts(
         headers={**JSON, "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "3600"}
     )
     response = await call(
-        hass, echo_entry, url="/redirect", params={"to": f"{echo_servers.other}/elsewhere"}
+        hass,
+        echo_entry,
+        url="/redirect",
+        params={"to": f"{echo_servers.other}/elsewhere"},
     )
     assert response["headers"]["X-RateLimit-Remaining"] == "0"
     assert echo_servers.seen[-1][0] == "other"

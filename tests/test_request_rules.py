@@ -75,7 +75,14 @@ def test_owned_headers_refused(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["Cookie", "X-Api-Key", "Accept", "Content-Type", "If-None-Match", "X-Forwarded-For"],
+    [
+        "Cookie",
+        "X-Api-Key",
+        "Accept",
+        "Content-Type",
+        "If-None-Match",
+        "X-Forwarded-For",
+    ],
 )
 def test_headers_not_owned(name: str) -> None:
     """Headers that change neither where nor how the request goes are the user's."""
