@@ -8,6 +8,7 @@ rate-limited account's endpoints wait.
 
 from __future__ import annotations
 
+import codecs
 from datetime import timedelta
 
 import pytest
@@ -206,3 +207,34 @@ def test_nothing_left_waits_for_the_reset_once() -> None:
     # A whole day to the reset: one day, not fifty.
     day = RateBudget(remaining=0, resets_at=86400.0)
     assert day.interval(minute, rate, now=0) == timedelta(days=1)
+
+
+def _picky_codec(name: str) -> codecs.CodecInfo | None:
+    """A text codec (as a library may register one) that fails on "!"."""
+    if name != "picky_test":
+        return None
+
+    def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
+        if b"!" in bytes(data):
+            raise UnicodeError("picky")
+        return bytes(data).decode("latin-1"), len(data)
+
+    def encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
+        return text.encode("latin-1"), len(text)
+
+    return codecs.CodecInfo(encode, decode, name="picky_test")
+
+
+def test_codec_that_fails_anyway_is_a_typed_error() -> None:
+    """A text codec that cannot read this body: the typed error, not UnicodeError."""
+    codecs.register(_picky_codec)
+    try:
+        assert text_encoding("picky_test") == "picky_test"
+        response = ApiResponse(200, {}, b"hi!", "https://x", charset="picky_test")
+        assert response.decode() == "hi!"  # the charset fails: UTF-8
+        assert ApiResponse(200, {}, b"hi", "https://x").decode("picky_test") == "hi"
+        with pytest.raises(UndecodableBodyError):
+            response.decode("picky_test")
+    finally:
+        codecs.unregister(_picky_codec)
+        text_encoding.cache_clear()

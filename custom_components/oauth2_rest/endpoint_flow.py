@@ -413,7 +413,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
                 timeout=request.timeout,
                 ssl=ssl,
             )
-            self._data = response_values(response, request.encoding)  # or UndecodableBodyError
+            # An endpoint's encoding that is not text: UndecodableBodyError.
+            self._data = response_values(response, request.encoding)
         except CaFileError as err:
             self._failure = Failure(err.translation_key, {})
             return

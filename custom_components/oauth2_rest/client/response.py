@@ -21,8 +21,8 @@ from .errors import ResponseTooLargeError, UndecodableBodyError
 _CHUNK = 64 * 1024
 _RATELIMIT_REMAINING_HEADERS = ("X-RateLimit-Remaining", "RateLimit-Remaining")
 _RATELIMIT_RESET_HEADERS = ("X-RateLimit-Reset", "RateLimit-Reset")
-_DRAFT_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])r=([0-9]+)")
-_DRAFT_RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])t=([0-9]+)")
+_DRAFT_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])r=([0-9]++)(?![^;,\s])")
+_DRAFT_RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])t=([0-9]++)(?![^;,\s])")
 # Numbers in headers are ASCII digits (RFC 9110 ``1*DIGIT``), never what
 # ``str.isdigit()``, ``int()`` or ``float()`` also take ("²", "①", "٣", "1_0",
 # "+1", "1e9", "inf"); a reset may carry a fraction (a Unix time with milliseconds).
