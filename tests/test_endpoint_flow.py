@@ -264,7 +264,7 @@ async def test_add_endpoint_with_two_values(
         # User info would be sent as Basic credentials (failed on the old code).
         ({"url": "https://u:pw@api.example.com/v1/x"}, {"url": "invalid_url"}),
         ({"url": "//api.example.com/v1/x"}, {"url": "invalid_url"}),
-        ({"headers": "authorization: Bearer x"}, {"headers": "header_authorization"}),
+        ({"headers": "authorization: Bearer x"}, {"headers": "owned_header"}),
         ({"body": "{{ 1 / 0 }}"}, {"body": "invalid_body"}),
     ],
 )

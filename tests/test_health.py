@@ -302,14 +302,19 @@ async def test_small_budget_stretches_polling_until_the_reset(
 
 
 def test_rate_budget() -> None:
-    """The stretch factor keeps the rest of a window's budget for its rest."""
+    """Stretched so the rest of a window's budget lasts its rest, never past it."""
+    minute = timedelta(seconds=60)
     budget = RateBudget(remaining=30, resets_at=1000.0)
-    assert budget.stretch(polls_per_second=0.01, now=0) == 1.0  # 10 needed
-    assert budget.stretch(polls_per_second=0.1, now=0) == pytest.approx(100 / 30)
-    assert budget.stretch(polls_per_second=0.1, now=1000) == 1.0  # reset passed
-    assert budget.stretch(polls_per_second=0, now=0) == 1.0
+    assert budget.interval(minute, polls_per_second=0.01, now=0) == minute  # 10
+    assert budget.interval(minute, 0.1, now=0) == minute * 100 / 30
+    assert budget.interval(minute, 0.1, now=1000) == minute  # reset passed
+    assert budget.interval(minute, 0, now=0) == minute
+    # One request for 100 needed: not past the reset, when the budget is back.
+    assert RateBudget(1, 1000.0).interval(minute, 0.1, 0) == timedelta(seconds=1000)
+    # A configured interval longer than the window is never shortened.
+    assert budget.interval(timedelta(hours=1), 0.1, now=0) == timedelta(hours=1)
     empty = RateBudget(remaining=0, resets_at=600.0)
     # Nothing left: a 60 s endpoint waits the 600 s to the reset.
-    assert empty.stretch(polls_per_second=1 / 60, now=0) == pytest.approx(10)
+    assert empty.interval(minute, 1 / 60, now=0) == timedelta(seconds=600)
     intervals = [timedelta(seconds=10), timedelta(seconds=20)]
     assert polls_per_second(intervals) == pytest.approx(0.15)

@@ -19,7 +19,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import AccountSession, ConfigEntryAuth, RefreshOutcome
-from .client.errors import ApiForbiddenError
+from .client.errors import ApiForbiddenError, UndecodableBodyError
 from .client.response import (
     ApiResponse,
     ConditionalState,
@@ -177,15 +177,12 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
             )
         return self._polling[1]
 
-    def _stretch(self) -> float:
-        if self._budget is None:
-            return 1.0
-        rate = polls_per_second(self._configured_intervals())
-        return self._budget.stretch(rate, time.time())
-
     def poll_interval(self, configured: timedelta) -> timedelta:
         """How long an endpoint configured to poll every ``configured`` waits now."""
-        return configured * self._stretch()
+        if self._budget is None:
+            return configured
+        rate = polls_per_second(self._configured_intervals())
+        return self._budget.interval(configured, rate, time.time())
 
     def _shortest_poll_interval(self) -> timedelta | None:
         intervals = self._configured_intervals()
@@ -316,16 +313,19 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     def poll_delay(self) -> float | None:
         """Seconds until the next poll, or None.
 
-        The server's Retry-After after a 429/503; None after the credentials were
-        refused (the re-linked account starts anew).
+        The server's Retry-After after a 429/503 when it is longer than the
+        interval (a Retry-After of 0 or a past date never makes an endpoint poll
+        faster than configured); None after the credentials were refused (the
+        re-linked account starts anew).
         """
+        interval = self.poll_interval.total_seconds()
         if not self.last_update_success:
             err = self.last_exception
             if isinstance(err, ConfigEntryAuthFailed):
                 return None
             if isinstance(err, UpdateFailed) and err.retry_after is not None:
-                return err.retry_after
-        return self.poll_interval.total_seconds()
+                return max(err.retry_after, interval)
+        return interval
 
     @override
     async def async_shutdown(self) -> None:
@@ -422,7 +422,10 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             )
         ):
             return previous  # the same answer: nothing to parse, nothing to show
-        json_data, text = response_values(response, endpoint.encoding)
+        try:
+            json_data, text = response_values(response, endpoint.encoding)
+        except UndecodableBodyError as err:
+            raise update_failed(err, endpoint.name) from err
         self._log_too_deep(json_data, text)
         return EndpointData(
             status=response.status,

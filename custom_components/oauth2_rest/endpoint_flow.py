@@ -16,7 +16,6 @@ Steps (add and reconfigure share them):
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
@@ -70,9 +69,9 @@ from homeassistant.util import slugify
 import voluptuous as vol
 
 from .api import entry_origin_policy, entry_profile
-from .client.auth import check_headers
 from .client.errors import InvalidHeaderError, InvalidUrlError, OriginNotAllowedError
-from .client.response import MAX_JSON_DEPTH, ApiResponse, json_too_deep
+from .client.headers import check_headers
+from .client.response import MAX_JSON_DEPTH, ApiResponse, json_too_deep, text_encoding
 from .coordinator import OAuth2RestConfigEntry
 from .endpoint import (
     CONF_BODY,
@@ -244,14 +243,14 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         if (params := parse_lines(user_input.get(CONF_PARAMS), "=")) is None:
             errors[CONF_PARAMS] = "invalid_params"
         headers = parse_lines(user_input.get(CONF_HEADERS), ":")
-        try:
-            check_headers(headers or {})
-        except InvalidHeaderError:
-            headers = None
         if headers is None:
             errors[CONF_HEADERS] = "invalid_headers"
-        elif any(name.lower() == "authorization" for name in headers):
-            errors[CONF_HEADERS] = "header_authorization"
+        else:
+            try:
+                check_headers(headers)
+            except InvalidHeaderError as err:  # or one the integration owns
+                errors[CONF_HEADERS] = err.translation_key
+                headers = None
         templates = RequestTemplates(self.hass, raw_url, params or {}, headers or {})
         try:
             entry_origin_policy(self._entry).resolve(templates.render_url())
@@ -273,11 +272,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         except TemplateError:
             errors[CONF_BODY] = "invalid_body"
         encoding = (user_input.get(CONF_ENCODING) or "").strip() or None
-        if encoding:
-            try:
-                codecs.lookup(encoding)
-            except LookupError:
-                errors[CONF_ENCODING] = "invalid_encoding"
+        if encoding and text_encoding(encoding) is None:
+            errors[CONF_ENCODING] = "invalid_encoding"
         verify_ssl = user_input.get(CONF_VERIFY_SSL) is not False
         ca_file = (user_input.get(CONF_CA_FILE) or "").strip() or None
         if ca_file and verify_ssl:
@@ -417,6 +413,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
                 timeout=request.timeout,
                 ssl=ssl,
             )
+            # An endpoint's encoding that is not text: UndecodableBodyError.
+            self._data = response_values(response, request.encoding)
         except CaFileError as err:
             self._failure = Failure(err.translation_key, {})
             return
@@ -425,7 +423,6 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             return
         self._response = response
         self._sent_url = rendered.url
-        self._data = response_values(response, request.encoding)
         if self._data[0] is None and response.body:
             self._failure = (
                 Failure("json_too_deep", {"limit": str(MAX_JSON_DEPTH)})

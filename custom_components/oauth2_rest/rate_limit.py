@@ -2,11 +2,13 @@
 
 The API says how many requests are left and when the window resets (IETF
 ``RateLimit`` headers, or the common ``X-RateLimit-*`` ones, read by
-``client/response.py``). When the account's endpoints, polling at their
-configured intervals, would use up what is left before the reset, every interval
-is stretched by the same factor so the budget lasts; with nothing left, polling
-waits for the reset. Once the window has reset, the configured intervals apply
-again. ``Retry-After`` keeps its own meaning (a failed update retried later).
+``client/response.py`` from answers the token was sent with). When the account's
+endpoints, polling at their configured intervals, would use up what is left
+before the reset, every interval is stretched by the same factor so the budget
+lasts, but never past the reset: the new window's budget is there then. With
+nothing left, every endpoint waits for the reset (however many there are), then
+polls at its configured interval. An interval is never shorter than configured.
+``Retry-After`` keeps its own meaning (a failed update retried later).
 """
 
 from __future__ import annotations
@@ -31,18 +33,25 @@ class RateBudget:
             return None
         return cls(limit.remaining, now + limit.reset_in)
 
-    def stretch(self, polls_per_second: float, now: float) -> float:
-        """The factor (>= 1) to multiply every poll interval by until the reset."""
+    def interval(
+        self, configured: timedelta, polls_per_second: float, now: float
+    ) -> timedelta:
+        """How long an endpoint configured to poll every ``configured`` waits now.
+
+        ``polls_per_second`` is what all the account's endpoints make at their
+        configured intervals.
+        """
         left = self.resets_at - now
         if left <= 0 or polls_per_second <= 0:
-            return 1.0
+            return configured  # the window has reset
+        until_reset = timedelta(seconds=left)
+        if self.remaining <= 0:
+            return max(configured, until_reset)
         needed = polls_per_second * left
         if needed <= self.remaining:
-            return 1.0
-        if self.remaining <= 0:
-            # Nothing left: the fastest endpoint waits for the reset.
-            return max(1.0, left * polls_per_second)
-        return needed / self.remaining
+            return configured
+        stretched = configured * (needed / self.remaining)
+        return max(configured, min(stretched, until_reset))
 
 
 def polls_per_second(intervals: list[timedelta]) -> float:

@@ -17,9 +17,10 @@ On top of the guide it enforces what keeps the token safe and the API happy:
 
 Untrusted input is refused before anything is sent: a URL with user info
 (``user:pass@``) or a scheme-relative one (``//host/x``, never resolved against the
-base), a header name that is not a token or a name or value with a control
-character (CR/LF would split the request). A redirect to a URL that is not http(s)
-or that carries user info is not followed.
+base), and a header that could split the request or that the integration or the
+transport owns (``Authorization``, ``Host``, ``Content-Length``...: the rule is
+``headers.py``'s). A redirect to a URL that is not http(s) or that carries user
+info is not followed.
 """
 
 from __future__ import annotations
@@ -53,13 +54,13 @@ from .errors import (
     ApiResponseError,
     ApiTimeoutError,
     InvalidBodyError,
-    InvalidHeaderError,
     InvalidUrlError,
     OriginNotAllowedError,
     RedirectRefusedError,
     TooManyRedirectsError,
     UnsafeRedirectError,
 )
+from .headers import check_headers
 from .response import ApiResponse, ConditionalState, read_capped, retry_after_seconds
 
 _LOGGER = logging.getLogger(__name__)
@@ -79,10 +80,6 @@ _BODY_HEADERS = (
 )
 # Never in a URL we send (yarl leaves them alone in an already-encoded path).
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
-# RFC 9110 section 5.1: a field name is a token.
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-# RFC 9110 section 5.5: no control characters but horizontal tab in a field value.
-_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def origin_of(url: URL) -> str:
@@ -114,19 +111,6 @@ def check_request_url(url: URL) -> None:
         raise InvalidUrlError("user info in URL")
     if _URL_FORBIDDEN.search(str(url)):
         raise InvalidUrlError("control character or space in URL")
-
-
-def check_headers(headers: Mapping[str, str]) -> None:
-    """Raise InvalidHeaderError for a header that could split the request.
-
-    Every name must be a token (RFC 9110 5.1) and no value may hold a control
-    character but tab (RFC 9110 5.5): CR/LF would inject headers.
-    """
-    for name, value in headers.items():
-        if not _HEADER_NAME.fullmatch(name):
-            raise InvalidHeaderError("invalid header name")
-        if _HEADER_VALUE_FORBIDDEN.search(value):
-            raise InvalidHeaderError("control character in a header value")
 
 
 # URLs an OriginPolicy remembers as resolved (templated URLs may vary endlessly).
@@ -322,7 +306,9 @@ class AbstractAuth(ABC):
                         resp.status not in _REDIRECTS
                         or hdrs.LOCATION not in resp.headers
                     ):
-                        return await self._read(resp, url, method)
+                        return await self._read(
+                            resp, url, method, token_sent=not cross_origin
+                        )
                     status = resp.status
                     location = resp.headers[hdrs.LOCATION]
             except TimeoutError:
@@ -364,7 +350,9 @@ class AbstractAuth(ABC):
             url = next_url
         raise TooManyRedirectsError(f"more than {MAX_REDIRECTS} redirects")
 
-    async def _read(self, resp: ClientResponse, url: URL, method: str) -> ApiResponse:
+    async def _read(
+        self, resp: ClientResponse, url: URL, method: str, *, token_sent: bool
+    ) -> ApiResponse:
         """Read the body, stopping as soon as it exceeds the cap.
 
         A HEAD response's Content-Length describes a body that is not sent.
@@ -378,6 +366,7 @@ class AbstractAuth(ABC):
             url=str(url),
             content_type=resp.content_type or "",
             charset=resp.charset,
+            token_sent=token_sent,
         )
         if self._on_response is not None:
             self._on_response(response)

@@ -57,6 +57,26 @@ class InvalidHeaderError(ApiError):
     translation_key = "invalid_headers"
 
 
+class OwnedHeaderError(InvalidHeaderError):
+    """A header the integration or the transport owns was given; nothing was sent.
+
+    ``Authorization``, ``Host``, ``Content-Length``... (``headers.py`` says which
+    and why). The name (a token, checked first) is named, never the value.
+    """
+
+    translation_key = "owned_header"
+
+    def __init__(self, name: str) -> None:
+        """Remember the header's name."""
+        super().__init__(f"the {name} header is set by the integration")
+        self.name = name
+
+    @property
+    def translation_placeholders(self) -> dict[str, str]:
+        """The header's name."""
+        return {"header": self.name}
+
+
 class InvalidBodyError(ApiError):
     """The JSON body cannot be serialised (a number out of range...); nothing sent."""
 
@@ -161,3 +181,24 @@ class TooManyRedirectsError(ApiError):
     """The server redirected more often than allowed."""
 
     translation_key = "too_many_redirects"
+
+
+class UndecodableBodyError(ApiError):
+    """The body cannot be read as text in the endpoint's encoding.
+
+    The encoding is not a text encoding (``base64``, ``rot13``, ``undefined``…, in
+    an endpoint stored before they were refused) or its codec cannot read the body.
+    A charset the API declares that is not usable is ignored, never this error.
+    """
+
+    translation_key = "undecodable_body"
+
+    def __init__(self, encoding: str) -> None:
+        """Remember the encoding (what the user configured, never the body)."""
+        super().__init__(f"the body cannot be decoded as {encoding}")
+        self.encoding = encoding
+
+    @property
+    def translation_placeholders(self) -> dict[str, str]:
+        """The encoding."""
+        return {"encoding": self.encoding}

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from http import HTTPStatus
 import json
-import math
 import re
 import time
 from typing import Any
 
 from aiohttp import ClientResponse, hdrs
 
-from .errors import ResponseTooLargeError
+from .errors import ResponseTooLargeError, UndecodableBodyError
 
 _CHUNK = 64 * 1024
 _RATELIMIT_REMAINING_HEADERS = ("X-RateLimit-Remaining", "RateLimit-Remaining")
 _RATELIMIT_RESET_HEADERS = ("X-RateLimit-Reset", "RateLimit-Reset")
-_DRAFT_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])r=(\d+)")
-_DRAFT_RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])t=(\d+)")
+_DRAFT_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])r=([0-9]++)(?![^;,\s])")
+_DRAFT_RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])t=([0-9]++)(?![^;,\s])")
+# Numbers in headers are ASCII digits (RFC 9110 ``1*DIGIT``), never what
+# ``str.isdigit()``, ``int()`` or ``float()`` also take ("²", "①", "٣", "1_0",
+# "+1", "1e9", "inf"); a reset may carry a fraction (a Unix time with milliseconds).
+_COUNT = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"([0-9]+)(?:\.[0-9]+)?")
+# More significant digits than this is "more than any header here can mean": the
+# number is clamped (``int()`` refuses over 4300 digits, ``float()`` makes inf).
+_MAX_DIGITS = 15
+HUGE = 10**_MAX_DIGITS
 # A reset value this large is a Unix time (GitHub, X), not seconds from now.
 _EPOCH_THRESHOLD = 1_000_000_000
 # A reset further away than this is not believed.
@@ -99,6 +110,29 @@ def json_too_deep(text: str | bytes) -> bool:
     return False
 
 
+# Python's codecs for its own string literals: text codecs, not charsets (they
+# interpret backslashes, warning on every invalid escape).
+_LITERAL_CODECS = frozenset({"unicode-escape", "raw-unicode-escape"})
+
+
+@lru_cache(maxsize=64)
+def text_encoding(name: str) -> str | None:
+    """The codec of ``name`` when it is a text encoding that can read any body.
+
+    None for an unknown name, a bytes-to-bytes or text-to-text codec (base64,
+    zlib, rot13…), one that cannot replace what it cannot decode (``undefined``
+    always fails, ``idna`` refuses to replace) and Python's literal codecs.
+    """
+    try:
+        info = codecs.lookup(name)
+        if not info._is_text_encoding or info.name in _LITERAL_CODECS:  # noqa: SLF001
+            return None
+        b"\x80\xff".decode(info.name, errors="replace")
+    except LookupError, ValueError:  # UnicodeError is a ValueError; so is a NUL
+        return None
+    return info.name
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimit:
     """What the API said of its rate limit: requests left, seconds to the reset."""
@@ -116,9 +150,9 @@ async def read_capped(
     unread, unless no body is expected: a HEAD response's Content-Length describes a
     body that is not sent).
     """
-    declared = resp.headers.get(hdrs.CONTENT_LENGTH, "")
-    if body_expected and declared.isdigit():
-        if int(declared) > limit:
+    declared = header_count(resp.headers.get(hdrs.CONTENT_LENGTH, ""))
+    if body_expected and declared is not None:
+        if declared > limit:
             raise ResponseTooLargeError(limit)
         if hdrs.CONTENT_ENCODING not in resp.headers:
             # Not compressed: the parser reads exactly the declared length.
@@ -158,6 +192,9 @@ class ApiResponse:
     url: str
     content_type: str = ""
     charset: str | None = None
+    # Whether the request that got this answer carried the token (not after a
+    # redirect to another origin).
+    token_sent: bool = True
     _json: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -173,16 +210,23 @@ class ApiResponse:
     def decode(self, encoding: str | None = None) -> str:
         """The body as text, as core ``rest`` decodes it.
 
-        The charset of the Content-Type wins when it can decode the body;
-        otherwise ``encoding`` (UTF-8 by default) is used, undecodable bytes
-        replaced.
+        The charset of the Content-Type wins when it is a text encoding that
+        decodes the body; otherwise ``encoding`` (UTF-8 by default) is used,
+        undecodable bytes replaced. Raises UndecodableBodyError when
+        ``encoding`` is not a text encoding (see :func:`text_encoding`).
         """
-        if self.charset:
+        if self.charset and (charset := text_encoding(self.charset)) is not None:
             try:
-                return self.body.decode(self.charset)
-            except UnicodeDecodeError, LookupError:
+                return self.body.decode(charset)
+            except UnicodeError:
                 pass
-        return self.body.decode(encoding or "utf-8", errors="replace")
+        codec = text_encoding(encoding or "utf-8")
+        if codec is None:
+            raise UndecodableBodyError(encoding or "utf-8")
+        try:
+            return self.body.decode(codec, errors="replace")
+        except UnicodeError:
+            raise UndecodableBodyError(codec) from None
 
     def json(self) -> Any:
         """The body parsed as JSON.
@@ -211,29 +255,62 @@ class ApiResponse:
 
     @property
     def rate_limit_remaining(self) -> int | None:
-        """Requests left in the provider's window, when it says so."""
-        return rate_limit_remaining(self.headers)
+        """Requests left in the account's window, when the API says so.
+
+        Only an answer the token was sent with speaks for the account: a redirect
+        target on another origin (which never gets the token) is not its limit.
+        """
+        return rate_limit_remaining(self.headers) if self.token_sent else None
 
     @property
     def rate_limit(self) -> RateLimit:
         """Requests left and seconds to the window's reset, as far as it says."""
+        if not self.token_sent:
+            return RateLimit()
         return RateLimit(
             rate_limit_remaining(self.headers), rate_limit_reset(self.headers)
         )
+
+
+def header_count(value: str) -> int | None:
+    """A count written as ASCII digits (RFC 9110 ``1*DIGIT``), or None.
+
+    Optional white space around it; clamped to ``HUGE``.
+    """
+    value = value.strip(" \t")
+    if not _COUNT.fullmatch(value):
+        return None
+    digits = value.lstrip("0")
+    return HUGE if len(digits) > _MAX_DIGITS else int(digits or "0")
+
+
+def header_number(value: str) -> float | None:
+    """A non-negative decimal written in ASCII digits (``12`` or ``12.5``), or None.
+
+    Optional white space around it; clamped to ``HUGE``.
+    """
+    value = value.strip(" \t")
+    if not (match := _DECIMAL.fullmatch(value)):
+        return None
+    if len(match.group(1).lstrip("0")) > _MAX_DIGITS:
+        return float(HUGE)
+    return float(value)
+
+
+def _first_item(value: str) -> str:
+    """The first member of a comma-separated header value."""
+    return value.split(",", 1)[0]
 
 
 def rate_limit_remaining(headers: Mapping[str, str]) -> int | None:
     """Read X-RateLimit-Remaining, RateLimit-Remaining or the IETF draft's RateLimit."""
     for name in _RATELIMIT_REMAINING_HEADERS:
         if (value := headers.get(name)) is not None:
-            try:
-                return int(value.split(",")[0].strip())
-            except ValueError:
-                return None
+            return header_count(_first_item(value))
     if (draft := headers.get("RateLimit")) is not None and (
         match := _DRAFT_RATELIMIT_REMAINING.search(draft)
     ):
-        return int(match.group(1))
+        return header_count(match.group(1))
     return None
 
 
@@ -245,23 +322,17 @@ def rate_limit_reset(
     From ``X-RateLimit-Reset`` or ``RateLimit-Reset`` (seconds, or a Unix time
     when that large) or the IETF draft's ``RateLimit: …;t=``.
     """
-    raw: str | None = None
+    seconds: float | None = None
     for name in _RATELIMIT_RESET_HEADERS:
         if (value := headers.get(name)) is not None:
-            raw = value.split(",")[0].strip()
+            seconds = header_number(_first_item(value))
             break
     else:
         if (draft := headers.get("RateLimit")) is not None and (
             match := _DRAFT_RATELIMIT_RESET.search(draft)
         ):
-            raw = match.group(1)
-    if raw is None:
-        return None
-    try:
-        seconds = float(raw)
-    except ValueError:
-        return None
-    if math.isnan(seconds):
+            seconds = header_number(match.group(1))
+    if seconds is None:
         return None
     if seconds >= _EPOCH_THRESHOLD:
         seconds -= time.time() if now is None else now
@@ -271,15 +342,25 @@ def rate_limit_reset(
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Parse Retry-After (seconds or an HTTP date) into seconds from now."""
-    if not value:
+    """Seconds from now the server asks to wait (RFC 9110 10.2.3), or None.
+
+    ``delay-seconds`` (ASCII digits, clamped to ``HUGE``) or an HTTP date (the
+    IMF-fixdate, or the obsolete RFC 850 and asctime forms, all GMT); a date in
+    the past is 0. Anything else is not a Retry-After.
+    """
+    if value is None:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if (seconds := header_count(value)) is not None:
+        return float(seconds)
+    value = value.strip(" \t")
+    if not value or not value.isascii():
+        return None
     try:
         when = parsedate_to_datetime(value)
-    except TypeError, ValueError:
+        if when.tzinfo is None:  # the asctime form has no zone: it is GMT
+            when = when.replace(tzinfo=UTC)
+        at = when.timestamp()
+    except TypeError, ValueError, OverflowError:
         return None
     now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)
+    return max(0.0, at - now)
