@@ -126,7 +126,7 @@ def main() -> None:
         mark = " (cut)" if r["cut"] else ""
         print(
             f"  {r['shape']:<14} {r['answer_mb']:>9} {r['peak_mb']:>9}"
-            f" {r['ratio']:>9}  {r["options"]}{mark}"
+            f" {r['ratio']:>9}  {r['options']}{mark}"
         )
 
 
