@@ -22,6 +22,7 @@ from custom_components.oauth2_rest.client.headers import check_headers, is_owned
 from custom_components.oauth2_rest.client.response import (
     HUGE,
     ApiResponse,
+    RateLimit,
     header_count,
     rate_limit_remaining,
     rate_limit_reset,
@@ -238,3 +239,13 @@ def test_codec_that_fails_anyway_is_a_typed_error() -> None:
     finally:
         codecs.unregister(_picky_codec)
         text_encoding.cache_clear()
+
+
+def test_rate_limit_of_an_answer_the_token_never_reached() -> None:
+    """A redirect target on another origin speaks for itself, not for the account."""
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "60"}
+    ours = ApiResponse(200, headers, b"", "https://x")
+    theirs = ApiResponse(200, headers, b"", "https://y", token_sent=False)
+    assert ours.rate_limit == RateLimit(0, 60)
+    assert theirs.rate_limit == RateLimit()
+    assert theirs.rate_limit_remaining is None
