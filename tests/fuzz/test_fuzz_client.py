@@ -13,16 +13,13 @@ from hypothesis import given, strategies as st
 import pytest
 from yarl import URL
 
-from custom_components.oauth2_rest.client.auth import (
-    AbstractAuth,
-    OriginPolicy,
-    origin_of,
-)
+from custom_components.oauth2_rest.client.auth import AbstractAuth, OriginPolicy
 from custom_components.oauth2_rest.client.errors import (
     ApiError,
     InvalidUrlError,
     OriginNotAllowedError,
 )
+from custom_components.oauth2_rest.client.urls import origin_of
 
 from .common import count, nasty_text
 

@@ -36,6 +36,7 @@ import aiohttp
 from yarl import URL
 
 from ..client.response import loads_json
+from ..client.urls import http_url
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 
 DISCOVERY_KEY: Final = "discovery"
@@ -128,18 +129,7 @@ async def async_discover(
 
 def _parse_url(raw: str) -> URL:
     """Parse and check the URL the user entered."""
-    try:
-        url = URL(raw.strip())
-    except ValueError as err:
-        raise InvalidIssuerUrl(f"not a URL: {raw!r}") from err
-    if (
-        url.scheme not in ("http", "https")
-        or not url.host
-        or url.user is not None
-        or url.password is not None
-        or url.query_string
-        or url.fragment
-    ):
+    if (url := http_url(raw.strip(), bare=True)) is None:
         raise InvalidIssuerUrl(f"not an http(s) issuer URL: {raw!r}")
     return url
 
@@ -264,13 +254,7 @@ def _check_transport(metadata: Mapping[str, Any], issuer: URL) -> None:
 
 def _http_url(value: Any) -> str | None:
     """Return value if it is an absolute http(s) URL string, else None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        url = URL(value)
-    except ValueError:
-        return None
-    if url.scheme not in ("http", "https") or not url.host:
+    if not isinstance(value, str) or http_url(value) is None:
         return None
     return value
 
