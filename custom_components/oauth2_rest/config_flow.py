@@ -35,6 +35,7 @@ from .credentials import (
 )
 from .endpoint import SUBENTRY_TYPE_ENDPOINT
 from .endpoint_flow import EndpointSubentryFlow
+from .errors import Failure
 from .flow.account import Grant
 from .flow.account_forms import (
     ACCOUNT_NAME_SCHEMA,
@@ -230,20 +231,17 @@ class OAuth2RestConfigFlow(RelinkSteps, domain=DOMAIN):
 
     @override
     async def async_step_credentials(
-        self,
-        user_input: dict[str, Any] | None = None,
-        errors: dict[str, str] | None = None,
-        error_placeholders: dict[str, str] | None = None,
+        self, user_input: dict[str, Any] | None = None, failed: Failure | None = None
     ) -> ConfigFlowResult:
         """Client id and secret (new, or stored under Application Credentials), scopes.
 
-        ``errors`` come from a grant that failed after this step (client
-        credentials refused): the form is shown again with what was entered.
+        A grant that ``failed`` after this step (client credentials refused) shows
+        the form again with what was entered and what the provider said.
         """
         assert self._profile is not None
         profile = self._profile
         stored = await async_stored_credentials(self.hass)
-        errors = dict(errors or {})
+        errors = {"base": failed.key} if failed is not None else {}
         if user_input is not None:
             chosen, form_errors = read_credentials(user_input, stored, profile)
             errors.update(form_errors)
@@ -269,7 +267,7 @@ class OAuth2RestConfigFlow(RelinkSteps, domain=DOMAIN):
                 # The provider's developer docs, else ours on linking an account.
                 "docs_url": profile.documentation_url or LINKING_DOCS_URL,
                 "error": "",
-                **(error_placeholders or {}),
+                **(failed.placeholders if failed is not None else {}),
             },
             errors=errors,
         )

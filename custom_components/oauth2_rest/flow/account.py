@@ -10,6 +10,7 @@ from homeassistant.components.application_credentials import ClientCredential
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigFlowResult
 from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2FlowHandler
 
+from ..errors import Failure
 from ..oauth.implementation import OAuth2RestImplementation
 from ..oauth.provider import ProviderProfile
 
@@ -64,12 +65,9 @@ class AccountFlowBase(AbstractOAuth2FlowHandler):
 
     @abstractmethod
     async def async_step_credentials(
-        self,
-        user_input: dict[str, Any] | None = None,
-        errors: dict[str, str] | None = None,
-        error_placeholders: dict[str, str] | None = None,
+        self, user_input: dict[str, Any] | None = None, failed: Failure | None = None
     ) -> ConfigFlowResult:
-        """Client id and secret, scopes; shown again with the errors of a grant."""
+        """Client id and secret, scopes; shown again when the grant ``failed``."""
 
     def _rest_impl(self) -> OAuth2RestImplementation:
         assert isinstance(self.flow_impl, OAuth2RestImplementation)

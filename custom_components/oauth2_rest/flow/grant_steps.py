@@ -7,7 +7,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.exceptions import OAuth2TokenRequestError
 
-from ..errors import client_credentials_failed
+from ..errors import Failure, client_credentials_failed
 from .account import AccountFlowBase, Grant
 
 
@@ -71,19 +71,13 @@ class GrantSteps(AccountFlowBase):
                 "The client credentials request failed: %s",
                 failure.placeholders["error"],
             )
-            return await self._async_show_grant_failed(
-                {"base": failure.key}, failure.placeholders
-            )
+            return await self._async_show_grant_failed(failure)
         self.logger.info("Linked with the client credentials grant")
         self._grant = Grant.CLIENT_CREDENTIALS
         return await self.async_oauth_create_entry(
             {"auth_implementation": impl.domain, "token": token}
         )
 
-    async def _async_show_grant_failed(
-        self, errors: dict[str, str], placeholders: dict[str, str]
-    ) -> ConfigFlowResult:
+    async def _async_show_grant_failed(self, failed: Failure) -> ConfigFlowResult:
         """Show the form the grant started from again, with what the provider said."""
-        return await self.async_step_credentials(
-            errors=errors, error_placeholders=placeholders
-        )
+        return await self.async_step_credentials(failed=failed)

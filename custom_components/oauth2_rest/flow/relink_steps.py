@@ -18,6 +18,7 @@ from homeassistant.const import CONF_CLIENT_SECRET, CONF_NAME
 from ..api import entry_profile
 from ..const import CONF_SCOPES, EXAMPLE_URLS
 from ..credentials import async_stored_credentials
+from ..errors import Failure
 from ..oauth.implementation import OAuth2RestImplementation
 from .account import Grant
 from .account_forms import (
@@ -67,15 +68,16 @@ class RelinkSteps(GrantSteps):
         return True
 
     @override
-    async def _async_show_grant_failed(
-        self, errors: dict[str, str], placeholders: dict[str, str]
-    ) -> ConfigFlowResult:
+    async def _async_show_grant_failed(self, failed: Failure) -> ConfigFlowResult:
         """Re-linking shows its own form again."""
+        errors = {"base": failed.key}
         if self.source == SOURCE_REAUTH:
-            return self._async_show_reauth_client_credentials(errors, placeholders)
+            return self._async_show_reauth_client_credentials(
+                errors, failed.placeholders
+            )
         if self.source == SOURCE_RECONFIGURE:
-            return self._async_show_reconfigure(None, errors, placeholders)
-        return await super()._async_show_grant_failed(errors, placeholders)
+            return self._async_show_reconfigure(None, errors, failed.placeholders)
+        return await super()._async_show_grant_failed(failed)
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
