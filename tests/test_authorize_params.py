@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
-from custom_components.oauth2_rest.config_flow import parse_authorize_params
+from custom_components.oauth2_rest.flow.text import parse_authorize_params
 
 from .test_config_flow import authorize, fields, start_step, suggested
 

@@ -46,6 +46,7 @@ from custom_components.oauth2_rest.client.response import (
     rate_limit_reset,
     retry_after_seconds,
 )
+from custom_components.oauth2_rest.client.urls import http_url, parse_origin
 
 # Real sockets, on 127.0.0.1 only.
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -932,3 +933,34 @@ def test_resolved_urls_are_remembered_refusals_are_not() -> None:
     # Endless distinct (templated) URLs keep working.
     for n in range(2000):
         assert policy.resolve(f"item/{n}").path == f"/v1/item/{n}"
+
+
+@pytest.mark.parametrize(
+    ("text", "url", "bare", "origin"),
+    [
+        ("https://a.example", True, True, "https://a.example"),
+        ("HTTP://A.example:8080/", True, True, "http://a.example:8080"),
+        ("https://a.example/realms/home", True, True, None),
+        ("https://a.example/x?q=1", True, False, None),
+        ("https://a.example/#f", True, False, None),
+        ("https://u:p@a.example", True, False, None),
+        ("https://:p@a.example", True, False, None),
+        ("https://u@a.example", True, False, None),
+        ("ftp://a.example", False, False, None),
+        ("https:///x", False, False, None),
+        ("/x", False, False, None),
+        ("a.example", False, False, None),
+        ("http://[::1", False, False, None),
+        ("https://a.example:99999", False, False, None),
+        ("", False, False, None),
+    ],
+)
+def test_url_rule(text: str, url: bool, bare: bool, origin: str | None) -> None:
+    """What every URL check of the integration accepts.
+
+    Absolute http(s) with a host; bare also without user info, query or fragment;
+    an origin is bare with no path.
+    """
+    assert (http_url(text) is not None) is url
+    assert (http_url(text, bare=True) is not None) is bare
+    assert parse_origin(text) == origin

@@ -25,12 +25,10 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
-from custom_components.oauth2_rest.config_flow import (
-    NEW_CREDENTIAL,
-    OAuth2RestConfigFlow,
-)
+from custom_components.oauth2_rest.config_flow import OAuth2RestConfigFlow
 from custom_components.oauth2_rest.const import DOMAIN, LINKING_DOCS_URL
 from custom_components.oauth2_rest.endpoint_flow import EndpointSubentryFlow
+from custom_components.oauth2_rest.flow.account_forms import NEW_CREDENTIAL
 
 from .common import (
     AUTH_DOMAIN,

@@ -65,6 +65,8 @@ def test_parse_origins() -> None:
         "https://a.example/x",
         "https://a.example?q=1",
         "https://u:p@a.example",
+        # A password without a user name is user info all the same.
+        "https://:p@a.example",
         "https://a.example#f",
         "http://[::1",
         "https://a.example:99999",

@@ -16,7 +16,6 @@ Steps (add and reconfigure share them):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 import json
@@ -94,6 +93,7 @@ from .endpoint import (
     ValueConfig,
 )
 from .errors import REQUEST_ERRORS, Failure, describe
+from .flow.text import format_lines, parse_lines
 from .redact import NO_SECRETS, Secrets, redact_data, redact_text
 from .suggest import PickList, Suggestion, has_leaves, pick_list, suggest
 from .tls import CaFileError, async_ssl_for
@@ -119,25 +119,6 @@ CONF_PICKED = "picked"
 _BACKTICKS = re.compile(r"`+")
 # Every placeholder an error message of this flow may use, shown empty otherwise.
 _ERROR_PLACEHOLDERS = ("origin", "limit")
-
-
-def parse_lines(text: str | None, separator: str) -> dict[str, str] | None:
-    """Parse ``name<separator>value`` lines; None when a line is malformed."""
-    result: dict[str, str] = {}
-    for raw in (text or "").splitlines():
-        if not (line := raw.strip()):
-            continue
-        name, sep, value = line.partition(separator)
-        name = name.strip()
-        if not sep or not name:
-            return None
-        result[name] = value.strip()
-    return result
-
-
-def format_lines(values: Mapping[str, str], separator: str) -> str:
-    """The inverse of :func:`parse_lines`, for pre-filling a form."""
-    return "\n".join(f"{name}{separator}{value}" for name, value in values.items())
 
 
 def _longest_backtick_run(text: str) -> int:

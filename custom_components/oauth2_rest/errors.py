@@ -6,7 +6,8 @@ translation key and placeholders) or with a token error (HA's
 transient). :func:`describe` turns either into a :class:`Failure`, whose key is the
 same in the ``exceptions`` translations and in the endpoint flow's form errors;
 :func:`update_failed` and :func:`action_failed` build what a coordinator and an
-action raise from it.
+action raise from it. :func:`client_credentials_failed` is the same for the
+client credentials grant of the account flow, whose form shows what went wrong.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiohttp import ClientError
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     HomeAssistantError,
+    OAuth2TokenRequestError,
     OAuth2TokenRequestReauthError,
     ServiceValidationError,
 )
@@ -32,6 +34,7 @@ from .client.errors import (
     OriginNotAllowedError,
 )
 from .const import DOMAIN
+from .oauth.token_response import TokenEndpointError
 
 # What a request through the account can raise: client errors, and token errors
 # (HA's OAuth2 hierarchy; its transient errors are aiohttp ClientErrors).
@@ -109,3 +112,23 @@ def action_failed(err: Exception, target: str) -> HomeAssistantError:
         translation_key=failure.key,
         translation_placeholders={"target": target, **failure.placeholders},
     )
+
+
+def client_credentials_failed(err: OAuth2TokenRequestError) -> Failure:
+    """A failed client credentials grant as its form tells it.
+
+    The provider refused the client (its secret, by ``invalid_client``, or the
+    grant), or the request failed; the placeholder names the provider's error code,
+    else the kind of failure.
+    """
+    cause = err.__cause__
+    code = cause.error if isinstance(cause, TokenEndpointError) else ""
+    if isinstance(err, OAuth2TokenRequestReauthError):
+        key = (
+            "invalid_client"
+            if code == "invalid_client"
+            else "client_credentials_refused"
+        )
+    else:
+        key = "client_credentials_failed"
+    return Failure(key, {"error": code or type(err).__name__})

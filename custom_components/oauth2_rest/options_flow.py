@@ -16,7 +16,8 @@ import voluptuous as vol
 from yarl import URL
 
 from .api import entry_profile
-from .client.auth import DEFAULT_MAX_RESPONSE_BYTES, origin_of
+from .client.auth import DEFAULT_MAX_RESPONSE_BYTES
+from .client.urls import origin_of, parse_origin
 from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, EXAMPLE_URLS
 
 MIN_RESPONSE_BYTES = 1024
@@ -29,20 +30,9 @@ def parse_origins(text: str) -> list[str] | None:
     for line in text.splitlines():
         if not (line := line.strip()):
             continue
-        try:
-            url = URL(line)
-        except ValueError:  # yarl refuses some malformed hosts outright
+        if (origin := parse_origin(line)) is None:
             return None
-        if (
-            url.scheme not in ("http", "https")
-            or not url.host
-            or url.path not in ("", "/")
-            or url.query_string
-            or url.fragment
-            or url.user
-        ):
-            return None
-        if (origin := origin_of(url)) not in origins:
+        if origin not in origins:
             origins.append(origin)
     return origins
 

@@ -13,16 +13,13 @@ from hypothesis import given, strategies as st
 import pytest
 from yarl import URL
 
-from custom_components.oauth2_rest.client.auth import (
-    AbstractAuth,
-    OriginPolicy,
-    origin_of,
-)
+from custom_components.oauth2_rest.client.auth import AbstractAuth, OriginPolicy
 from custom_components.oauth2_rest.client.errors import (
     ApiError,
     InvalidUrlError,
     OriginNotAllowedError,
 )
+from custom_components.oauth2_rest.client.urls import http_url, origin_of, parse_origin
 
 from .common import count, nasty_text
 
@@ -92,6 +89,30 @@ def test_url_resolution_and_origin(raw: str) -> None:
     assert target.password is None
     if not URL(raw).is_absolute():  # a path stays under the base URL's origin
         assert origin_of(target) == origin_of(URL(BASE))
+
+
+@given(raw=url_parts.map(compose) | nasty_text)
+def test_the_url_rule(raw: str) -> None:
+    """Every URL check's rule: never raises; what it accepts is what it promises.
+
+    An accepted URL is absolute http(s) with a host; a bare one has no user info,
+    query or fragment; an origin is its own origin, and a policy allowing it lets
+    the token go there.
+    """
+    count("url_rule")
+    if (url := http_url(raw)) is not None:
+        assert url.scheme in ("http", "https")
+        assert url.host
+    if (bare := http_url(raw, bare=True)) is not None:
+        assert url == bare
+        assert bare.user is None
+        assert bare.password is None
+        assert not bare.query_string
+        assert not bare.fragment
+    if (origin := parse_origin(raw)) is not None:
+        assert bare is not None
+        assert parse_origin(origin) == origin
+        OriginPolicy(BASE, [origin]).check(URL(origin))
 
 
 @dataclass

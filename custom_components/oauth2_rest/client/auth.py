@@ -29,7 +29,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 import logging
-import re
 from ssl import SSLContext
 from typing import Any
 
@@ -62,6 +61,7 @@ from .errors import (
 )
 from .headers import check_headers
 from .response import ApiResponse, ConditionalState, read_capped, retry_after_seconds
+from .urls import HTTP_SCHEMES, check_request_url, has_user_info, origin_of, parse_url
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,39 +78,6 @@ _BODY_HEADERS = (
     hdrs.CONTENT_LANGUAGE,
     hdrs.CONTENT_LOCATION,
 )
-# Never in a URL we send (yarl leaves them alone in an already-encoded path).
-_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
-
-
-def origin_of(url: URL) -> str:
-    """Return scheme://host[:port] of a URL, the unit the allow-list works in."""
-    return str(url.origin())
-
-
-def parse_url(text: str) -> URL:
-    """Parse a URL or path; raise InvalidUrlError when it is malformed.
-
-    yarl may only notice a bad host or port when they are read, so both are.
-    """
-    try:
-        url = URL(text)
-        _ = (url.host, url.port)
-    except ValueError, TypeError:
-        raise InvalidUrlError("invalid URL") from None
-    return url
-
-
-def check_request_url(url: URL) -> None:
-    """Raise InvalidUrlError for a URL we never request, whatever its origin.
-
-    User info (``user:pass@``) would be sent as Basic credentials next to the
-    token; a control character or space left unencoded (yarl keeps them in an
-    already-encoded path) would break the request line.
-    """
-    if url.user is not None or url.password is not None:
-        raise InvalidUrlError("user info in URL")
-    if _URL_FORBIDDEN.search(str(url)):
-        raise InvalidUrlError("control character or space in URL")
 
 
 # URLs an OriginPolicy remembers as resolved (templated URLs may vary endlessly).
@@ -158,7 +125,7 @@ class OriginPolicy:
         if url.is_absolute():
             if not url.scheme:  # never resolved against the base URL
                 raise InvalidUrlError("scheme-relative URL")
-            if url.scheme not in ("http", "https"):
+            if url.scheme not in HTTP_SCHEMES:
                 raise InvalidUrlError("not an http(s) URL")
             check_request_url(url)
             self.check(url)
@@ -172,10 +139,7 @@ class OriginPolicy:
 
     def check(self, url: URL) -> None:
         """Raise OriginNotAllowedError unless the token may go to ``url``."""
-        if (
-            url.scheme not in ("http", "https")
-            or origin_of(url) not in self.allowed_origins
-        ):
+        if url.scheme not in HTTP_SCHEMES or origin_of(url) not in self.allowed_origins:
             raise OriginNotAllowedError(origin_of(url) if url.host else str(url))
 
 
@@ -327,11 +291,11 @@ class AbstractAuth(ABC):
                 next_url = url.join(parse_url(location))
             except InvalidUrlError:
                 raise ApiResponseError(status, "redirect to an invalid URL") from None
-            if next_url.scheme not in ("http", "https"):
+            if next_url.scheme not in HTTP_SCHEMES:
                 raise UnsafeRedirectError(
                     f"{status} redirect to a {next_url.scheme or 'relative'}: URL"
                 )
-            if next_url.user is not None or next_url.password is not None:
+            if has_user_info(next_url):
                 raise UnsafeRedirectError(f"{status} redirect to a URL with user info")
             leaves_origin = origin_of(next_url) != origin_of(url)
             if status == HTTPStatus.SEE_OTHER or (

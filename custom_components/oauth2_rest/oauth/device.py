@@ -29,10 +29,9 @@ from homeassistant.exceptions import (
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from ..client.auth import check_request_url, parse_url
 from ..client.errors import InvalidUrlError, ResponseTooLargeError
 from ..client.response import read_capped
-from .discovery import is_secure_transport
+from ..client.urls import check_request_url, is_secure_transport, parse_url
 from .implementation import TOKEN_REQUEST_TIMEOUT, OAuth2RestImplementation
 from .token_response import (
     MAX_TOKEN_RESPONSE_BYTES,

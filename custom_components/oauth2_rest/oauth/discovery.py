@@ -29,13 +29,13 @@ as the form error. The module does not import Home Assistant.
 
 from collections.abc import Mapping
 from http import HTTPStatus
-from ipaddress import ip_address
 from typing import Any, ClassVar, Final
 
 import aiohttp
 from yarl import URL
 
 from ..client.response import loads_json
+from ..client.urls import http_url, is_secure_transport
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 
 DISCOVERY_KEY: Final = "discovery"
@@ -128,18 +128,7 @@ async def async_discover(
 
 def _parse_url(raw: str) -> URL:
     """Parse and check the URL the user entered."""
-    try:
-        url = URL(raw.strip())
-    except ValueError as err:
-        raise InvalidIssuerUrl(f"not a URL: {raw!r}") from err
-    if (
-        url.scheme not in ("http", "https")
-        or not url.host
-        or url.user is not None
-        or url.password is not None
-        or url.query_string
-        or url.fragment
-    ):
+    if (url := http_url(raw.strip(), bare=True)) is None:
         raise InvalidIssuerUrl(f"not an http(s) issuer URL: {raw!r}")
     return url
 
@@ -229,18 +218,6 @@ def _same_issuer(issuer: str, expected: str) -> bool:
     return issuer.removesuffix("/") == expected.removesuffix("/")
 
 
-def _is_loopback(host: str | None) -> bool:
-    """Whether host is localhost or a loopback address."""
-    if host is None:
-        return False
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 # The endpoints that receive the client secret, a token or a device code.
 _SECRET_ENDPOINTS: Final = (
     "token_endpoint",
@@ -261,23 +238,9 @@ def _check_transport(metadata: Mapping[str, Any], issuer: URL) -> None:
             raise DiscoveryInsecureEndpoint(f"{issuer}: {key} is plain http")
 
 
-def is_secure_transport(url: URL) -> bool:
-    """Whether ``url`` may carry a secret or be shown as a link.
-
-    https, or http to a loopback host (a local provider); no other scheme.
-    """
-    return url.scheme == "https" or (url.scheme == "http" and _is_loopback(url.host))
-
-
 def _http_url(value: Any) -> str | None:
     """Return value if it is an absolute http(s) URL string, else None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        url = URL(value)
-    except ValueError:
-        return None
-    if url.scheme not in ("http", "https") or not url.host:
+    if not isinstance(value, str) or http_url(value) is None:
         return None
     return value
 

@@ -19,6 +19,8 @@ from typing import Any, Self
 
 from yarl import URL
 
+from ..client.urls import origin_of
+
 PRESETS_FILE = Path(__file__).with_name("presets.json")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -94,7 +96,12 @@ class ProviderProfile:
     @property
     def api_base(self) -> str:
         """Where API paths are joined: the API base URL, else the token URL's origin."""
-        return self.api_base_url or str(URL(self.token_url).origin())
+        return self.api_base_url or self.token_origin
+
+    @property
+    def token_origin(self) -> str:
+        """The token endpoint's origin (where the API is when nothing else says)."""
+        return origin_of(URL(self.token_url))
 
     @property
     def placeholders(self) -> tuple[str, ...]:
