@@ -25,10 +25,7 @@ from homeassistant.exceptions import (
     OAuth2TokenRequestReauthError,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.config_entry_oauth2_flow import (
-    AbstractOAuth2FlowHandler,
-    async_get_redirect_uri,
-)
+from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2FlowHandler
 from homeassistant.helpers.selector import (
     QrCodeSelector,
     QrCodeSelectorConfig,
@@ -76,6 +73,7 @@ from .oauth.implementation import OAuth2RestImplementation, is_client_credential
 from .oauth.provider import ClientAuthMethod, PkceMode, ProviderProfile, load_presets
 from .oauth.token_response import TokenEndpointError
 from .options_flow import OAuth2RestOptionsFlow
+from .redirect import shown_redirect_uri
 
 CONF_PRESET = "preset"
 CONF_ISSUER_URL = "issuer_url"
@@ -410,12 +408,6 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     # -- credentials and scopes -----------------------------------------------------
 
-    def _redirect_uri(self) -> str:
-        try:
-            return async_get_redirect_uri(self.hass)
-        except RuntimeError:
-            return "<your Home Assistant URL>/auth/external/callback"
-
     async def async_step_credentials(
         self,
         user_input: dict[str, Any] | None = None,
@@ -516,7 +508,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             ),
             description_placeholders={
                 "provider": profile.name,
-                "redirect_uri": self._redirect_uri(),
+                "redirect_uri": shown_redirect_uri(self.hass),
                 # The provider's developer docs, else ours on linking an account.
                 "docs_url": profile.documentation_url or LINKING_DOCS_URL,
                 "error": "",
