@@ -74,6 +74,7 @@ from .oauth.provider import ClientAuthMethod, PkceMode, ProviderProfile, load_pr
 from .oauth.token_response import TokenEndpointError
 from .options_flow import OAuth2RestOptionsFlow
 from .redirect import shown_redirect_uri
+from .restart import async_update_and_abort
 
 CONF_PRESET = "preset"
 CONF_ISSUER_URL = "issuer_url"
@@ -814,7 +815,8 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 self.hass, self._credential, self.flow_impl.domain
             )
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
-            result = self.async_update_reload_and_abort(
+            result = async_update_and_abort(
+                self,
                 self._get_entry_being_changed(),
                 title=self._title or UNDEFINED,
                 data=entry_data,
@@ -937,7 +939,7 @@ class OAuth2RestConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         scopes = parse_scopes(user_input.get(CONF_SCOPES, ""))
         new_secret = user_input.get(CONF_CLIENT_SECRET, "").strip()
         if scopes == current_scopes and not new_secret and params == current_params:
-            return self.async_update_reload_and_abort(entry, title=self._title)
+            return async_update_and_abort(self, entry, title=self._title)
         if not await self._async_use_entry(entry, new_secret, params):
             return self.async_abort(reason="credential_missing")
         self._scopes = scopes
