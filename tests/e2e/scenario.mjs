@@ -20,6 +20,9 @@ const shotsDir = path.join(env.artifacts, 'screenshots');
 const results = { ui: 0, api: 0, failed: 0, scenarios: 0, scenarioFailed: 0, fallbacks: [] };
 let page;
 let context;
+let myForwards = [];
+// The redirect URI each place showed the user.
+const shownRedirect = {};
 let shotIndex = 0;
 const ha = new HomeAssistant(env.haUrl);
 
@@ -135,9 +138,31 @@ async function authorizeInPopup(popup) {
   await consent.waitFor({ timeout: UI_TIMEOUT });
   await screenshot('provider-consent', popup);
   await consent.click();
-  // The provider redirects to HA's /auth/external/callback, which closes the window.
+  // The provider redirects to my.home-assistant.io (routed to HA's /auth/external/callback, see
+  // routeMyHomeAssistant), which closes the window.
   await closed;
   return loggedIn ? 'logged in + consented' : 'already logged in at the provider; consented';
+}
+
+/** The redirect URIs a form or dialog names (HA's callback or My Home Assistant's). */
+function redirectUrisIn(text) {
+  const found = text.match(/https?:\/\/[^\s`'"<>]+(?:\/auth\/external\/callback|\/redirect\/oauth)/g) ?? [];
+  return [...new Set(found)];
+}
+
+/**
+ * With `my` loaded, the provider sends the browser to my.home-assistant.io, which forwards the
+ * query to the user's Home Assistant (at /auth/external/callback). Offline, this route does that.
+ */
+async function routeMyHomeAssistant(ctx) {
+  const forwarded = [];
+  await ctx.route((url) => url.href.startsWith(env.redirectUri), async (route) => {
+    const { search } = new URL(route.request().url());
+    forwarded.push(search);
+    log(`    my.home-assistant.io -> ${env.haUrl}/auth/external/callback (${search.length} chars of query)`);
+    await route.fulfill({ status: 302, headers: { location: `${env.haUrl}/auth/external/callback${search}` } });
+  });
+  return forwarded;
 }
 
 const ENDPOINT_REQUEST = { name: ENDPOINT_NAME, url: '/api/counter', scan_interval: 10 };
@@ -305,7 +330,7 @@ const refreshes = (obs) => obs.stats.refresh_token - obs.start.refresh_token;
 
 async function main() {
   await fs.mkdir(shotsDir, { recursive: true });
-  log(`HA ${env.haUrl}, issuer ${env.issuer}, API ${env.apiUrl}, access tokens ${env.accessTtl} s`);
+  log(`HA ${env.haVersion} at ${env.haUrl}, issuer ${env.issuer}, API ${env.apiUrl}, access tokens ${env.accessTtl} s`);
 
   await scenario('link an account through Home Assistant\'s UI (discovery, PKCE, login + consent)', async () => {
     await step('api', 'Home Assistant is up and onboarded through its API', async () => {
@@ -325,6 +350,7 @@ async function main() {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     context.setDefaultTimeout(UI_TIMEOUT);
     page = await context.newPage();
+    myForwards = await routeMyHomeAssistant(context);
 
     await step('ui', 'log in to Home Assistant', async () => {
       await page.goto(env.haUrl);
@@ -334,6 +360,37 @@ async function main() {
       await page.getByRole('link', { name: 'Settings' }).or(page.getByText('Settings', { exact: true }))
         .first().waitFor();
     });
+
+    await stepWithFallback(
+      'Settings -> Application credentials -> Add -> OAuth2 REST: the dialog names a redirect URI',
+      async () => {
+        await page.goto(`${env.haUrl}/config/application_credentials`);
+        await page.getByRole('button', { name: /add application credential/i }).first().click();
+        const dialog = page.locator('dialog-add-application-credential');
+        await dialog.getByText(/integration/i).first().waitFor();
+        await sleep(500);
+        const picker = dialog.locator('ha-domain-picker, ha-generic-picker, ha-combo-box').first();
+        await picker.click();
+        await sleep(300);
+        await page.keyboard.type('OAuth2 REST');
+        await sleep(500);
+        await page.getByRole('option', { name: /OAuth2 REST/ }).first().click();
+        const description = dialog.getByText(/redirect \(callback\) URI/i).first();
+        await description.waitFor();
+        const uris = redirectUrisIn(await dialog.innerText());
+        if (uris.length !== 1) throw new Error(`the dialog names ${uris.length} redirect URIs: ${uris.join(', ')}`);
+        [shownRedirect.dialog] = uris;
+        await screenshot('application-credentials-dialog');
+        await page.keyboard.press('Escape');
+      },
+      "application_credentials/config over the frontend's own websocket connection",
+      async () => {
+        const config = await page.evaluate(() => document.querySelector('home-assistant').hass
+          .callWS({ type: 'application_credentials/config' }));
+        shownRedirect.dialog = config.integrations[DOMAIN].description_placeholders.redirect_uri;
+        return shownRedirect.dialog;
+      },
+    );
 
     await step('ui', 'Settings -> Devices & services -> Add integration -> OAuth2 REST', async () => {
       await page.getByText('Settings', { exact: true }).first().click();
@@ -361,16 +418,30 @@ async function main() {
       await page.getByRole('textbox', { name: 'Client secret' }).fill(CLIENT.secret);
       await page.getByRole('textbox', { name: 'Scopes' }).fill(SCOPES);
       await page.getByRole('textbox', { name: 'API base URL' }).fill(env.apiUrl);
-      const redirect = `${env.haUrl}/auth/external/callback`;
-      await page.getByText(redirect).first().waitFor();
+      await flowDialog().getByText(/redirect URI/i).first().waitFor();
+      const uris = redirectUrisIn(await flowDialog().innerText());
+      if (uris.length !== 1) throw new Error(`the form names ${uris.length} redirect URIs: ${uris.join(', ')}`);
+      [shownRedirect.form] = uris;
       await screenshot('credentials');
       const opened = context.waitForEvent('page', { timeout: UI_TIMEOUT });
       await submit();
       popup = await opened;
-      return `redirect URI shown: ${redirect}`;
+      return `redirect URI shown: ${shownRedirect.form}`;
     });
 
     await step('ui', 'log in and consent at oidc-provider', () => authorizeInPopup(popup));
+
+    await step('api', 'the provider got the redirect URI the form and the Application Credentials dialog show', async () => {
+      const { redirect_uris: got } = await providerStats();
+      const sent = [got.authorize.at(-1), got.token.at(-1)];
+      const shown = [shownRedirect.form, shownRedirect.dialog];
+      if (new Set([...sent, ...shown]).size !== 1) {
+        throw new Error(`shown ${JSON.stringify(shownRedirect)}, provider got ${JSON.stringify(got)}`);
+      }
+      if (sent[0] !== env.redirectUri) throw new Error(`${sent[0]} is not ${env.redirectUri} (is \`my\` loaded?)`);
+      if (!myForwards.length) throw new Error('the browser never went through my.home-assistant.io');
+      return `${sent[0]} (authorization request and code exchange; the browser went through it ${myForwards.length}x)`;
+    });
 
     await step('ui', 'back in Home Assistant: the account entry is created', async () => {
       await flowDialog().getByText('Successfully authenticated').waitFor({ timeout: 30000 });
@@ -582,6 +653,9 @@ async function main() {
       });
       const stats = await providerStats();
       if (stats.authorization_code < 2) throw new Error('no second authorization code was redeemed');
+      if (stats.redirect_uris.token.at(-1) !== shownRedirect.form) {
+        throw new Error(`re-linking sent redirect_uri ${stats.redirect_uris.token.at(-1)}, not ${shownRedirect.form}`);
+      }
       const obs = await observe('values to change after re-linking', (o) => (
         o.values.length >= 3 && refreshes(o) >= 1
       ), Math.max(90000, (env.accessTtl * 3 + 30) * 1000));
