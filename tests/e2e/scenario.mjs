@@ -369,19 +369,19 @@ async function main() {
         const dialog = page.locator('dialog-add-application-credential');
         await dialog.getByText(/integration/i).first().waitFor();
         await sleep(500);
-        const picker = dialog.locator('ha-domain-picker, ha-generic-picker, ha-combo-box').first();
-        await picker.click();
-        await sleep(300);
-        await page.keyboard.type('OAuth2 REST');
-        await sleep(500);
-        await page.getByRole('option', { name: /OAuth2 REST/ }).first().click();
+        await dialog.getByText('Integration', { exact: false }).first().click();
+        const search = dialog.getByRole('textbox', { name: /search/i })
+          .or(dialog.locator('input[type="search"], input[placeholder*="Search" i]')).first();
+        await search.waitFor();
+        await search.fill('OAuth2 REST');
+        // The list sits in the dialog's shadow root: Playwright's hit test sees the dialog.
+        await dialog.getByText('OAuth2 REST', { exact: true }).last().click({ force: true });
         const description = dialog.getByText(/redirect \(callback\) URI/i).first();
         await description.waitFor();
         const uris = redirectUrisIn(await dialog.innerText());
         if (uris.length !== 1) throw new Error(`the dialog names ${uris.length} redirect URIs: ${uris.join(', ')}`);
         [shownRedirect.dialog] = uris;
         await screenshot('application-credentials-dialog');
-        await page.keyboard.press('Escape');
       },
       "application_credentials/config over the frontend's own websocket connection",
       async () => {
@@ -393,6 +393,7 @@ async function main() {
     );
 
     await step('ui', 'Settings -> Devices & services -> Add integration -> OAuth2 REST', async () => {
+      await page.goto(env.haUrl); // (away from the Application Credentials dialog)
       await page.getByText('Settings', { exact: true }).first().click();
       await page.getByText('Devices & services', { exact: true }).click();
       await page.waitForURL(/\/config\/integrations/);
