@@ -145,9 +145,11 @@ async function authorizeInPopup(popup) {
 }
 
 /** The redirect URIs a form or dialog names (HA's callback or My Home Assistant's). */
-function redirectUrisIn(text) {
-  const found = text.match(/https?:\/\/[^\s`'"<>]+(?:\/auth\/external\/callback|\/redirect\/oauth)/g) ?? [];
-  return [...new Set(found)];
+async function redirectUrisIn(locator) {
+  // getByText looks into shadow roots (innerText of the dialog does not).
+  const shown = locator.getByText(/^\s*https?:\/\/\S+(?:\/auth\/external\/callback|\/redirect\/oauth)\s*$/);
+  const texts = await shown.allInnerTexts();
+  return [...new Set(texts.map((t) => t.trim()))];
 }
 
 /**
@@ -378,7 +380,7 @@ async function main() {
         await dialog.getByText('OAuth2 REST', { exact: true }).last().click({ force: true });
         const description = dialog.getByText(/redirect \(callback\) URI/i).first();
         await description.waitFor();
-        const uris = redirectUrisIn(await dialog.innerText());
+        const uris = await redirectUrisIn(dialog);
         if (uris.length !== 1) throw new Error(`the dialog names ${uris.length} redirect URIs: ${uris.join(', ')}`);
         [shownRedirect.dialog] = uris;
         await screenshot('application-credentials-dialog');
@@ -420,7 +422,7 @@ async function main() {
       await page.getByRole('textbox', { name: 'Scopes' }).fill(SCOPES);
       await page.getByRole('textbox', { name: 'API base URL' }).fill(env.apiUrl);
       await flowDialog().getByText(/redirect URI/i).first().waitFor();
-      const uris = redirectUrisIn(await flowDialog().innerText());
+      const uris = await redirectUrisIn(flowDialog());
       if (uris.length !== 1) throw new Error(`the form names ${uris.length} redirect URIs: ${uris.join(', ')}`);
       [shownRedirect.form] = uris;
       await screenshot('credentials');
