@@ -435,7 +435,11 @@ async function main() {
     await step('ui', 'log in and consent at oidc-provider', () => authorizeInPopup(popup));
 
     await step('api', 'the provider got the redirect URI the form and the Application Credentials dialog show', async () => {
-      const { redirect_uris: got } = await providerStats();
+      // Home Assistant exchanges the code once the callback reached it.
+      const got = await waitFor('Home Assistant to redeem the authorization code', async () => {
+        const { redirect_uris: uris } = await providerStats();
+        return uris.token.length > 0 && uris;
+      }, { timeoutMs: 30000 });
       const sent = [got.authorize.at(-1), got.token.at(-1)];
       const shown = [shownRedirect.form, shownRedirect.dialog];
       if (new Set([...sent, ...shown]).size !== 1) {
