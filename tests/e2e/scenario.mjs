@@ -660,6 +660,10 @@ async function main() {
       });
       const stats = await providerStats();
       if (stats.authorization_code < 2) throw new Error('no second authorization code was redeemed');
+      const haLog = await fs.readFile(path.join(env.haConfig, 'home-assistant.log'), 'utf8').catch(() => '');
+      if (haLog.includes('should use it for scheduling a reload')) {
+        throw new Error('Home Assistant logged the update-listener reload deprecation for the re-link');
+      }
       if (stats.redirect_uris.token.at(-1) !== shownRedirect.form) {
         throw new Error(`re-linking sent redirect_uri ${stats.redirect_uris.token.at(-1)}, not ${shownRedirect.form}`);
       }
