@@ -6,7 +6,7 @@ import base64
 from http import HTTPStatus
 import json
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import AsyncMock
 from urllib.parse import parse_qs
 
 import aiohttp
