@@ -376,8 +376,9 @@ async function main() {
           .or(dialog.locator('input[type="search"], input[placeholder*="Search" i]')).first();
         await search.waitFor();
         await search.fill('OAuth2 REST');
-        // The list sits in the dialog's shadow root: Playwright's hit test sees the dialog.
-        await dialog.getByText('OAuth2 REST', { exact: true }).last().click({ force: true });
+        // The list sits in the dialog's shadow root: Playwright's hit test sees the dialog. (Some
+        // frontends list the domain until the integration's name has loaded.)
+        await dialog.getByText(new RegExp(`^\\s*(OAuth2 REST|${DOMAIN})\\s*$`)).last().click({ force: true });
         const description = dialog.getByText(/redirect \(callback\) URI/i).first();
         await description.waitFor();
         const uris = await redirectUrisIn(dialog);
