@@ -404,7 +404,7 @@ async function main() {
       await page.getByText('Select brand').or(page.getByRole('dialog')).first().waitFor();
       await sleep(500);
       await page.keyboard.type('OAuth2 REST');
-      await page.getByText('OAuth2 REST', { exact: true }).last().click();
+      await page.getByText('OAuth2 REST', { exact: true }).last().click({ force: true }); // (in a shadow root: HA 2026.11's dialog "intercepts" the hit test)
       await page.getByText('Discover from the issuer URL').waitFor();
       await screenshot('add-integration-menu');
     });
@@ -684,7 +684,7 @@ async function main() {
       await page.getByText('Select brand').or(page.getByRole('dialog')).first().waitFor();
       await sleep(500);
       await page.keyboard.type('OAuth2 REST');
-      await page.getByText('OAuth2 REST', { exact: true }).last().click();
+      await page.getByText('OAuth2 REST', { exact: true }).last().click({ force: true }); // (in a shadow root: HA 2026.11's dialog "intercepts" the hit test)
       await page.getByText('Discover from the issuer URL').click();
       await page.getByRole('textbox', { name: 'Issuer URL' }).fill(issuer);
       await submit();
