@@ -404,7 +404,9 @@ async function main() {
       await page.getByText('Select brand').or(page.getByRole('dialog')).first().waitFor();
       await sleep(500);
       await page.keyboard.type('OAuth2 REST');
-      await page.getByText('OAuth2 REST', { exact: true }).last().click({ force: true }); // (in a shadow root: HA 2026.11's dialog "intercepts" the hit test)
+      // The list is in the dialog's shadow root: HA 2026.11's dialog "intercepts" the hit test.
+      await page.locator('dialog-add-integration').getByText('OAuth2 REST', { exact: true }).first()
+        .click({ force: true });
       await page.getByText('Discover from the issuer URL').waitFor();
       await screenshot('add-integration-menu');
     });
@@ -684,7 +686,9 @@ async function main() {
       await page.getByText('Select brand').or(page.getByRole('dialog')).first().waitFor();
       await sleep(500);
       await page.keyboard.type('OAuth2 REST');
-      await page.getByText('OAuth2 REST', { exact: true }).last().click({ force: true }); // (in a shadow root: HA 2026.11's dialog "intercepts" the hit test)
+      // The list is in the dialog's shadow root: HA 2026.11's dialog "intercepts" the hit test.
+      await page.locator('dialog-add-integration').getByText('OAuth2 REST', { exact: true }).first()
+        .click({ force: true });
       await page.getByText('Discover from the issuer URL').click();
       await page.getByRole('textbox', { name: 'Issuer URL' }).fill(issuer);
       await submit();
