@@ -498,7 +498,12 @@ async function main() {
     });
 
     await step('ui', 'the sensor value shows in Home Assistant\'s UI', async () => {
-      await page.goto(`${env.haUrl}/config/entities`);
+      // (The dialog just closed may still move the page back: go until it stays there.)
+      await waitFor('the entities page', async () => {
+        if (!page.url().includes('/config/entities')) await page.goto(`${env.haUrl}/config/entities`);
+        await sleep(500);
+        return page.url().includes('/config/entities');
+      }, { timeoutMs: UI_TIMEOUT });
       const { entity_id: entityId } = await endpointSensor();
       await page.getByPlaceholder(/^Search/).filter({ visible: true }).first().fill(entityId);
       // The entity's row (its name cell), not the device's group header.
