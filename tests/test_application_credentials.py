@@ -71,7 +71,7 @@ async def test_description_placeholders_redirect_uri(hass: HomeAssistant) -> Non
 async def test_description_placeholders_without_url(hass: HomeAssistant) -> None:
     """No URL configured: a template the user fills in."""
     with patch(
-        "custom_components.oauth2_rest.application_credentials.get_url",
+        "custom_components.oauth2_rest.redirect.get_url",
         side_effect=NoURLAvailableError,
     ):
         placeholders = await async_get_description_placeholders(hass)

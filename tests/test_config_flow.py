@@ -6,7 +6,7 @@ import base64
 from http import HTTPStatus
 import json
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import AsyncMock
 from urllib.parse import parse_qs
 
 import aiohttp
@@ -957,30 +957,6 @@ async def test_picked_credential_deleted_meanwhile(hass: HomeAssistant) -> None:
         result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
     )
     assert result["type"] is FlowResultType.EXTERNAL_STEP
-
-
-async def test_redirect_uri_unknown(hass: HomeAssistant) -> None:
-    """Without a request to tell HA's URL, the form still explains the redirect."""
-    with patch(
-        "custom_components.oauth2_rest.config_flow.async_get_redirect_uri",
-        side_effect=RuntimeError("No current request in context"),
-    ):
-        result = await start_step(hass, "manual")
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"],
-            {
-                "name": "Example",
-                "authorize_url": AUTHORIZE_URL,
-                "token_url": TOKEN_URL,
-                "client_auth": "client_secret_basic",
-                "pkce": "supported",
-            },
-        )
-    assert result["step_id"] == "credentials"
-    assert (
-        result["description_placeholders"]["redirect_uri"]
-        == "<your Home Assistant URL>/auth/external/callback"
-    )
 
 
 # -- identity --------------------------------------------------------------------------

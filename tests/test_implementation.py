@@ -425,6 +425,7 @@ async def test_client_auth_without_secret(
     assert "client_secret" not in data
 
 
+@pytest.mark.usefixtures("current_request_with_host")
 async def test_authorize_url_and_code_exchange_with_pkce(
     hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
 ) -> None:
@@ -436,14 +437,9 @@ async def test_authorize_url_and_code_exchange_with_pkce(
     )
     assert impl.name == "My app"
     assert impl.uses_pkce
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(
-            "homeassistant.helpers.config_entry_oauth2_flow.async_get_redirect_uri",
-            lambda hass: "https://example.com/auth/external/callback",
-            raising=False,
-        )
-        url_a = URL(await impl.async_generate_authorize_url("flow-a"))
-        url_b = URL(await impl.async_generate_authorize_url("flow-b"))
+    url_a = URL(await impl.async_generate_authorize_url("flow-a"))
+    url_b = URL(await impl.async_generate_authorize_url("flow-b"))
+    assert url_a.query["redirect_uri"] == "https://example.com/auth/external/callback"
     assert str(url_a).startswith(AUTHORIZE_URL)
     assert url_a.query["prompt"] == "consent"
     assert url_a.query["code_challenge_method"] == "S256"
@@ -471,18 +467,13 @@ async def test_authorize_url_and_code_exchange_with_pkce(
     assert "code_verifier" not in aioclient_mock.mock_calls[2][2]
 
 
+@pytest.mark.usefixtures("current_request_with_host")
 async def test_no_pkce_profile(hass: HomeAssistant) -> None:
     """A provider without PKCE gets no challenge; the provider names the impl."""
     impl = make_impl(hass, manual_profile(pkce=PkceMode.NO))
     assert impl.name == "Example"
     assert not impl.uses_pkce
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(
-            "homeassistant.helpers.config_entry_oauth2_flow.async_get_redirect_uri",
-            lambda hass: "https://example.com/auth/external/callback",
-            raising=False,
-        )
-        url = URL(await impl.async_generate_authorize_url("flow"))
+    url = URL(await impl.async_generate_authorize_url("flow"))
     assert "code_challenge" not in url.query
 
 

@@ -25,6 +25,7 @@ from .coordinator import (
     signal_endpoint_added,
 )
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
+from .restart import needs_setup_again
 from .services import async_setup_services
 from .token_store import account_tokens
 
@@ -51,6 +52,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -
     runtime = RuntimeData(
         account=account,
         options=dict(entry.options),
+        title=entry.title,
         endpoints={
             subentry.subentry_id: EndpointCoordinator(hass, entry, subentry, account)
             for subentry in _endpoint_subentries(entry)
@@ -121,6 +123,9 @@ async def _async_apply_changes(
 ) -> None:
     """Apply endpoint and option changes in place; the account keeps running.
 
+    A new grant or title (a reauth or reconfigure flow) sets the account up
+    again instead: Home Assistant leaves that reload to this listener.
+
     An added endpoint starts its own coordinator and entities, a removed one stops
     them, an edited one is replaced; the account, its session and the other
     endpoints are left alone. Options (allowed origins, size cap) are taken by the
@@ -132,6 +137,10 @@ async def _async_apply_changes(
     async with runtime.changes:
         if not _loaded(entry):
             return  # Being unloaded: it waited for us, or we for it.
+        if needs_setup_again(entry, runtime.title):
+            # A flow linked a new grant or renamed the account: set up again.
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
         if runtime.options != entry.options:
             runtime.account.auth.apply_options(entry)
             runtime.options = dict(entry.options)

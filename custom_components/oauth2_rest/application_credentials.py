@@ -22,12 +22,12 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
     AbstractOAuth2Implementation,
     async_get_config_entry_implementation,
 )
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from .api import entry_profile
 from .const import DOMAIN, LINKING_DOCS_URL
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.provider import ProviderProfile
+from .redirect import shown_redirect_uri
 
 UNBOUND_PROFILE_KEY = "unbound"
 
@@ -87,11 +87,7 @@ async def async_get_entry_implementation(
 
 async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, str]:
     """Tell the user which redirect URI to register at the provider."""
-    try:
-        base = get_url(hass, allow_ip=True, prefer_external=True)
-    except NoURLAvailableError:
-        base = "http://<your Home Assistant address>:8123"
     return {
-        "redirect_uri": f"{base}/auth/external/callback",
+        "redirect_uri": shown_redirect_uri(hass),
         "more_info_url": LINKING_DOCS_URL,
     }

@@ -23,7 +23,6 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_CLIENT_ID
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.config_entry_oauth2_flow import async_get_redirect_uri
 from homeassistant.helpers.typing import UNDEFINED
 
 from .const import DOMAIN, EXAMPLE_URLS, LINKING_DOCS_URL
@@ -71,6 +70,8 @@ from .oauth.identity import AccountIdentity, IdentityLookupError, async_identify
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.provider import load_presets
 from .options_flow import OAuth2RestOptionsFlow
+from .redirect import shown_redirect_uri
+from .restart import async_update_and_abort
 
 
 @dataclass(slots=True)
@@ -223,12 +224,6 @@ class OAuth2RestConfigFlow(RelinkSteps, domain=DOMAIN):
 
     # -- credentials and scopes -----------------------------------------------------
 
-    def _redirect_uri(self) -> str:
-        try:
-            return async_get_redirect_uri(self.hass)
-        except RuntimeError:
-            return "<your Home Assistant URL>/auth/external/callback"
-
     @override
     async def async_step_credentials(
         self, user_input: dict[str, Any] | None = None, failed: Failure | None = None
@@ -263,7 +258,7 @@ class OAuth2RestConfigFlow(RelinkSteps, domain=DOMAIN):
             ),
             description_placeholders={
                 "provider": profile.name,
-                "redirect_uri": self._redirect_uri(),
+                "redirect_uri": shown_redirect_uri(self.hass),
                 # The provider's developer docs, else ours on linking an account.
                 "docs_url": profile.documentation_url or LINKING_DOCS_URL,
                 "error": "",
@@ -442,7 +437,8 @@ class OAuth2RestConfigFlow(RelinkSteps, domain=DOMAIN):
                 self.hass, self._credential, self.flow_impl.domain
             )
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
-            result = self.async_update_reload_and_abort(
+            result = async_update_and_abort(
+                self,
                 self._get_entry_being_changed(),
                 title=self._title or UNDEFINED,
                 data=new_data,

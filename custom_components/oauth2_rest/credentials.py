@@ -16,6 +16,7 @@ from homeassistant.components.application_credentials import (
 from homeassistant.const import CONF_DOMAIN, CONF_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.config_entry_oauth2_flow import (
+    ImplementationUnavailableError,
     LocalOAuth2Implementation,
     async_get_implementations,
 )
@@ -26,8 +27,17 @@ from .const import DOMAIN
 async def async_stored_credentials(
     hass: HomeAssistant,
 ) -> dict[str, LocalOAuth2Implementation]:
-    """Credentials of this integration in the store, by auth domain."""
-    implementations = await async_get_implementations(hass, DOMAIN)
+    """Credentials of this integration in the store, by auth domain.
+
+    Other implementation providers may fail (Home Assistant Cloud's, part of
+    ``default_config``, when its account link server is out of reach): HA then
+    raises when nobody provided anything. None of them provides ours, so that is
+    an empty store, not an error.
+    """
+    try:
+        implementations = await async_get_implementations(hass, DOMAIN)
+    except ImplementationUnavailableError:
+        return {}
     return {
         auth_domain: impl
         for auth_domain, impl in implementations.items()

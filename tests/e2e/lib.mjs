@@ -7,6 +7,9 @@ import { chromium } from 'playwright-core';
 
 export const env = {
   haUrl: process.env.E2E_HA_URL ?? 'http://127.0.0.1:18123',
+  haVersion: process.env.E2E_HA_VERSION ?? '?',
+  // The redirect URI Home Assistant sends with `my` loaded (default_config).
+  redirectUri: process.env.E2E_REDIRECT_URI ?? 'https://my.home-assistant.io/redirect/oauth',
   issuer: process.env.E2E_ISSUER ?? 'http://127.0.0.1:13000',
   apiUrl: process.env.E2E_API_URL ?? 'http://127.0.0.1:13001',
   // The repo's demo provider (client credentials, device login), a second issuer.

@@ -2,10 +2,12 @@
 // auth code + PKCE (required), refresh tokens that rotate on every use, a short access token
 // lifetime, revocation, and oidc-provider's built-in dev login + consent pages.
 //
-//   node oidc-server.mjs --port 3000 --redirect-uri http://127.0.0.1:8123/auth/external/callback
+//   node oidc-server.mjs --port 3000 --redirect-uri https://my.home-assistant.io/redirect/oauth \
+//     --redirect-uri http://127.0.0.1:8123/auth/external/callback
 //
 // Test-only admin routes (not part of the provider):
-//   GET  /e2e/stats          how many tokens were issued/refreshed, how many grants are live
+//   GET  /e2e/stats          how many tokens were issued/refreshed, how many grants are live,
+//                            the redirect_uri of each authorization request and code exchange
 //   POST /e2e/revoke-grants  destroy every grant and all its tokens (what "revoke access" in a
 //                            provider's account page does); the next refresh gets invalid_grant
 import http from 'node:http';
@@ -29,6 +31,8 @@ const accessTtl = Number(opts['access-ttl']);
 const grants = new Set();
 const stats = {
   authorization_code: 0, refresh_token: 0, revoked_grants: 0, refresh_errors: 0,
+  // The redirect_uri of every accepted authorization request and code exchange, in order.
+  redirect_uris: { authorize: [], token: [] },
 };
 
 const log = (...args) => console.log(new Date().toISOString(), '[oidc]', ...args);
@@ -87,9 +91,14 @@ const provider = new Provider(issuer, {
 });
 
 provider.on('server_error', (ctx, err) => log('server_error', err));
+provider.on('authorization.accepted', (ctx) => {
+  stats.redirect_uris.authorize.push(ctx.oidc.params.redirect_uri);
+  log(`authorization request accepted, redirect_uri ${ctx.oidc.params.redirect_uri}`);
+});
 provider.on('grant.success', (ctx) => {
   const type = ctx.oidc.params.grant_type;
   if (type in stats) stats[type] += 1;
+  if (type === 'authorization_code') stats.redirect_uris.token.push(ctx.oidc.params.redirect_uri);
   const grantId = ctx.oidc.entities?.RefreshToken?.grantId
     ?? ctx.oidc.entities?.AuthorizationCode?.grantId;
   if (grantId) grants.add(grantId);

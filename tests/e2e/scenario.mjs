@@ -20,6 +20,9 @@ const shotsDir = path.join(env.artifacts, 'screenshots');
 const results = { ui: 0, api: 0, failed: 0, scenarios: 0, scenarioFailed: 0, fallbacks: [] };
 let page;
 let context;
+let myForwards = [];
+// The redirect URI each place showed the user.
+const shownRedirect = {};
 let shotIndex = 0;
 const ha = new HomeAssistant(env.haUrl);
 
@@ -135,9 +138,33 @@ async function authorizeInPopup(popup) {
   await consent.waitFor({ timeout: UI_TIMEOUT });
   await screenshot('provider-consent', popup);
   await consent.click();
-  // The provider redirects to HA's /auth/external/callback, which closes the window.
+  // The provider redirects to my.home-assistant.io (routed to HA's /auth/external/callback, see
+  // routeMyHomeAssistant), which closes the window.
   await closed;
   return loggedIn ? 'logged in + consented' : 'already logged in at the provider; consented';
+}
+
+/** The redirect URIs a form or dialog names (HA's callback or My Home Assistant's). */
+async function redirectUrisIn(locator) {
+  // getByText looks into shadow roots (innerText of the dialog does not).
+  const shown = locator.getByText(/^\s*https?:\/\/\S+(?:\/auth\/external\/callback|\/redirect\/oauth)\s*$/);
+  const texts = await shown.allInnerTexts();
+  return [...new Set(texts.map((t) => t.trim()))];
+}
+
+/**
+ * With `my` loaded, the provider sends the browser to my.home-assistant.io, which forwards the
+ * query to the user's Home Assistant (at /auth/external/callback). Offline, this route does that.
+ */
+async function routeMyHomeAssistant(ctx) {
+  const forwarded = [];
+  await ctx.route((url) => url.href.startsWith(env.redirectUri), async (route) => {
+    const { search } = new URL(route.request().url());
+    forwarded.push(search);
+    log(`    my.home-assistant.io -> ${env.haUrl}/auth/external/callback (${search.length} chars of query)`);
+    await route.fulfill({ status: 302, headers: { location: `${env.haUrl}/auth/external/callback${search}` } });
+  });
+  return forwarded;
 }
 
 const ENDPOINT_REQUEST = { name: ENDPOINT_NAME, url: '/api/counter', scan_interval: 10 };
@@ -305,7 +332,7 @@ const refreshes = (obs) => obs.stats.refresh_token - obs.start.refresh_token;
 
 async function main() {
   await fs.mkdir(shotsDir, { recursive: true });
-  log(`HA ${env.haUrl}, issuer ${env.issuer}, API ${env.apiUrl}, access tokens ${env.accessTtl} s`);
+  log(`HA ${env.haVersion} at ${env.haUrl}, issuer ${env.issuer}, API ${env.apiUrl}, access tokens ${env.accessTtl} s`);
 
   await scenario('link an account through Home Assistant\'s UI (discovery, PKCE, login + consent)', async () => {
     await step('api', 'Home Assistant is up and onboarded through its API', async () => {
@@ -325,6 +352,7 @@ async function main() {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     context.setDefaultTimeout(UI_TIMEOUT);
     page = await context.newPage();
+    myForwards = await routeMyHomeAssistant(context);
 
     await step('ui', 'log in to Home Assistant', async () => {
       await page.goto(env.haUrl);
@@ -335,7 +363,40 @@ async function main() {
         .first().waitFor();
     });
 
+    await stepWithFallback(
+      'Settings -> Application credentials -> Add -> OAuth2 REST: the dialog names a redirect URI',
+      async () => {
+        await page.goto(`${env.haUrl}/config/application_credentials`);
+        await page.getByRole('button', { name: /add application credential/i }).first().click();
+        const dialog = page.locator('dialog-add-application-credential');
+        await dialog.getByText(/integration/i).first().waitFor();
+        await sleep(500);
+        await dialog.getByText('Integration', { exact: false }).first().click();
+        const search = dialog.getByRole('textbox', { name: /search/i })
+          .or(dialog.locator('input[type="search"], input[placeholder*="Search" i]')).first();
+        await search.waitFor();
+        await search.fill('OAuth2 REST');
+        // The list sits in the dialog's shadow root: Playwright's hit test sees the dialog. (Some
+        // frontends list the domain until the integration's name has loaded.)
+        await dialog.getByText(new RegExp(`^\\s*(OAuth2 REST|${DOMAIN})\\s*$`)).last().click({ force: true });
+        const description = dialog.getByText(/redirect \(callback\) URI/i).first();
+        await description.waitFor();
+        const uris = await redirectUrisIn(dialog);
+        if (uris.length !== 1) throw new Error(`the dialog names ${uris.length} redirect URIs: ${uris.join(', ')}`);
+        [shownRedirect.dialog] = uris;
+        await screenshot('application-credentials-dialog');
+      },
+      "application_credentials/config over the frontend's own websocket connection",
+      async () => {
+        const config = await page.evaluate(() => document.querySelector('home-assistant').hass
+          .callWS({ type: 'application_credentials/config' }));
+        shownRedirect.dialog = config.integrations[DOMAIN].description_placeholders.redirect_uri;
+        return shownRedirect.dialog;
+      },
+    );
+
     await step('ui', 'Settings -> Devices & services -> Add integration -> OAuth2 REST', async () => {
+      await page.goto(env.haUrl); // (away from the Application Credentials dialog)
       await page.getByText('Settings', { exact: true }).first().click();
       await page.getByText('Devices & services', { exact: true }).click();
       await page.waitForURL(/\/config\/integrations/);
@@ -343,7 +404,9 @@ async function main() {
       await page.getByText('Select brand').or(page.getByRole('dialog')).first().waitFor();
       await sleep(500);
       await page.keyboard.type('OAuth2 REST');
-      await page.getByText('OAuth2 REST', { exact: true }).last().click();
+      // The list is in the dialog's shadow root: HA 2026.11's dialog "intercepts" the hit test.
+      await page.locator('dialog-add-integration').getByText('OAuth2 REST', { exact: true }).first()
+        .click({ force: true });
       await page.getByText('Discover from the issuer URL').waitFor();
       await screenshot('add-integration-menu');
     });
@@ -361,16 +424,34 @@ async function main() {
       await page.getByRole('textbox', { name: 'Client secret' }).fill(CLIENT.secret);
       await page.getByRole('textbox', { name: 'Scopes' }).fill(SCOPES);
       await page.getByRole('textbox', { name: 'API base URL' }).fill(env.apiUrl);
-      const redirect = `${env.haUrl}/auth/external/callback`;
-      await page.getByText(redirect).first().waitFor();
+      await flowDialog().getByText(/redirect URI/i).first().waitFor();
+      const uris = await redirectUrisIn(flowDialog());
+      if (uris.length !== 1) throw new Error(`the form names ${uris.length} redirect URIs: ${uris.join(', ')}`);
+      [shownRedirect.form] = uris;
       await screenshot('credentials');
       const opened = context.waitForEvent('page', { timeout: UI_TIMEOUT });
       await submit();
       popup = await opened;
-      return `redirect URI shown: ${redirect}`;
+      return `redirect URI shown: ${shownRedirect.form}`;
     });
 
     await step('ui', 'log in and consent at oidc-provider', () => authorizeInPopup(popup));
+
+    await step('api', 'the provider got the redirect URI the form and the Application Credentials dialog show', async () => {
+      // Home Assistant exchanges the code once the callback reached it.
+      const got = await waitFor('Home Assistant to redeem the authorization code', async () => {
+        const { redirect_uris: uris } = await providerStats();
+        return uris.token.length > 0 && uris;
+      }, { timeoutMs: 30000 });
+      const sent = [got.authorize.at(-1), got.token.at(-1)];
+      const shown = [shownRedirect.form, shownRedirect.dialog];
+      if (new Set([...sent, ...shown]).size !== 1) {
+        throw new Error(`shown ${JSON.stringify(shownRedirect)}, provider got ${JSON.stringify(got)}`);
+      }
+      if (sent[0] !== env.redirectUri) throw new Error(`${sent[0]} is not ${env.redirectUri} (is \`my\` loaded?)`);
+      if (!myForwards.length) throw new Error('the browser never went through my.home-assistant.io');
+      return `${sent[0]} (authorization request and code exchange; the browser went through it ${myForwards.length}x)`;
+    });
 
     await step('ui', 'back in Home Assistant: the account entry is created', async () => {
       await flowDialog().getByText('Successfully authenticated').waitFor({ timeout: 30000 });
@@ -417,7 +498,12 @@ async function main() {
     });
 
     await step('ui', 'the sensor value shows in Home Assistant\'s UI', async () => {
-      await page.goto(`${env.haUrl}/config/entities`);
+      // (The dialog just closed may still move the page back: go until it stays there.)
+      await waitFor('the entities page', async () => {
+        if (!page.url().includes('/config/entities')) await page.goto(`${env.haUrl}/config/entities`);
+        await sleep(500);
+        return page.url().includes('/config/entities');
+      }, { timeoutMs: UI_TIMEOUT });
       const { entity_id: entityId } = await endpointSensor();
       await page.getByPlaceholder(/^Search/).filter({ visible: true }).first().fill(entityId);
       // The entity's row (its name cell), not the device's group header.
@@ -582,6 +668,13 @@ async function main() {
       });
       const stats = await providerStats();
       if (stats.authorization_code < 2) throw new Error('no second authorization code was redeemed');
+      const haLog = await fs.readFile(path.join(env.haConfig, 'home-assistant.log'), 'utf8').catch(() => '');
+      if (haLog.includes('should use it for scheduling a reload')) {
+        throw new Error('Home Assistant logged the update-listener reload deprecation for the re-link');
+      }
+      if (stats.redirect_uris.token.at(-1) !== shownRedirect.form) {
+        throw new Error(`re-linking sent redirect_uri ${stats.redirect_uris.token.at(-1)}, not ${shownRedirect.form}`);
+      }
       const obs = await observe('values to change after re-linking', (o) => (
         o.values.length >= 3 && refreshes(o) >= 1
       ), Math.max(90000, (env.accessTtl * 3 + 30) * 1000));
@@ -598,7 +691,9 @@ async function main() {
       await page.getByText('Select brand').or(page.getByRole('dialog')).first().waitFor();
       await sleep(500);
       await page.keyboard.type('OAuth2 REST');
-      await page.getByText('OAuth2 REST', { exact: true }).last().click();
+      // The list is in the dialog's shadow root: HA 2026.11's dialog "intercepts" the hit test.
+      await page.locator('dialog-add-integration').getByText('OAuth2 REST', { exact: true }).first()
+        .click({ force: true });
       await page.getByText('Discover from the issuer URL').click();
       await page.getByRole('textbox', { name: 'Issuer URL' }).fill(issuer);
       await submit();

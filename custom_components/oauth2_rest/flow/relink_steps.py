@@ -20,6 +20,7 @@ from ..const import CONF_SCOPES, EXAMPLE_URLS
 from ..credentials import async_stored_credentials
 from ..errors import Failure
 from ..oauth.implementation import OAuth2RestImplementation
+from ..restart import async_update_and_abort
 from .account import Grant
 from .account_forms import (
     CONF_AUTHORIZE_PARAMS,
@@ -151,7 +152,7 @@ class RelinkSteps(GrantSteps):
         scopes = parse_scopes(user_input.get(CONF_SCOPES, ""))
         new_secret = user_input.get(CONF_CLIENT_SECRET, "").strip()
         if scopes == current_scopes and not new_secret and params == current_params:
-            return self.async_update_reload_and_abort(entry, title=self._title)
+            return async_update_and_abort(self, entry, title=self._title)
         if not await self._async_use_entry(entry, new_secret, params):
             return self.async_abort(reason="credential_missing")
         self._scopes = scopes

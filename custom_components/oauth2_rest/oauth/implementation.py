@@ -36,6 +36,7 @@ from yarl import URL
 
 from ..client.errors import ResponseTooLargeError
 from ..client.response import read_capped
+from ..redirect import redirect_uri
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 from .token_response import (
     CLIENT_CREDENTIALS_KEY,
@@ -96,6 +97,12 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
     def name(self) -> str:
         """Name shown to the user: the credential's name, else the provider's."""
         return self._credential_name or self.profile.name
+
+    @property
+    @override
+    def redirect_uri(self) -> str:
+        """The redirect URI to send: the one the forms told the user to register."""
+        return redirect_uri(self.hass)
 
     @property
     def uses_pkce(self) -> bool:
