@@ -39,6 +39,7 @@ from .common import (
     REDIRECT_URI,
     TOKEN_URL,
     USERINFO_URL,
+    discover,
     manual_profile,
 )
 from .strings import assert_form_placeholders
@@ -492,9 +493,7 @@ async def test_discovery_flow_with_id_token(
     aioclient_mock.get(OIDC_OAUTH_DOC, status=HTTPStatus.NOT_FOUND)
     aioclient_mock.get(OIDC_DOC, json=OIDC_METADATA)
     result = await start_step(hass, "discovery")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"issuer_url": f" {OIDC_ISSUER} "}
-    )
+    result = await discover(hass, result["flow_id"], f" {OIDC_ISSUER} ")
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "credentials"
     assert result["description_placeholders"]["provider"] == "id.example.org"
@@ -619,9 +618,7 @@ async def test_discovery_errors(
     aioclient_mock.clear_requests()
     aioclient_mock.get(OIDC_DOC, json=OIDC_METADATA)
     aioclient_mock.get(OIDC_OAUTH_DOC, status=HTTPStatus.NOT_FOUND)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"issuer_url": OIDC_ISSUER}
-    )
+    result = await discover(hass, result["flow_id"], OIDC_ISSUER)
     assert result["step_id"] == "credentials"
 
 

@@ -693,8 +693,10 @@ async def test_no_authorization_endpoint_without_client_credentials(
 async def test_device_grant_only_needs_no_authorization_endpoint(
     hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
 ) -> None:
-    """RFC 8414 2: a server whose only grant is the device grant has no
-    authorization endpoint, and is still a provider to link with."""
+    """RFC 8414 2: a device-grant-only server has no authorization endpoint.
+
+    It is still a provider to link with.
+    """
     aioclient_mock.get(
         OAUTH_ROOT,
         json=metadata(
