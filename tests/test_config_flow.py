@@ -1232,6 +1232,106 @@ async def test_user_denies_at_provider(
     assert await stored_credentials(hass) == {}
 
 
+@pytest.mark.parametrize(
+    ("query", "reason", "shown"),
+    [
+        # Glewlwyd with `openid` and no nonce.
+        (
+            {"error": "invalid_request", "error_description": "nonce required"},
+            "authorize_invalid_request",
+            "`invalid_request`: `nonce required`",
+        ),
+        (
+            {"error": "unauthorized_client"},
+            "authorize_unauthorized_client",
+            "`unauthorized_client`",
+        ),
+        (
+            {"error": "invalid_scope", "error_description": "Unknown scope: api"},
+            "authorize_invalid_scope",
+            "`invalid_scope`: `Unknown scope: api`",
+        ),
+        (
+            {"error": "unsupported_response_type"},
+            "authorize_unsupported_response_type",
+            "`unsupported_response_type`",
+        ),
+        ({"error": "server_error"}, "authorize_server_error", "`server_error`"),
+        (
+            {"error": "temporarily_unavailable", "error_description": " "},
+            "authorize_server_error",
+            "`temporarily_unavailable`",
+        ),
+        (
+            {"error": "interaction_required"},
+            "authorize_refused",
+            "`interaction_required`",
+        ),
+        # What the server says is shown as code: no link, no break out of it;
+        # the client secret never; one line of bounded length.
+        (
+            {
+                "error": "invalid_request",
+                "error_description": f"bad `client_secret` {CLIENT_SECRET}\u2028\x1b"
+                "[log in again](https://evil.example)",
+            },
+            "authorize_invalid_request",
+            "`invalid_request`: `bad  client_secret  **REDACTED** "
+            "[log in again](https://evil.example)`".replace("  ", " "),
+        ),
+        (
+            {"error": "invalid_request", "error_description": "x" * 250 + " y" * 5000},
+            "authorize_invalid_request",
+            "`invalid_request`: `" + "x" * 199 + "…`",
+        ),
+    ],
+)
+async def test_refusal_that_is_not_the_users(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
+    query: dict[str, str],
+    reason: str,
+    shown: str,
+) -> None:
+    """Not "not granted": what to check, with the server's description."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    await authorize(hass, hass_client_no_auth, result, **query)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert result["description_placeholders"] == {"error": shown}
+    ours = [r for r in caplog.records if r.name.startswith("custom_components")]
+    assert ours
+    assert not [r for r in ours if CLIENT_SECRET in r.getMessage()]
+    assert aioclient_mock.call_count == 0
+    assert await stored_credentials(hass) == {}
+
+
+async def test_user_denies_with_a_description(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """``access_denied`` stays "not granted", whatever the server adds."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    await authorize(
+        hass,
+        hass_client_no_auth,
+        result,
+        error="access_denied",
+        error_description="The resource owner denied the request",
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["reason"] == "user_rejected_authorize"
+    assert result["description_placeholders"] == {"error": "access_denied"}
+
+
 # -- duplicates ------------------------------------------------------------------------
 
 
