@@ -49,8 +49,8 @@ CC_TOKEN = {"access_token": "cc-token-1", "token_type": "Bearer", "expires_in": 
 # What discovery found, by default: an authorization code server and nothing more.
 FOUND = {
     "provider": "id.example.org",
-    "authorize_url": f"{OIDC_ISSUER}/oauth2/auth",
-    "token_url": TOKEN,
+    "authorize_url": f"`{OIDC_ISSUER}/oauth2/auth`",
+    "token_url": f"`{TOKEN}`",
     "revocation_url": "—",
     "device_authorization_url": "—",
     "grant_auth": "✓",
@@ -116,8 +116,8 @@ async def test_summary_shows_what_was_found(
     )
     assert result["description_placeholders"] == {
         **FOUND,
-        "revocation_url": REVOKE_URL,
-        "device_authorization_url": DEVICE_URL,
+        "revocation_url": f"`{REVOKE_URL}`",
+        "device_authorization_url": f"`{DEVICE_URL}`",
         "grant_device": "✓",
         "grant_client_credentials": "✓",
     }
@@ -150,8 +150,8 @@ async def test_added_endpoints_and_grant_are_offered_and_stored(
     assert result["step_id"] == "discovered"
     assert result["description_placeholders"] == {
         **FOUND,
-        "revocation_url": REVOKE_URL,
-        "device_authorization_url": DEVICE_URL,
+        "revocation_url": f"`{REVOKE_URL}`",
+        "device_authorization_url": f"`{DEVICE_URL}`",
         "grant_device": "✓",
         "grant_client_credentials": "✓",
     }
@@ -202,7 +202,7 @@ async def test_corrected_endpoint_and_removed_grant(
     )
     assert result["description_placeholders"] == {
         **FOUND,
-        "device_authorization_url": DEVICE_URL,
+        "device_authorization_url": f"`{DEVICE_URL}`",
         "grant_device": "✓",
     }
     result = await to_login(hass, result["flow_id"])
@@ -298,7 +298,7 @@ async def test_loopback_http_endpoint_allowed_for_local_issuer(
     )
     assert result["step_id"] == "discovered"
     assert result["description_placeholders"]["device_authorization_url"] == (
-        f"{issuer}/o/device/"
+        f"`{issuer}/o/device/`"
     )
 
 

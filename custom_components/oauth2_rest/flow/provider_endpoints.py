@@ -87,10 +87,14 @@ def read_endpoints(
 
 
 def discovered_placeholders(profile: ProviderProfile) -> dict[str, str]:
-    """What discovery found, as the summary shows it: endpoints, and grants offered."""
+    """What discovery found, as the summary shows it: endpoints, and grants offered.
+
+    The endpoints come from the server's document: shown as code, so that
+    nothing in them renders as a link or as formatting.
+    """
 
     def shown(url: str | None) -> str:
-        return url or NOT_FOUND
+        return f"`{url.replace('`', '%60')}`" if url else NOT_FOUND
 
     def offered(grant: bool) -> str:
         return OFFERED if grant else NOT_FOUND
@@ -98,7 +102,7 @@ def discovered_placeholders(profile: ProviderProfile) -> dict[str, str]:
     return {
         "provider": profile.name,
         "authorize_url": shown(profile.authorize_url),
-        "token_url": profile.token_url,
+        "token_url": shown(profile.token_url),
         CONF_REVOCATION_URL: shown(profile.revocation_url),
         CONF_DEVICE_URL: shown(profile.device_authorization_url),
         "grant_auth": offered(bool(profile.authorize_url)),
