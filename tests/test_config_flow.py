@@ -1312,6 +1312,24 @@ async def test_refusal_that_is_not_the_users(
     assert await stored_credentials(hass) == {}
 
 
+async def test_refusal_not_from_the_callback_has_no_description(
+    hass: HomeAssistant,
+) -> None:
+    """Only the callback request's ``error_description`` is read, no other's."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    # Resumed directly (as by another integration's code), outside any request.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"error": "invalid_scope", "state": {}}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["reason"] == "authorize_invalid_scope"
+    assert result["description_placeholders"] == {"error": "`invalid_scope`"}
+
+
 async def test_user_denies_with_a_description(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
 ) -> None:
