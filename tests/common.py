@@ -131,3 +131,19 @@ async def tick(
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def discover(hass: HomeAssistant, flow_id: str, issuer_url: str) -> Any:
+    """Enter the issuer URL, then go on from what discovery found.
+
+    Returns the flow's next result: the credentials form.
+    """
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"issuer_url": issuer_url}
+    )
+    assert result["type"] == "menu", result
+    assert result["step_id"] == "discovered"
+    assert result["menu_options"] == ["credentials", "adjust_discovered"]
+    return await hass.config_entries.flow.async_configure(
+        flow_id, {"next_step_id": "credentials"}
+    )

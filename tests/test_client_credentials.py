@@ -30,6 +30,7 @@ from .common import (
     CLIENT_SECRET,
     ISSUER,
     TOKEN_URL,
+    discover,
     endpoint_subentry,
     expire_token,
     manual_profile,
@@ -183,9 +184,7 @@ async def test_discovery_offers_client_credentials(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "discovery"}
     )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"issuer_url": OIDC_ISSUER}
-    )
+    result = await discover(hass, result["flow_id"], OIDC_ISSUER)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scopes": "api"},

@@ -39,6 +39,7 @@ from .common import (
     REDIRECT_URI,
     TOKEN_URL,
     USERINFO_URL,
+    discover,
     manual_profile,
 )
 from .strings import assert_form_placeholders
@@ -492,9 +493,7 @@ async def test_discovery_flow_with_id_token(
     aioclient_mock.get(OIDC_OAUTH_DOC, status=HTTPStatus.NOT_FOUND)
     aioclient_mock.get(OIDC_DOC, json=OIDC_METADATA)
     result = await start_step(hass, "discovery")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"issuer_url": f" {OIDC_ISSUER} "}
-    )
+    result = await discover(hass, result["flow_id"], f" {OIDC_ISSUER} ")
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "credentials"
     assert result["description_placeholders"]["provider"] == "id.example.org"
@@ -619,9 +618,7 @@ async def test_discovery_errors(
     aioclient_mock.clear_requests()
     aioclient_mock.get(OIDC_DOC, json=OIDC_METADATA)
     aioclient_mock.get(OIDC_OAUTH_DOC, status=HTTPStatus.NOT_FOUND)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"issuer_url": OIDC_ISSUER}
-    )
+    result = await discover(hass, result["flow_id"], OIDC_ISSUER)
     assert result["step_id"] == "credentials"
 
 
@@ -1209,6 +1206,124 @@ async def test_user_denies_at_provider(
     assert result["description_placeholders"] == {"error": "access_denied"}
     assert aioclient_mock.call_count == 0
     assert await stored_credentials(hass) == {}
+
+
+@pytest.mark.parametrize(
+    ("query", "reason", "shown"),
+    [
+        # Glewlwyd with `openid` and no nonce.
+        (
+            {"error": "invalid_request", "error_description": "nonce required"},
+            "authorize_invalid_request",
+            "`invalid_request`: `nonce required`",
+        ),
+        (
+            {"error": "unauthorized_client"},
+            "authorize_unauthorized_client",
+            "`unauthorized_client`",
+        ),
+        (
+            {"error": "invalid_scope", "error_description": "Unknown scope: api"},
+            "authorize_invalid_scope",
+            "`invalid_scope`: `Unknown scope: api`",
+        ),
+        (
+            {"error": "unsupported_response_type"},
+            "authorize_unsupported_response_type",
+            "`unsupported_response_type`",
+        ),
+        ({"error": "server_error"}, "authorize_server_error", "`server_error`"),
+        (
+            {"error": "temporarily_unavailable", "error_description": " "},
+            "authorize_server_error",
+            "`temporarily_unavailable`",
+        ),
+        (
+            {"error": "interaction_required"},
+            "authorize_refused",
+            "`interaction_required`",
+        ),
+        # What the server says is shown as code: no link, no break out of it;
+        # the client secret never; one line of bounded length.
+        (
+            {
+                "error": "invalid_request",
+                "error_description": f"bad `client_secret` {CLIENT_SECRET}\u2028\x1b"
+                "[log in again](https://evil.example)",
+            },
+            "authorize_invalid_request",
+            "`invalid_request`: `bad  client_secret  **REDACTED** "
+            "[log in again](https://evil.example)`".replace("  ", " "),
+        ),
+        (
+            {"error": "invalid_request", "error_description": "x" * 250 + " y" * 5000},
+            "authorize_invalid_request",
+            "`invalid_request`: `" + "x" * 199 + "…`",
+        ),
+    ],
+)
+async def test_refusal_that_is_not_the_users(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
+    query: dict[str, str],
+    reason: str,
+    shown: str,
+) -> None:
+    """Not "not granted": what to check, with the server's description."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    await authorize(hass, hass_client_no_auth, result, **query)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert result["description_placeholders"] == {"error": shown}
+    ours = [r for r in caplog.records if r.name.startswith("custom_components")]
+    assert ours
+    assert not [r for r in ours if CLIENT_SECRET in r.getMessage()]
+    assert aioclient_mock.call_count == 0
+    assert await stored_credentials(hass) == {}
+
+
+async def test_refusal_not_from_the_callback_has_no_description(
+    hass: HomeAssistant,
+) -> None:
+    """Only the callback request's ``error_description`` is read, no other's."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    # Resumed directly (as by another integration's code), outside any request.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"error": "invalid_scope", "state": {}}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["reason"] == "authorize_invalid_scope"
+    assert result["description_placeholders"] == {"error": "`invalid_scope`"}
+
+
+async def test_user_denies_with_a_description(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """``access_denied`` stays "not granted", whatever the server adds."""
+    result = await start_manual_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
+    await authorize(
+        hass,
+        hass_client_no_auth,
+        result,
+        error="access_denied",
+        error_description="The resource owner denied the request",
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["reason"] == "user_rejected_authorize"
+    assert result["description_placeholders"] == {"error": "access_denied"}
 
 
 # -- duplicates ------------------------------------------------------------------------

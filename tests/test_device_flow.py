@@ -28,6 +28,7 @@ from .common import (
     ISSUER,
     TOKEN_URL,
     USERINFO_URL,
+    discover,
     manual_profile,
 )
 from .test_config_flow import (
@@ -88,9 +89,7 @@ async def start_discovered_flow(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "discovery"}
     )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"issuer_url": OIDC_ISSUER}
-    )
+    result = await discover(hass, result["flow_id"], OIDC_ISSUER)
     assert result["step_id"] == "credentials"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
@@ -411,8 +410,14 @@ async def test_reconfigure_offers_the_device_login(
     """New scopes need a new grant: the same choice is offered."""
     config_entry.add_to_hass(hass)
     result = await config_entry.start_reconfigure_flow(hass)
+    # The form shows the entry's device endpoint; submitted as shown.
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"name": "Example", "scopes": "read write"}
+        result["flow_id"],
+        {
+            "name": "Example",
+            "scopes": "read write",
+            "device_authorization_url": DEVICE_URL,
+        },
     )
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "login"

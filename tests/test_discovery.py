@@ -272,11 +272,26 @@ async def test_not_found_everywhere(
         ({"content": b"\xff\xfe\x00"}, "not JSON"),
         ({"json": [metadata()]}, "not a JSON object"),
         ({"json": "https://as.example.com"}, "not a JSON object"),
-        ({"json": metadata(authorization_endpoint=None)}, "missing"),
+        (
+            {
+                "json": metadata(
+                    authorization_endpoint=None, device_authorization_endpoint=None
+                )
+            },
+            "missing",
+        ),
         ({"json": metadata(token_endpoint=None)}, "missing"),
         ({"json": metadata(token_endpoint="/token")}, "missing"),
         ({"json": metadata(token_endpoint=["x"])}, "missing"),
-        ({"json": metadata(authorization_endpoint="ftp://x/a")}, "missing"),
+        (
+            {
+                "json": metadata(
+                    authorization_endpoint="ftp://x/a",
+                    device_authorization_endpoint=None,
+                )
+            },
+            "missing",
+        ),
         ({"json": metadata(issuer=None)}, "does not match"),
         ({"json": metadata(issuer="https://evil.example.com")}, "does not match"),
         ({"json": metadata(issuer=f"{HOST}/other")}, "does not match"),
@@ -665,9 +680,31 @@ async def test_no_authorization_endpoint_without_client_credentials(
     aioclient_mock.get(
         OAUTH_ROOT,
         json=metadata(
-            authorization_endpoint=None, grant_types_supported=["authorization_code"]
+            authorization_endpoint=None,
+            device_authorization_endpoint=None,
+            grant_types_supported=["authorization_code"],
         ),
     )
     aioclient_mock.get(OIDC_ROOT, status=HTTPStatus.NOT_FOUND)
     with pytest.raises(DiscoveryInvalidDocument, match="missing"):
         await discover(hass, HOST)
+
+
+async def test_device_grant_only_needs_no_authorization_endpoint(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """RFC 8414 2: a device-grant-only server has no authorization endpoint.
+
+    It is still a provider to link with.
+    """
+    aioclient_mock.get(
+        OAUTH_ROOT,
+        json=metadata(
+            authorization_endpoint=None,
+            grant_types_supported=["urn:ietf:params:oauth:grant-type:device_code"],
+        ),
+    )
+    profile = await discover(hass, HOST)
+    assert profile.authorize_url == ""
+    assert profile.device_authorization_url == f"{HOST}/device"
+    assert not profile.client_credentials

@@ -26,11 +26,14 @@ from custom_components.oauth2_rest.client.errors import (
     OriginNotAllowedError,
 )
 from custom_components.oauth2_rest.errors import (
+    MAX_ERROR_DESCRIPTION,
     MAX_RETRY_AFTER,
     action_failed,
+    authorization_refused,
     describe,
     update_failed,
 )
+from custom_components.oauth2_rest.redact import NO_SECRETS, Secrets
 
 STRINGS = json.loads(
     (
@@ -106,3 +109,39 @@ def test_action_failed(error: Exception, raised: type[Exception]) -> None:
     result = action_failed(error, "/x")
     assert type(result) is raised
     assert result.translation_key == describe(error).key
+
+
+def test_every_refusal_is_translated() -> None:
+    """Each code maps to an abort of the account flow that shows the code."""
+    for code in (
+        "access_denied",
+        "invalid_request",
+        "unauthorized_client",
+        "invalid_scope",
+        "unsupported_response_type",
+        "server_error",
+        "temporarily_unavailable",
+        "consent_required",
+    ):
+        failure = authorization_refused(code, "why", NO_SECRETS)
+        assert "{error}" in STRINGS["config"]["abort"][failure.key], code
+        assert code in failure.placeholders["error"]
+
+
+def test_refusal_description_is_not_shown_in_part() -> None:
+    """A secret cut at the read limit is left out whole, not shown in part."""
+    secret = "S3cr3t-" + "k" * 40
+    failure = authorization_refused(
+        "invalid_request", " " * 1000 + secret + " tail", Secrets(secret)
+    )
+    assert failure.placeholders == {"error": "`invalid_request`"}
+
+
+def test_refusal_of_megabytes() -> None:
+    """A huge description (or code) is read only up to a bound."""
+    failure = authorization_refused(
+        "invalid_request" * 100_000, "word " * 400_000, NO_SECRETS
+    )
+    code, description = failure.placeholders["error"].split(": ")
+    assert len(code) <= 64 + 2
+    assert len(description) == MAX_ERROR_DESCRIPTION + 2

@@ -15,7 +15,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.typing import ConfigType
 
 from .application_credentials import async_get_entry_implementation
-from .const import DOMAIN
+from .const import CONF_PROVIDER, DOMAIN
 from .coordinator import (
     AccountCoordinator,
     EndpointCoordinator,
@@ -53,6 +53,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) -
         account=account,
         options=dict(entry.options),
         title=entry.title,
+        provider=entry.data.get(CONF_PROVIDER),
         endpoints={
             subentry.subentry_id: EndpointCoordinator(hass, entry, subentry, account)
             for subentry in _endpoint_subentries(entry)
@@ -137,8 +138,9 @@ async def _async_apply_changes(
     async with runtime.changes:
         if not _loaded(entry):
             return  # Being unloaded: it waited for us, or we for it.
-        if needs_setup_again(entry, runtime.title):
-            # A flow linked a new grant or renamed the account: set up again.
+        if needs_setup_again(entry, runtime.title, runtime.provider):
+            # A flow linked a new grant, renamed the account or changed its
+            # provider profile: set up again.
             hass.config_entries.async_schedule_reload(entry.entry_id)
             return
         if runtime.options != entry.options:

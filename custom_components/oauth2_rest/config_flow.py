@@ -1,8 +1,10 @@
 """Config flow: provider -> credentials -> grant -> entry; reauth; reconfigure.
 
-The steps are here and in their groups (``flow/grant_steps.py``: the login menu
-and the client credentials grant; ``flow/relink_steps.py``: reauth and
-reconfigure); the forms and what they map to are in ``flow/account_forms.py``.
+The steps are here and in their groups (``flow/discovery_steps.py``: what
+discovery found, and what the user adds to it; ``flow/grant_steps.py``: the
+login menu, the client credentials grant, a refused authorization;
+``flow/relink_steps.py``: reauth and reconfigure); the forms and what they map
+to are in ``flow/account_forms.py``.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from .flow.account_forms import (
     read_manual,
     stored_identity,
 )
+from .flow.discovery_steps import DiscoverySteps
 from .flow.relink_steps import RelinkSteps
 from .oauth.device import (
     DeviceAuthorization,
@@ -91,7 +94,7 @@ class DeviceLogin:
             self.error = err
 
 
-class OAuth2RestConfigFlow(RelinkSteps, domain=DOMAIN):
+class OAuth2RestConfigFlow(DiscoverySteps, RelinkSteps, domain=DOMAIN):
     """Link an account at any OAuth 2.0 provider."""
 
     DOMAIN = DOMAIN
@@ -195,7 +198,7 @@ class OAuth2RestConfigFlow(RelinkSteps, domain=DOMAIN):
             except DiscoveryError as err:
                 errors["base"] = err.translation_key
             else:
-                return await self.async_step_credentials()
+                return await self.async_step_discovered()
         return self.async_show_form(
             step_id="discovery",
             data_schema=self.add_suggested_values_to_schema(

@@ -78,8 +78,10 @@ class RuntimeData:
 
     account: AccountCoordinator
     options: dict[str, Any]
-    # The title the account was set up with (a new one sets it up again).
+    # The title and provider profile the account was set up with (a change of
+    # either sets it up again).
     title: str
+    provider: Any
     endpoints: dict[str, EndpointCoordinator] = field(default_factory=dict)
     # Endpoint and option changes are applied one at a time.
     changes: asyncio.Lock = field(default_factory=asyncio.Lock)

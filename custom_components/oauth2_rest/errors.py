@@ -7,12 +7,15 @@ transient). :func:`describe` turns either into a :class:`Failure`, whose key is 
 same in the ``exceptions`` translations and in the endpoint flow's form errors;
 :func:`update_failed` and :func:`action_failed` build what a coordinator and an
 action raise from it. :func:`client_credentials_failed` is the same for the
-client credentials grant of the account flow, whose form shows what went wrong.
+client credentials grant of the account flow, whose form shows what went wrong,
+and :func:`authorization_refused` for an authorization the server sent back
+refused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 
 from aiohttp import ClientError
 from homeassistant.exceptions import (
@@ -35,12 +38,33 @@ from .client.errors import (
 )
 from .const import DOMAIN
 from .oauth.token_response import TokenEndpointError
+from .redact import Secrets, redact_text
 
 # What a request through the account can raise: client errors, and token errors
 # (HA's OAuth2 hierarchy; its transient errors are aiohttp ClientErrors).
 REQUEST_ERRORS = (ApiError, OAuth2TokenRequestReauthError, ClientError)
 # A server's Retry-After is honoured up to this many seconds.
 MAX_RETRY_AFTER = 3600.0
+
+# The user did not grant the authorization (RFC 6749 4.1.2.1): Home Assistant's
+# own abort reason, "not granted".
+ACCESS_DENIED = "access_denied"
+# Refusals that are not the user's, and what each tells the user to check; any
+# other code the server sends is a refusal of the generic kind.
+_AUTHORIZE_REFUSALS = {
+    "invalid_request": "authorize_invalid_request",
+    "unauthorized_client": "authorize_unauthorized_client",
+    "invalid_scope": "authorize_invalid_scope",
+    "unsupported_response_type": "authorize_unsupported_response_type",
+    "server_error": "authorize_server_error",
+    "temporarily_unavailable": "authorize_server_error",
+}
+# What of a server's error code and description is shown, at most (characters).
+MAX_ERROR_CODE = 64
+MAX_ERROR_DESCRIPTION = 200
+# How much of a description is read (redaction is linear only in bounded text).
+_MAX_READ = 1024
+_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,3 +156,48 @@ def client_credentials_failed(err: OAuth2TokenRequestError) -> Failure:
     else:
         key = "client_credentials_failed"
     return Failure(key, {"error": code or type(err).__name__})
+
+
+def authorization_refused(
+    error: str, description: str | None, secrets: Secrets
+) -> Failure:
+    """An authorization the server sent back refused, as the flow's abort tells it.
+
+    ``access_denied`` is the user's (or the server's on the user's behalf): Home
+    Assistant's "not granted". Any other code says what to check, with the
+    server's ``error_description``: redacted, bounded, and shown as code so
+    that nothing in it renders as a link.
+    """
+    code = _shown(error[:_MAX_READ], MAX_ERROR_CODE) or "unknown"
+    if code == ACCESS_DENIED:
+        return Failure("user_rejected_authorize", {"error": code})
+    detail = f"`{code}`"
+    if description:
+        if len(description) > _MAX_READ:
+            # Cut before a word: a secret cut in two would not be known to redact.
+            description = _without_last_word(description[:_MAX_READ])
+        text = redact_text(description, secrets)
+        if shown := _shown(text, MAX_ERROR_DESCRIPTION):
+            detail += f": `{shown}`"
+    return Failure(
+        _AUTHORIZE_REFUSALS.get(code, "authorize_refused"), {"error": detail}
+    )
+
+
+def _shown(text: str, limit: int) -> str:
+    """Text from a server as one line of at most ``limit`` characters.
+
+    Control characters and backticks (which would end the code span it is shown
+    in) become spaces.
+    """
+    printable = "".join(c if c.isprintable() and c != "`" else " " for c in text)
+    line = _WHITESPACE.sub(" ", printable).strip()
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _without_last_word(text: str) -> str:
+    """Text up to its last whitespace (empty when it has none)."""
+    end = len(text)
+    while end and not text[end - 1].isspace():
+        end -= 1
+    return text[:end]

@@ -3,7 +3,8 @@
 A running account applies endpoint and option changes in place (its update
 listener), and a token refresh changes nothing it runs with. A grant a flow
 linked (reauth, reconfigure: a token without a generation, see
-``token_store``) and a new title need the account set up again.
+``token_store``), a new title and a changed provider profile (endpoints a user
+added or corrected in reconfigure) need the account set up again.
 
 Home Assistant wants an entry that has an update listener to schedule that
 reload from the listener: a flow that reloads such an entry itself
@@ -22,13 +23,18 @@ from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResu
 from homeassistant.core import callback
 from homeassistant.helpers.typing import UNDEFINED, UndefinedType
 
+from .const import CONF_PROVIDER
 from .token_store import generation_of
 
 
-def needs_setup_again(entry: ConfigEntry[Any], running_title: str) -> bool:
+def needs_setup_again(
+    entry: ConfigEntry[Any], running_title: str, running_provider: Any
+) -> bool:
     """Whether the running account must be set up again for what the entry holds."""
-    return generation_of(entry.data.get("token")) is None or (
-        entry.title != running_title
+    return (
+        generation_of(entry.data.get("token")) is None
+        or entry.title != running_title
+        or entry.data.get(CONF_PROVIDER) != running_provider
     )
 
 

@@ -27,7 +27,7 @@ import pytest
 
 from custom_components.oauth2_rest.oauth.device import async_poll_device_token
 
-from ..common import endpoint_subentry, expire_token
+from ..common import discover, endpoint_subentry, expire_token
 from .conftest import FakeClock, hidden_field
 
 pytestmark = pytest.mark.usefixtures("socket_enabled", "current_request_with_host")
@@ -78,9 +78,7 @@ async def async_link_on_device(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {"next_step_id": "discovery"}
         )
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"issuer_url": issuer}
-        )
+        result = await discover(hass, result["flow_id"], issuer)
         assert result["step_id"] == "credentials"
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"],
@@ -149,9 +147,7 @@ async def start_discovered(hass: HomeAssistant, issuer: str) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "discovery"}
     )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"issuer_url": issuer}
-    )
+    result = await discover(hass, result["flow_id"], issuer)
     assert result["step_id"] == "credentials"
     return result
 

@@ -415,6 +415,12 @@ async function main() {
       await page.getByText('Discover from the issuer URL').click();
       await page.getByRole('textbox', { name: 'Issuer URL' }).fill(env.issuer);
       await submit();
+    });
+
+    await step('ui', 'what discovery found (endpoints, grants) -> "Continue"', async () => {
+      await page.getByText('Grants offered', { exact: false }).first().waitFor();
+      await screenshot('discovered');
+      await page.getByText('Continue', { exact: true }).click();
       await page.getByRole('textbox', { name: 'Client ID' }).waitFor();
     });
 

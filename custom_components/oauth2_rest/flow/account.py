@@ -69,6 +69,12 @@ class AccountFlowBase(AbstractOAuth2FlowHandler):
     ) -> ConfigFlowResult:
         """Client id and secret, scopes; shown again when the grant ``failed``."""
 
+    @abstractmethod
+    async def async_step_device(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The login on another device (RFC 8628)."""
+
     def _rest_impl(self) -> OAuth2RestImplementation:
         assert isinstance(self.flow_impl, OAuth2RestImplementation)
         return self.flow_impl

@@ -47,20 +47,29 @@ CONF_AUTHORIZE_PARAMS = "extra_authorize_params"
 CONF_QR_CODE = "qr_code"
 NEW_CREDENTIAL = "new_credential"
 
-_MANUAL_OPTIONAL_URL_FIELDS = ("api_base_url", "userinfo_url", "revocation_url")
+CONF_DEVICE_URL = "device_authorization_url"
+CONF_REVOCATION_URL = "revocation_url"
+
+_MANUAL_OPTIONAL_URL_FIELDS = (
+    "api_base_url",
+    "userinfo_url",
+    CONF_REVOCATION_URL,
+    CONF_DEVICE_URL,
+)
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-_URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _LINES = TextSelector(TextSelectorConfig(multiline=True))
 
-DISCOVERY_SCHEMA = vol.Schema({vol.Required(CONF_ISSUER_URL): _URL})
+DISCOVERY_SCHEMA = vol.Schema({vol.Required(CONF_ISSUER_URL): URL_SELECTOR})
 MANUAL_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_NAME): str,
-        vol.Optional("authorize_url"): _URL,
-        vol.Required("token_url"): _URL,
-        vol.Optional("api_base_url"): _URL,
-        vol.Optional("userinfo_url"): _URL,
-        vol.Optional("revocation_url"): _URL,
+        vol.Optional("authorize_url"): URL_SELECTOR,
+        vol.Required("token_url"): URL_SELECTOR,
+        vol.Optional("api_base_url"): URL_SELECTOR,
+        vol.Optional("userinfo_url"): URL_SELECTOR,
+        vol.Optional(CONF_REVOCATION_URL): URL_SELECTOR,
+        vol.Optional(CONF_DEVICE_URL): URL_SELECTOR,
         vol.Required(
             "client_auth", default=ClientAuthMethod.CLIENT_SECRET_BASIC.value
         ): SelectSelector(
@@ -82,14 +91,12 @@ MANUAL_SCHEMA = vol.Schema(
 )
 # Re-linking: a new client secret, when the provider rotated it.
 NEW_SECRET_SCHEMA = vol.Schema({vol.Optional(CONF_CLIENT_SECRET): _PASSWORD})
-RECONFIGURE_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_NAME): str,
-        vol.Optional(CONF_SCOPES): str,
-        vol.Optional(CONF_AUTHORIZE_PARAMS): _LINES,
-        vol.Optional(CONF_CLIENT_SECRET): _PASSWORD,
-    }
-)
+_RECONFIGURE_FIELDS: dict[Any, Any] = {
+    vol.Required(CONF_NAME): str,
+    vol.Optional(CONF_SCOPES): str,
+    vol.Optional(CONF_AUTHORIZE_PARAMS): _LINES,
+    vol.Optional(CONF_CLIENT_SECRET): _PASSWORD,
+}
 ACCOUNT_NAME_SCHEMA = vol.Schema({vol.Required(CONF_ACCOUNT_NAME): str})
 
 
@@ -148,7 +155,7 @@ def read_manual(
     if authorize_url := user_input.get("authorize_url", "").strip():
         if http_url(authorize_url) is None:
             errors["authorize_url"] = "invalid_url"
-    elif not client_credentials:
+    elif not (client_credentials or user_input.get(CONF_DEVICE_URL)):
         errors["authorize_url"] = "authorize_url_required"
     for key in _MANUAL_OPTIONAL_URL_FIELDS:
         if user_input.get(key) and http_url(user_input[key]) is None:
@@ -165,7 +172,8 @@ def read_manual(
         token_url=user_input["token_url"],
         api_base_url=user_input.get("api_base_url") or None,
         userinfo_url=user_input.get("userinfo_url") or None,
-        revocation_url=user_input.get("revocation_url") or None,
+        revocation_url=user_input.get(CONF_REVOCATION_URL) or None,
+        device_authorization_url=user_input.get(CONF_DEVICE_URL) or None,
         client_auth=ClientAuthMethod(user_input["client_auth"]),
         pkce=PkceMode(user_input["pkce"]),
         default_scopes=tuple(parse_scopes(user_input.get(CONF_SCOPES, ""))),
@@ -257,7 +265,9 @@ def credentials_schema(
     # provider's defaults.
     scopes = scopes or list(profile.default_scopes)
     fields[vol.Optional(CONF_SCOPES, default=" ".join(scopes))] = str
-    fields[vol.Optional(CONF_API_BASE_URL, default=profile.api_base_url or "")] = _URL
+    fields[vol.Optional(CONF_API_BASE_URL, default=profile.api_base_url or "")] = (
+        URL_SELECTOR
+    )
     # Prefilled with the provider's (Auth0's audience, Google's offline access...).
     fields[vol.Optional(CONF_AUTHORIZE_PARAMS)] = _LINES
     return vol.Schema(fields)
@@ -346,16 +356,40 @@ def entry_grant(entry: ConfigEntry) -> Grant:
     return Grant.BROWSER
 
 
+def reconfigure_schema(grant: Grant) -> vol.Schema:
+    """Name, scopes, parameters, secret, endpoints.
+
+    The device endpoint only for an account a user logs in to: an account that is
+    the client itself is re-linked with client credentials.
+    """
+    fields = dict(_RECONFIGURE_FIELDS)
+    for key in reconfigure_endpoints(grant):
+        fields[vol.Optional(key)] = URL_SELECTOR
+    return vol.Schema(fields)
+
+
+def reconfigure_endpoints(grant: Grant) -> tuple[str, ...]:
+    """The endpoint fields of the reconfigure form (see :func:`reconfigure_schema`)."""
+    if grant is Grant.CLIENT_CREDENTIALS:
+        return (CONF_REVOCATION_URL,)
+    return (CONF_REVOCATION_URL, CONF_DEVICE_URL)
+
+
 def reconfigure_suggested(
     title: str,
     scopes: list[str],
     profile: ProviderProfile,
     user_input: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """What the reconfigure form shows: name, scopes, parameters; never the secret."""
+    """What the reconfigure form shows: name, scopes, parameters, endpoints.
+
+    Never the secret.
+    """
     return {
         CONF_NAME: title,
         CONF_SCOPES: " ".join(scopes),
         CONF_AUTHORIZE_PARAMS: format_lines(profile.extra_authorize_params, "="),
+        CONF_REVOCATION_URL: profile.revocation_url or "",
+        CONF_DEVICE_URL: profile.device_authorization_url or "",
         **{k: v for k, v in (user_input or {}).items() if k != CONF_CLIENT_SECRET},
     }

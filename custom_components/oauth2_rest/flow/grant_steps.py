@@ -1,14 +1,25 @@
-"""The account flow's grant steps: the login menu and the client credentials grant."""
+"""The account flow's grant steps: the login menu, client credentials, refusals.
+
+A refusal is an authorization the server sent back without a code.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, override
 
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.exceptions import OAuth2TokenRequestError
+from homeassistant.helpers.config_entry_oauth2_flow import AUTH_CALLBACK_PATH
 
-from ..errors import Failure, client_credentials_failed
+# The request context itself, not the module attribute (which tests replace).
+from homeassistant.helpers.http import current_request
+
+from ..errors import Failure, authorization_refused, client_credentials_failed
+from ..redact import Secrets
 from .account import AccountFlowBase, Grant
+
+# RFC 6749 4.1.2.1: what the server says about a refusal, beside its code.
+ERROR_DESCRIPTION = "error_description"
 
 
 class GrantSteps(AccountFlowBase):
@@ -40,7 +51,8 @@ class GrantSteps(AccountFlowBase):
             return await self.async_step_login()
         if grants == [Grant.CLIENT_CREDENTIALS]:
             return await self.async_step_client_credentials()
-        # A profile with a device endpoint always has an authorization endpoint.
+        if grants == [Grant.DEVICE]:
+            return await self.async_step_device()
         return await self.async_step_auth()
 
     async def async_step_login(
@@ -52,6 +64,40 @@ class GrantSteps(AccountFlowBase):
             step_id="login",
             menu_options=[grant.value for grant in self._grants()],
             description_placeholders={"provider": self._profile.name},
+        )
+
+    # -- the login in this browser: what came back -----------------------------------
+
+    @override
+    async def async_step_auth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Send the user to the provider; a refusal keeps what the server said.
+
+        Home Assistant's callback view passes only the ``error`` code on; its
+        ``error_description`` is read from the callback request this step runs in.
+        """
+        if user_input is not None and "error" in user_input:
+            user_input = {ERROR_DESCRIPTION: _callback_description(), **user_input}
+        return await super().async_step_auth(user_input)
+
+    @override
+    async def async_step_authorize_rejected(
+        self, data: None = None
+    ) -> ConfigFlowResult:
+        """The server sent the user back without a code: say whose refusal it was."""
+        failure = authorization_refused(
+            self.external_data["error"],
+            self.external_data.get(ERROR_DESCRIPTION),
+            Secrets(self._credential.client_secret if self._credential else None),
+        )
+        if failure.key != "user_rejected_authorize":
+            self.logger.warning(
+                "The provider refused the authorization request: %s",
+                failure.placeholders["error"],
+            )
+        return self.async_abort(
+            reason=failure.key, description_placeholders=failure.placeholders
         )
 
     # -- the client credentials grant: no user, no browser -------------------------
@@ -81,3 +127,11 @@ class GrantSteps(AccountFlowBase):
     async def _async_show_grant_failed(self, failed: Failure) -> ConfigFlowResult:
         """Show the form the grant started from again, with what the provider said."""
         return await self.async_step_credentials(failed=failed)
+
+
+def _callback_description() -> str | None:
+    """The ``error_description`` of the OAuth2 callback being handled, if it is one."""
+    request = current_request.get()
+    if request is None or request.path != AUTH_CALLBACK_PATH:
+        return None
+    return request.query.get(ERROR_DESCRIPTION)

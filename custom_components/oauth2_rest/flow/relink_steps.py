@@ -14,22 +14,26 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
 )
 from homeassistant.const import CONF_CLIENT_SECRET, CONF_NAME
+from homeassistant.helpers.typing import UNDEFINED
 
 from ..api import entry_profile
-from ..const import CONF_SCOPES, EXAMPLE_URLS
+from ..const import CONF_PROVIDER, CONF_SCOPES, EXAMPLE_URLS
 from ..credentials import async_stored_credentials
 from ..errors import Failure
 from ..oauth.implementation import OAuth2RestImplementation
+from ..oauth.provider import ProviderProfile
 from ..restart import async_update_and_abort
 from .account import Grant
 from .account_forms import (
     CONF_AUTHORIZE_PARAMS,
     NEW_SECRET_SCHEMA,
-    RECONFIGURE_SCHEMA,
     entry_grant,
+    reconfigure_endpoints,
+    reconfigure_schema,
     reconfigure_suggested,
 )
 from .grant_steps import GrantSteps
+from .provider_endpoints import read_endpoints
 from .text import parse_authorize_params, parse_scopes
 
 
@@ -40,19 +44,15 @@ class RelinkSteps(GrantSteps):
         self,
         entry: ConfigEntry,
         new_secret: str = "",
-        authorize_params: dict[str, str] | None = None,
+        profile: ProviderProfile | None = None,
     ) -> bool:
         """Take the entry's profile, scopes and stored credential; False if it's gone.
 
         A new client secret (the provider rotated it) replaces the stored one for
         this grant; it is stored, as a new credential, only once the grant worked.
-        New authorization parameters replace the profile's.
+        A changed ``profile`` (parameters, endpoints) replaces the entry's.
         """
-        self._profile = entry_profile(entry)
-        if authorize_params is not None:
-            self._profile = replace(
-                self._profile, extra_authorize_params=authorize_params
-            )
+        self._profile = profile or entry_profile(entry)
         self._entry_grant = entry_grant(entry)
         self._scopes = list(entry.data.get(CONF_SCOPES, []))
         stored = await async_stored_credentials(self.hass)
@@ -134,26 +134,42 @@ class RelinkSteps(GrantSteps):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the name, or what needs a new grant.
+        """Change the name and endpoints, or what needs a new grant.
 
-        Scopes, authorization parameters and the client secret need a new grant.
+        Scopes, authorization parameters and the client secret need a new grant;
+        the revocation and device endpoints are used from the next setup on.
         """
         entry = self._get_reconfigure_entry()
         current_scopes = list(entry.data.get(CONF_SCOPES, []))
-        current_params = dict(entry_profile(entry).extra_authorize_params)
+        current = entry_profile(entry)
         if user_input is None:
             return self._async_show_reconfigure(None)
         params = parse_authorize_params(user_input.get(CONF_AUTHORIZE_PARAMS))
+        profile, errors = read_endpoints(
+            current, user_input, reconfigure_endpoints(entry_grant(entry))
+        )
         if params is None:
-            return self._async_show_reconfigure(
-                user_input, {CONF_AUTHORIZE_PARAMS: "invalid_authorize_params"}
-            )
+            errors[CONF_AUTHORIZE_PARAMS] = "invalid_authorize_params"
+        if profile is None or params is None:
+            return self._async_show_reconfigure(user_input, errors)
         self._title = user_input[CONF_NAME].strip() or entry.title
         scopes = parse_scopes(user_input.get(CONF_SCOPES, ""))
         new_secret = user_input.get(CONF_CLIENT_SECRET, "").strip()
-        if scopes == current_scopes and not new_secret and params == current_params:
-            return async_update_and_abort(self, entry, title=self._title)
-        if not await self._async_use_entry(entry, new_secret, params):
+        if (
+            scopes == current_scopes
+            and not new_secret
+            and params == current.extra_authorize_params
+        ):
+            return async_update_and_abort(
+                self,
+                entry,
+                title=self._title,
+                data={**entry.data, CONF_PROVIDER: profile.as_dict()}
+                if profile != current
+                else UNDEFINED,
+            )
+        profile = replace(profile, extra_authorize_params=params)
+        if not await self._async_use_entry(entry, new_secret, profile):
             return self.async_abort(reason="credential_missing")
         self._scopes = scopes
         return await self._async_log_in()
@@ -174,7 +190,7 @@ class RelinkSteps(GrantSteps):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                RECONFIGURE_SCHEMA, suggested
+                reconfigure_schema(entry_grant(entry)), suggested
             ),
             description_placeholders={
                 "error": "",

@@ -227,14 +227,24 @@ _SECRET_ENDPOINTS: Final = (
 )
 
 
-def _check_transport(metadata: Mapping[str, Any], issuer: URL) -> None:
+def insecure_for_issuer(url: str, issuer: str | None) -> bool:
+    """Whether an endpoint that carries secrets is plain http under an https issuer.
+
+    Loopback hosts are allowed (local providers). The same rule holds for the
+    endpoints a document lists and for the ones a user adds to a discovered
+    provider.
+    """
+    if issuer is None or URL(issuer).scheme != "https":
+        return False
+    return not is_secure_transport(URL(url))
+
+
+def _check_transport(metadata: Mapping[str, Any], issuer: str) -> None:
     """Refuse plain http secret endpoints of an https issuer (loopback allowed)."""
-    if issuer.scheme != "https":
-        return
     for key in _SECRET_ENDPOINTS:
-        if (value := _http_url(metadata.get(key))) is None:
-            continue
-        if not is_secure_transport(URL(value)):
+        if (value := _http_url(metadata.get(key))) is not None and insecure_for_issuer(
+            value, issuer
+        ):
             raise DiscoveryInsecureEndpoint(f"{issuer}: {key} is plain http")
 
 
@@ -297,23 +307,14 @@ def _profile_from_metadata(
         raise DiscoveryInvalidDocument(
             f"issuer {issuer!r} does not match {expected_issuer!r}"
         )
-    authorize_url = _http_url(metadata.get("authorization_endpoint"))
-    token_url = _http_url(metadata.get("token_endpoint"))
-    client_credentials = "client_credentials" in (
-        _string_list(metadata.get("grant_types_supported")) or []
-    )
-    # RFC 8414 2: no authorization endpoint when no grant uses it (client
-    # credentials only).
-    if (authorize_url is None and not client_credentials) or token_url is None:
-        raise DiscoveryInvalidDocument(
-            f"{issuer}: authorization_endpoint or token_endpoint missing"
-        )
+    if (token_url := _http_url(metadata.get("token_endpoint"))) is None:
+        raise DiscoveryInvalidDocument(f"{issuer}: token_endpoint missing")
+    _check_transport(metadata, issuer)
     issuer_url = URL(issuer)
-    _check_transport(metadata, issuer_url)
-    return ProviderProfile(
+    profile = ProviderProfile(
         key=DISCOVERY_KEY,
         name=issuer_url.host or issuer,
-        authorize_url=authorize_url or "",
+        authorize_url=_http_url(metadata.get("authorization_endpoint")) or "",
         token_url=token_url,
         revocation_url=_http_url(metadata.get("revocation_endpoint")),
         device_authorization_url=_http_url(
@@ -325,6 +326,12 @@ def _profile_from_metadata(
         client_auth=_client_auth(metadata),
         pkce=_pkce(metadata),
         default_scopes=_default_scopes(metadata),
-        client_credentials=client_credentials,
+        client_credentials="client_credentials"
+        in (_string_list(metadata.get("grant_types_supported")) or []),
         documentation_url=_http_url(metadata.get("service_documentation")),
     )
+    # RFC 8414 2: no authorization endpoint when no grant uses it (client
+    # credentials, or the device grant, only).
+    if not profile.offers_a_grant:
+        raise DiscoveryInvalidDocument(f"{issuer}: authorization_endpoint missing")
+    return profile

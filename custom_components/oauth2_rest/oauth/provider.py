@@ -99,6 +99,20 @@ class ProviderProfile:
         return self.api_base_url or self.token_origin
 
     @property
+    def offers_a_grant(self) -> bool:
+        """Whether an account can be linked: by a login, or as the client itself.
+
+        A login in a browser needs the authorization endpoint, one on another
+        device the device authorization endpoint; the client credentials grant
+        needs neither.
+        """
+        return bool(
+            self.authorize_url
+            or self.device_authorization_url
+            or self.client_credentials
+        )
+
+    @property
     def token_origin(self) -> str:
         """The token endpoint's origin (where the API is when nothing else says)."""
         return origin_of(URL(self.token_url))
