@@ -1,0 +1,479 @@
+"""Every preset against what its provider documents, replayed from a loopback server.
+
+The fixtures (``fixtures/<preset>.json``) are written from each provider's public
+documentation. They go through the real code: the implementation's token requests
+and answer parsing, the identity lookup, and, for API errors, a loaded account whose
+endpoint polls through the client. Expected: the account is identified, the code
+exchange and the refresh give the token the provider meant (lifetime, rotation or
+the old refresh token kept), a dead access token is refreshed once and retried and
+then ends in reauth, a dead grant ends in reauth, a passing fault is retried.
+
+Cases that fail on a known bug are marked ``xfail(strict=True)`` in KNOWN_BUGS: the
+day the bug is fixed they pass, and the strict marker turns that into a failure that
+asks for the mark to go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+import time
+from typing import Any
+
+from homeassistant.components.application_credentials import ClientCredential
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
+
+from custom_components.oauth2_rest.const import DOMAIN
+from custom_components.oauth2_rest.oauth.identity import async_identify
+from custom_components.oauth2_rest.oauth.implementation import OAuth2RestImplementation
+from custom_components.oauth2_rest.oauth.provider import (
+    ClientAuthMethod,
+    ProviderProfile,
+    load_presets,
+)
+from custom_components.oauth2_rest.oauth.token_response import (
+    NON_EXPIRING_MARKER,
+    NON_EXPIRING_SECONDS,
+)
+
+from ..common import (
+    AUTH_DOMAIN,
+    CLIENT_SECRET,
+    ISSUER,
+    endpoint_subentry,
+    reauth_flows,
+)
+from .replay import (
+    ProviderServer,
+    fixture_presets,
+    load_fixture,
+    preset_profile,
+    relocate,
+    rendered_json,
+    start_provider,
+)
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+REDIRECT_URI = "https://my.home-assistant.io/redirect/oauth"
+ENTITY_ID = "sensor.contract"
+
+# (preset, kind, case name) -> why it fails today and what fixes it.
+_SCOPE_REPAIR = (
+    "a 403 saying the token is invalid or expired is taken for a missing scope: "
+    "fixed by issue 19, What to build 2 (RFC 6750 section 3)"
+)
+_WRAPPED_API_ERROR = (
+    "an API answering HTTP 200 with its own status 401 in a wrapper is read as "
+    "data: no refresh, no reauth (not in issue 19's list)"
+)
+KNOWN_BUGS: dict[tuple[str, str, str], str] = {
+    ("netatmo", "dead_token", "code_2_invalid_access_token"): _SCOPE_REPAIR,
+    ("netatmo", "dead_token", "code_3_access_token_expired"): _SCOPE_REPAIR,
+    ("withings", "dead_token", "status_401_in_http_200"): _WRAPPED_API_ERROR,
+}
+
+
+def cases(kind: str, *, needs_refresh_token: bool = False) -> Iterator[Any]:
+    """One parameter per fixture case of ``kind``, known bugs marked xfail."""
+    for preset in fixture_presets():
+        fixture = load_fixture(preset)
+        if needs_refresh_token and not stored_token(fixture).get("refresh_token"):
+            continue
+        for case in fixture.get(kind, []):
+            marks = []
+            if reason := KNOWN_BUGS.get((preset, kind, case["name"])):
+                marks.append(pytest.mark.xfail(strict=True, reason=reason))
+            yield pytest.param(
+                preset, case["name"], id=f"{preset}-{case['name']}", marks=marks
+            )
+
+
+def case_of(fixture: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
+    """The fixture's case of ``kind`` called ``name``."""
+    return next(case for case in fixture[kind] if case["name"] == name)
+
+
+def stored_token(fixture: dict[str, Any]) -> dict[str, Any]:
+    """What the account stored after its first code exchange, as HA stamps it."""
+    case = fixture["code"][0]
+    token: dict[str, Any] = dict(case["token"])
+    if case["expires_in"] is None:
+        token.update(expires_in=NON_EXPIRING_SECONDS, **{NON_EXPIRING_MARKER: True})
+    else:
+        token["expires_in"] = case["expires_in"]
+    token["expires_at"] = time.time() + token["expires_in"]
+    return token
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[ProviderServer]:
+    """The provider's hosts, on 127.0.0.1."""
+    async with start_provider() as server:
+        yield server
+
+
+def profile_at(fixture: dict[str, Any], provider: ProviderServer) -> ProviderProfile:
+    """The fixture's preset, talking to the loopback provider."""
+    return relocate(preset_profile(fixture), provider.origin)
+
+
+def implementation(
+    hass: HomeAssistant, profile: ProviderProfile, client_id: str
+) -> OAuth2RestImplementation:
+    """The integration's implementation for the profile and a client."""
+    return OAuth2RestImplementation(
+        hass, AUTH_DOMAIN, ClientCredential(client_id, CLIENT_SECRET), profile
+    )
+
+
+def path_of(url: str | None) -> str:
+    """The path the loopback provider sees for one of the profile's URLs."""
+    assert url is not None
+    return URL(url).path
+
+
+def assert_client_auth(
+    request: Any, profile: ProviderProfile, client_id: str
+) -> None:
+    """The client authenticated the way the preset says the provider wants."""
+    if ClientAuthMethod(profile.client_auth) is ClientAuthMethod.CLIENT_SECRET_BASIC:
+        assert request.headers["Authorization"].startswith("Basic ")
+        assert "client_secret" not in request.form
+    else:
+        assert "Authorization" not in request.headers
+        assert request.form["client_id"] == client_id
+        assert request.form["client_secret"] == CLIENT_SECRET
+    for name, value in profile.quirks.extra_token_params.items():
+        assert request.form[name] == value
+
+
+def assert_token(token: dict[str, Any], case: dict[str, Any]) -> None:
+    """The normalised token holds what the provider meant."""
+    for key, value in case["token"].items():
+        assert token.get(key) == value, key
+    if "refresh_token" not in case["token"]:
+        assert "refresh_token" not in token
+    if case["expires_in"] is None:
+        assert token[NON_EXPIRING_MARKER] is True
+        assert token["expires_in"] == NON_EXPIRING_SECONDS
+    else:
+        assert NON_EXPIRING_MARKER not in token
+        assert token["expires_in"] == case["expires_in"]
+
+
+# -- the fixtures themselves ------------------------------------------------------
+
+
+def test_every_preset_has_documented_answers() -> None:
+    """Each preset has a fixture; every answer in it names its documentation page."""
+    assert fixture_presets() == sorted(load_presets())
+    for preset in fixture_presets():
+        fixture = load_fixture(preset)
+        sources = fixture["source"]
+        assert sources, preset
+        assert all(url.startswith("https://") for url in sources), preset
+        assert fixture["code"], preset
+        assert fixture["refresh"] or not stored_token(fixture).get("refresh_token")
+        assert fixture["dead_token"], preset
+        assert fixture["transient"], preset
+        named = [
+            *fixture["code"],
+            *fixture["refresh"],
+            *fixture["dead_token"],
+            *fixture["dead_grant"],
+            *fixture["transient"],
+            *fixture.get("forbidden", []),
+            fixture["identity"],
+            fixture["api"],
+        ]
+        if "device" in fixture:
+            named.append(fixture["device"])
+        for case in named:
+            assert case["source"] in sources, (preset, case.get("name"))
+        for kind in ("code", "refresh", "dead_token", "dead_grant", "transient"):
+            names = [case["name"] for case in fixture[kind]]
+            assert len(names) == len(set(names)), (preset, kind)
+
+
+# -- token answers ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("preset", "name"), cases("code"))
+async def test_code_exchange(
+    hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
+) -> None:
+    """The code is exchanged as the provider wants, its answer read as it means."""
+    fixture = load_fixture(preset)
+    case = case_of(fixture, "code", name)
+    impl = implementation(hass, profile_at(fixture, provider), fixture["client_id"])
+    token_path = path_of(impl.profile.token_url)
+    provider.answer(token_path, case["answer"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "homeassistant.helpers.config_entry_oauth2_flow.async_get_redirect_uri",
+            lambda hass: REDIRECT_URI,
+            raising=False,
+        )
+        await impl.async_generate_authorize_url("flow")
+    state = {"flow_id": "flow", "redirect_uri": REDIRECT_URI}
+
+    token = await impl.async_resolve_external_data({"code": "the-code", "state": state})
+
+    [request] = provider.requests(token_path)
+    assert request.headers["Accept"] == "application/json"
+    assert request.form["grant_type"] == "authorization_code"
+    assert request.form["code"] == "the-code"
+    assert request.form["redirect_uri"] == REDIRECT_URI
+    assert ("code_verifier" in request.form) == impl.uses_pkce
+    assert_client_auth(request, impl.profile, fixture["client_id"])
+    assert_token(token, case)
+
+
+@pytest.mark.parametrize("preset", fixture_presets())
+async def test_account_is_identified(
+    hass: HomeAssistant, provider: ProviderServer, preset: str
+) -> None:
+    """The first token (and the userinfo endpoint) tell who the account is."""
+    fixture = load_fixture(preset)
+    identity = fixture["identity"]
+    profile = profile_at(fixture, provider)
+    if "userinfo" in identity:
+        provider.answer(path_of(profile.userinfo_url), identity["userinfo"])
+    answer = rendered_json(fixture["code"][0]["answer"])
+    token = {**stored_token(fixture), **(answer or {})}
+    if profile.quirks.wrapper_key and answer:
+        token = {**stored_token(fixture), **answer[profile.quirks.wrapper_key]}
+
+    found = await async_identify(
+        async_get_clientsession(hass), profile, fixture["client_id"], token
+    )
+
+    if identity["subject"] is None:
+        assert found is None
+        assert not provider.seen
+        return
+    assert found is not None
+    assert (found.subject, found.label) == (identity["subject"], identity["label"])
+    if "userinfo" in identity:
+        [request] = provider.requests(path_of(profile.userinfo_url))
+        assert request.headers["Authorization"] == (
+            f"Bearer {token['access_token']}"
+        )
+
+
+@pytest.mark.parametrize(("preset", "name"), cases("refresh"))
+async def test_refresh(
+    hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
+) -> None:
+    """A refresh: the new lifetime stamped, a rotated refresh token taken, or kept."""
+    fixture = load_fixture(preset)
+    case = case_of(fixture, "refresh", name)
+    impl = implementation(hass, profile_at(fixture, provider), fixture["client_id"])
+    token_path = path_of(impl.profile.token_url)
+    provider.answer(token_path, case["answer"])
+    old = {**stored_token(fixture), "expires_at": time.time() - 10}
+
+    before = time.time()
+    token = await impl.async_refresh_token(old)
+
+    [request] = provider.requests(token_path)
+    assert request.form["grant_type"] == "refresh_token"
+    assert request.form["refresh_token"] == old["refresh_token"]
+    assert_client_auth(request, impl.profile, fixture["client_id"])
+    assert_token(token, case)
+    assert before + token["expires_in"] <= token["expires_at"]
+    assert token["expires_at"] <= time.time() + token["expires_in"]
+
+
+# -- a loaded account ----------------------------------------------------------------
+
+
+async def load_account(
+    hass: HomeAssistant,
+    provider: ProviderServer,
+    fixture: dict[str, Any],
+    token: dict[str, Any],
+) -> MockConfigEntry:
+    """An account linked with the preset, its endpoint polling the fixture's API."""
+    api = fixture["api"]
+    subentry = endpoint_subentry(
+        title="Contract",
+        url=api["url"],
+        value_template=api["value_template"],
+        unit=None,
+        subentry_id="endpoint_contract",
+    )
+    subentry["data"] = {**subentry["data"], "method": api.get("method", "GET")}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{fixture['preset']} (contract)",
+        unique_id=f"{ISSUER}#contract",
+        data={
+            "auth_implementation": AUTH_DOMAIN,
+            "token": token,
+            "provider": profile_at(fixture, provider).as_dict(),
+            "scopes": list(preset_profile(fixture).default_scopes),
+            "subject": "contract",
+        },
+        subentries_data=[subentry],
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def api_path(fixture: dict[str, Any], provider: ProviderServer) -> str:
+    """The path the endpoint's requests reach."""
+    base = URL(profile_at(fixture, provider).api_base).path.rstrip("/")
+    return f"{base}{URL(fixture['api']['url']).path}"
+
+
+def sent_tokens(provider: ProviderServer, path: str) -> list[str]:
+    """The Authorization headers the API received, in order."""
+    return [request.headers["Authorization"] for request in provider.requests(path)]
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize("preset", fixture_presets())
+async def test_api_answer_is_read(
+    hass: HomeAssistant, provider: ProviderServer, preset: str
+) -> None:
+    """The documented API answer becomes the value, sent with the stored token."""
+    fixture = load_fixture(preset)
+    token = stored_token(fixture)
+    path = api_path(fixture, provider)
+    provider.answer(path, fixture["api"]["answer"])
+
+    await load_account(hass, provider, fixture, token)
+
+    assert hass.states.get(ENTITY_ID).state == fixture["api"]["value"]
+    assert sent_tokens(provider, path) == [f"Bearer {token['access_token']}"]
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(("preset", "name"), cases("dead_token"))
+async def test_dead_token_is_refreshed_once_then_reauth(
+    hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
+) -> None:
+    """The API keeps refusing the token: one refresh, one retry, then reauth."""
+    fixture = load_fixture(preset)
+    token = stored_token(fixture)
+    path = api_path(fixture, provider)
+    token_path = path_of(profile_at(fixture, provider).token_url)
+    provider.answer(path, case_of(fixture, "dead_token", name)["answer"])
+    expected = [f"Bearer {token['access_token']}"]
+    if token.get("refresh_token"):
+        refresh = fixture["refresh"][0]
+        provider.answer(token_path, refresh["answer"])
+        expected.append(f"Bearer {refresh['token']['access_token']}")
+
+    await load_account(hass, provider, fixture, token)
+
+    assert sent_tokens(provider, path) == expected
+    assert len(provider.requests(token_path)) == len(expected) - 1
+    assert hass.states.get(ENTITY_ID).state == STATE_UNAVAILABLE
+    assert len(reauth_flows(hass)) == 1
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(
+    ("preset", "name"), cases("dead_token", needs_refresh_token=True)
+)
+async def test_dead_token_recovers_after_refresh(
+    hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
+) -> None:
+    """The API refused a token that looked valid; the refreshed one is taken."""
+    fixture = load_fixture(preset)
+    token = stored_token(fixture)
+    refresh = fixture["refresh"][0]
+    path = api_path(fixture, provider)
+    token_path = path_of(profile_at(fixture, provider).token_url)
+    provider.answer(
+        path, case_of(fixture, "dead_token", name)["answer"], fixture["api"]["answer"]
+    )
+    provider.answer(token_path, refresh["answer"])
+
+    await load_account(hass, provider, fixture, token)
+
+    assert hass.states.get(ENTITY_ID).state == fixture["api"]["value"]
+    assert sent_tokens(provider, path) == [
+        f"Bearer {token['access_token']}",
+        f"Bearer {refresh['token']['access_token']}",
+    ]
+    assert len(provider.requests(token_path)) == 1
+    assert not reauth_flows(hass)
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(("preset", "name"), cases("dead_grant"))
+async def test_dead_grant_is_reauth(
+    hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
+) -> None:
+    """The token endpoint refuses the refresh token: reauth, no API request."""
+    fixture = load_fixture(preset)
+    token = {**stored_token(fixture), "expires_at": time.time() - 10}
+    token_path = path_of(profile_at(fixture, provider).token_url)
+    path = api_path(fixture, provider)
+    provider.answer(token_path, case_of(fixture, "dead_grant", name)["answer"])
+    provider.answer(path, fixture["api"]["answer"])
+
+    entry = await load_account(hass, provider, fixture, token)
+
+    assert len(provider.requests(token_path)) == 1
+    assert not provider.requests(path)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert len(reauth_flows(hass)) == 1
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(("preset", "name"), cases("transient"))
+async def test_transient_error_is_retried(
+    hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
+) -> None:
+    """The token endpoint fails for now: setup is retried later, no reauth."""
+    fixture = load_fixture(preset)
+    token = {**stored_token(fixture), "expires_at": time.time() - 10}
+    token_path = path_of(profile_at(fixture, provider).token_url)
+    provider.answer(token_path, case_of(fixture, "transient", name)["answer"])
+    if not token.get("refresh_token"):
+        pytest.skip("a token without refresh token is never refreshed")
+
+    entry = await load_account(hass, provider, fixture, token)
+
+    assert len(provider.requests(token_path)) == 1
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert not reauth_flows(hass)
+
+
+@pytest.mark.usefixtures("setup_credentials")
+@pytest.mark.parametrize(("preset", "name"), cases("forbidden"))
+async def test_missing_scope_is_a_repair(
+    hass: HomeAssistant,
+    provider: ProviderServer,
+    issue_registry: ir.IssueRegistry,
+    preset: str,
+    name: str,
+) -> None:
+    """The API says the grant lacks a scope: a repair issue, no refresh, no reauth."""
+    fixture = load_fixture(preset)
+    token = stored_token(fixture)
+    path = api_path(fixture, provider)
+    token_path = path_of(profile_at(fixture, provider).token_url)
+    provider.answer(path, case_of(fixture, "forbidden", name)["answer"])
+
+    entry = await load_account(hass, provider, fixture, token)
+
+    assert issue_registry.async_get_issue(
+        DOMAIN, f"forbidden_{entry.entry_id}_endpoint_contract"
+    )
+    assert not provider.requests(token_path)
+    assert not reauth_flows(hass)
+
