@@ -146,6 +146,11 @@ class ProviderServer:
         """Answer requests to ``path`` with ``answers`` in turn, the last repeated."""
         self.scripts[path] = list(answers)
 
+    def reset(self) -> None:
+        """Forget every script and every request."""
+        self.scripts.clear()
+        self.seen.clear()
+
     def requests(self, path: str) -> list[Request]:
         """The requests received for ``path``."""
         return [request for request in self.seen if request.path == path]

@@ -220,91 +220,86 @@ def test_every_preset_has_documented_answers() -> None:
 # -- token answers ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("preset", "name"), cases("code"))
-async def test_code_exchange(
-    hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
+@pytest.mark.parametrize("preset", fixture_presets())
+async def test_code_exchange_identifies_the_account(
+    hass: HomeAssistant, provider: ProviderServer, preset: str
 ) -> None:
-    """The code is exchanged as the provider wants, its answer read as it means."""
+    """Each documented code answer: sent as wanted, read as meant, account known.
+
+    The identity comes from the token the exchange returned (its id_token or the
+    provider's account field), else from the userinfo endpoint.
+    """
     fixture = load_fixture(preset)
-    case = case_of(fixture, "code", name)
-    impl = implementation(hass, profile_at(fixture, provider), fixture["client_id"])
-    token_path = path_of(impl.profile.token_url)
-    provider.answer(token_path, case["answer"])
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            "homeassistant.helpers.config_entry_oauth2_flow.async_get_redirect_uri",
-            lambda hass: REDIRECT_URI,
-            raising=False,
+    identity = fixture["identity"]
+    for case in fixture["code"]:
+        provider.reset()
+        impl = implementation(hass, profile_at(fixture, provider), fixture["client_id"])
+        token_path = path_of(impl.profile.token_url)
+        provider.answer(token_path, case["answer"])
+        if "userinfo" in identity:
+            provider.answer(path_of(impl.profile.userinfo_url), identity["userinfo"])
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(
+                "homeassistant.helpers.config_entry_oauth2_flow.async_get_redirect_uri",
+                lambda hass: REDIRECT_URI,
+                raising=False,
+            )
+            await impl.async_generate_authorize_url("flow")
+        state = {"flow_id": "flow", "redirect_uri": REDIRECT_URI}
+
+        token = await impl.async_resolve_external_data(
+            {"code": "the-code", "state": state}
         )
-        await impl.async_generate_authorize_url("flow")
-    state = {"flow_id": "flow", "redirect_uri": REDIRECT_URI}
+        found = await async_identify(
+            async_get_clientsession(hass), impl.profile, fixture["client_id"], token
+        )
 
-    token = await impl.async_resolve_external_data({"code": "the-code", "state": state})
-
-    [request] = provider.requests(token_path)
-    assert request.headers["Accept"] == "application/json"
-    assert request.form["grant_type"] == "authorization_code"
-    assert request.form["code"] == "the-code"
-    assert request.form["redirect_uri"] == REDIRECT_URI
-    assert ("code_verifier" in request.form) == impl.uses_pkce
-    assert_client_auth(request, impl.profile, fixture["client_id"])
-    assert_token(token, case)
+        [request] = provider.requests(token_path)
+        assert request.headers["Accept"] == "application/json"
+        assert request.form["grant_type"] == "authorization_code"
+        assert request.form["code"] == "the-code"
+        assert request.form["redirect_uri"] == REDIRECT_URI
+        assert ("code_verifier" in request.form) == impl.uses_pkce
+        assert_client_auth(request, impl.profile, fixture["client_id"])
+        assert_token(token, case)
+        if identity["subject"] is None:
+            assert found is None, case["name"]
+            continue
+        assert found is not None, case["name"]
+        assert (found.subject, found.label) == (
+            identity["subject"],
+            identity["label"],
+        ), case["name"]
+        userinfo_path = URL(impl.profile.userinfo_url or "/").path
+        for userinfo in provider.requests(userinfo_path):
+            assert userinfo.headers["Authorization"] == (
+                f"Bearer {token['access_token']}"
+            )
 
 
 @pytest.mark.parametrize("preset", fixture_presets())
-async def test_account_is_identified(
+async def test_refresh(
     hass: HomeAssistant, provider: ProviderServer, preset: str
 ) -> None:
-    """The first token (and the userinfo endpoint) tell who the account is."""
+    """Each documented refresh answer: lifetime stamped, rotation taken or old kept."""
     fixture = load_fixture(preset)
-    identity = fixture["identity"]
-    profile = profile_at(fixture, provider)
-    if "userinfo" in identity:
-        provider.answer(path_of(profile.userinfo_url), identity["userinfo"])
-    answer = rendered_json(fixture["code"][0]["answer"])
-    token = {**stored_token(fixture), **(answer or {})}
-    if profile.quirks.wrapper_key and answer:
-        token = {**stored_token(fixture), **answer[profile.quirks.wrapper_key]}
-
-    found = await async_identify(
-        async_get_clientsession(hass), profile, fixture["client_id"], token
-    )
-
-    if identity["subject"] is None:
-        assert found is None
-        assert not provider.seen
-        return
-    assert found is not None
-    assert (found.subject, found.label) == (identity["subject"], identity["label"])
-    if "userinfo" in identity:
-        [request] = provider.requests(path_of(profile.userinfo_url))
-        assert request.headers["Authorization"] == (
-            f"Bearer {token['access_token']}"
-        )
-
-
-@pytest.mark.parametrize(("preset", "name"), cases("refresh"))
-async def test_refresh(
-    hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
-) -> None:
-    """A refresh: the new lifetime stamped, a rotated refresh token taken, or kept."""
-    fixture = load_fixture(preset)
-    case = case_of(fixture, "refresh", name)
     impl = implementation(hass, profile_at(fixture, provider), fixture["client_id"])
     token_path = path_of(impl.profile.token_url)
-    provider.answer(token_path, case["answer"])
     old = {**stored_token(fixture, refreshable=True), "expires_at": time.time() - 10}
+    for case in fixture["refresh"]:
+        provider.reset()
+        provider.answer(token_path, case["answer"])
 
-    before = time.time()
-    token = await impl.async_refresh_token(old)
+        before = time.time()
+        token = await impl.async_refresh_token(old)
 
-    [request] = provider.requests(token_path)
-    assert request.form["grant_type"] == "refresh_token"
-    assert request.form["refresh_token"] == old["refresh_token"]
-    assert_client_auth(request, impl.profile, fixture["client_id"])
-    assert_token(token, case)
-    assert before + token["expires_in"] <= token["expires_at"]
-    assert token["expires_at"] <= time.time() + token["expires_in"]
+        [request] = provider.requests(token_path)
+        assert request.form["grant_type"] == "refresh_token"
+        assert request.form["refresh_token"] == old["refresh_token"]
+        assert_client_auth(request, impl.profile, fixture["client_id"])
+        assert_token(token, case)
+        assert before + token["expires_in"] <= token["expires_at"]
+        assert token["expires_at"] <= time.time() + token["expires_in"]
 
 
 # -- a loaded account ----------------------------------------------------------------
@@ -315,8 +310,15 @@ async def load_account(
     provider: ProviderServer,
     fixture: dict[str, Any],
     token: dict[str, Any],
+    profile: ProviderProfile | None = None,
 ) -> MockConfigEntry:
-    """An account linked with the preset, its endpoint polling the fixture's API."""
+    """An account linked with the preset, its endpoint polling the fixture's API.
+
+    Any account loaded before in the test is removed first (one at a time).
+    """
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        await hass.config_entries.async_remove(entry.entry_id)
+    provider.reset()
     api = fixture["api"]
     subentry = endpoint_subentry(
         title="Contract",
@@ -333,16 +335,29 @@ async def load_account(
         data={
             "auth_implementation": AUTH_DOMAIN,
             "token": token,
-            "provider": profile_at(fixture, provider).as_dict(),
+            "provider": (profile or profile_at(fixture, provider)).as_dict(),
             "scopes": list(preset_profile(fixture).default_scopes),
             "subject": "contract",
         },
         subentries_data=[subentry],
     )
     entry.add_to_hass(hass)
+    return entry
+
+
+async def start(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set the account up (its endpoint polls once)."""
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    return entry
+
+
+def reauths(hass: HomeAssistant, entry: MockConfigEntry) -> list[Any]:
+    """The account's reauth flows."""
+    return [
+        flow
+        for flow in reauth_flows(hass)
+        if flow["context"].get("entry_id") == entry.entry_id
+    ]
 
 
 def api_path(fixture: dict[str, Any], provider: ProviderServer) -> str:
@@ -357,113 +372,81 @@ def sent_tokens(provider: ProviderServer, path: str) -> list[str]:
 
 
 @pytest.mark.usefixtures("setup_credentials")
-@pytest.mark.parametrize("preset", fixture_presets())
-async def test_api_answer_is_read(
-    hass: HomeAssistant, provider: ProviderServer, preset: str
-) -> None:
-    """The documented API answer becomes the value, sent with the stored token."""
-    fixture = load_fixture(preset)
-    token = stored_token(fixture)
-    path = api_path(fixture, provider)
-    provider.answer(path, fixture["api"]["answer"])
-
-    await load_account(hass, provider, fixture, token)
-
-    assert hass.states.get(ENTITY_ID).state == fixture["api"]["value"]
-    assert sent_tokens(provider, path) == [f"Bearer {token['access_token']}"]
-
-
-@pytest.mark.usefixtures("setup_credentials")
 @pytest.mark.parametrize(("preset", "name"), cases("dead_token"))
-async def test_dead_token_is_refreshed_once_then_reauth(
+async def test_dead_token_is_refreshed_once_and_retried(
     hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
 ) -> None:
-    """The API keeps refusing the token: one refresh, one retry, then reauth."""
+    """The API refuses a token that looked valid: one refresh, one retry.
+
+    When the retry works, its answer is the value; when the API refuses the new
+    token too, the account asks for reauth. A token without a refresh token (GitHub's
+    classic ones, Google's after a re-consent) goes to reauth at once.
+    """
     fixture = load_fixture(preset)
-    token = stored_token(fixture)
+    dead = case_of(fixture, "dead_token", name)["answer"]
     path = api_path(fixture, provider)
     token_path = path_of(profile_at(fixture, provider).token_url)
-    provider.answer(path, case_of(fixture, "dead_token", name)["answer"])
-    expected = [f"Bearer {token['access_token']}"]
-    if token.get("refresh_token"):
-        refresh = fixture["refresh"][0]
-        provider.answer(token_path, refresh["answer"])
-        expected.append(f"Bearer {refresh['token']['access_token']}")
+    refresh = fixture["refresh"][0] if fixture["refresh"] else None
 
-    await load_account(hass, provider, fixture, token)
-
-    assert sent_tokens(provider, path) == expected
-    assert len(provider.requests(token_path)) == len(expected) - 1
-    assert hass.states.get(ENTITY_ID).state == STATE_UNAVAILABLE
-    assert len(reauth_flows(hass)) == 1
-
-
-@pytest.mark.usefixtures("setup_credentials")
-@pytest.mark.parametrize(
-    ("preset", "name"), cases("dead_token", needs_refresh_token=True)
-)
-async def test_dead_token_recovers_after_refresh(
-    hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
-) -> None:
-    """The API refused a token that looked valid; the refreshed one is taken."""
-    fixture = load_fixture(preset)
+    # The retry with the refreshed token works.
     token = stored_token(fixture, refreshable=True)
-    refresh = fixture["refresh"][0]
-    path = api_path(fixture, provider)
-    token_path = path_of(profile_at(fixture, provider).token_url)
-    provider.answer(
-        path, case_of(fixture, "dead_token", name)["answer"], fixture["api"]["answer"]
-    )
+    entry = await load_account(hass, provider, fixture, token)
+    provider.answer(path, dead, fixture["api"]["answer"])
+    assert refresh is not None
     provider.answer(token_path, refresh["answer"])
-
-    await load_account(hass, provider, fixture, token)
-
+    await start(hass, entry)
     assert hass.states.get(ENTITY_ID).state == fixture["api"]["value"]
     assert sent_tokens(provider, path) == [
         f"Bearer {token['access_token']}",
         f"Bearer {refresh['token']['access_token']}",
     ]
     assert len(provider.requests(token_path)) == 1
-    assert not reauth_flows(hass)
+    assert not reauths(hass, entry)
+
+    # The API refuses the refreshed token too; or there is nothing to refresh with.
+    for token in {
+        "refreshable": stored_token(fixture, refreshable=True),
+        "first": stored_token(fixture),
+    }.values():
+        entry = await load_account(hass, provider, fixture, token)
+        provider.answer(path, dead)
+        provider.answer(token_path, refresh["answer"])
+        await start(hass, entry)
+        expected = [f"Bearer {token['access_token']}"]
+        if token.get("refresh_token"):
+            expected.append(f"Bearer {refresh['token']['access_token']}")
+        assert sent_tokens(provider, path) == expected
+        assert len(provider.requests(token_path)) == len(expected) - 1
+        assert hass.states.get(ENTITY_ID).state == STATE_UNAVAILABLE
+        assert len(reauths(hass, entry)) == 1
 
 
 @pytest.mark.usefixtures("setup_credentials")
-@pytest.mark.parametrize(("preset", "name"), cases("dead_grant"))
-async def test_dead_grant_is_reauth(
-    hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
+@pytest.mark.parametrize("preset", fixture_presets())
+async def test_token_endpoint_errors(
+    hass: HomeAssistant, provider: ProviderServer, preset: str
 ) -> None:
-    """The token endpoint refuses the refresh token: reauth, no API request."""
+    """A due refresh: a dead grant asks for reauth, a passing fault is retried.
+
+    Neither reaches the API with the old token.
+    """
     fixture = load_fixture(preset)
-    token = {**stored_token(fixture, refreshable=True), "expires_at": time.time() - 10}
     token_path = path_of(profile_at(fixture, provider).token_url)
     path = api_path(fixture, provider)
-    provider.answer(token_path, case_of(fixture, "dead_grant", name)["answer"])
-    provider.answer(path, fixture["api"]["answer"])
-
-    entry = await load_account(hass, provider, fixture, token)
-
-    assert len(provider.requests(token_path)) == 1
-    assert not provider.requests(path)
-    assert entry.state is ConfigEntryState.SETUP_ERROR
-    assert len(reauth_flows(hass)) == 1
-
-
-@pytest.mark.usefixtures("setup_credentials")
-@pytest.mark.parametrize(("preset", "name"), cases("transient"))
-async def test_transient_error_is_retried(
-    hass: HomeAssistant, provider: ProviderServer, preset: str, name: str
-) -> None:
-    """The token endpoint fails for now: setup is retried later, no reauth."""
-    fixture = load_fixture(preset)
     token = {**stored_token(fixture, refreshable=True), "expires_at": time.time() - 10}
-    token_path = path_of(profile_at(fixture, provider).token_url)
-    provider.answer(token_path, case_of(fixture, "transient", name)["answer"])
-
-    entry = await load_account(hass, provider, fixture, token)
-
-    assert len(provider.requests(token_path)) == 1
-    assert entry.state is ConfigEntryState.SETUP_RETRY
-    assert not reauth_flows(hass)
+    for kind, state, reauth in (
+        ("dead_grant", ConfigEntryState.SETUP_ERROR, 1),
+        ("transient", ConfigEntryState.SETUP_RETRY, 0),
+    ):
+        for case in fixture[kind]:
+            entry = await load_account(hass, provider, fixture, token)
+            provider.answer(token_path, case["answer"])
+            provider.answer(path, fixture["api"]["answer"])
+            await start(hass, entry)
+            assert len(provider.requests(token_path)) == 1, case["name"]
+            assert not provider.requests(path), case["name"]
+            assert entry.state is state, case["name"]
+            assert len(reauths(hass, entry)) == reauth, case["name"]
 
 
 @pytest.mark.usefixtures("setup_credentials")
@@ -477,16 +460,14 @@ async def test_missing_scope_is_a_repair(
 ) -> None:
     """The API says the grant lacks a scope: a repair issue, no refresh, no reauth."""
     fixture = load_fixture(preset)
-    token = stored_token(fixture)
     path = api_path(fixture, provider)
     token_path = path_of(profile_at(fixture, provider).token_url)
+    entry = await load_account(hass, provider, fixture, stored_token(fixture))
     provider.answer(path, case_of(fixture, "forbidden", name)["answer"])
-
-    entry = await load_account(hass, provider, fixture, token)
+    await start(hass, entry)
 
     assert issue_registry.async_get_issue(
         DOMAIN, f"forbidden_{entry.entry_id}_endpoint_contract"
     )
     assert not provider.requests(token_path)
-    assert not reauth_flows(hass)
-
+    assert not reauths(hass, entry)
