@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 import json
 from pathlib import Path
 import time
@@ -48,7 +48,10 @@ _URL_FIELDS = (
 
 def load_fixture(preset: str) -> dict[str, Any]:
     """The documented answers of one preset."""
-    return json.loads((FIXTURES / f"{preset}.json").read_text(encoding="utf-8"))
+    fixture: dict[str, Any] = json.loads(
+        (FIXTURES / f"{preset}.json").read_text(encoding="utf-8")
+    )
+    return fixture
 
 
 def fixture_presets() -> list[str]:
@@ -68,14 +71,15 @@ def relocate(profile: ProviderProfile, origin: str) -> ProviderProfile:
     target = URL(origin)
     changes = {
         name: str(
-            URL(value).with_scheme(target.scheme).with_host(target.host or "")
+            URL(value)
+            .with_scheme(target.scheme)
+            .with_host(target.host or "")
             .with_port(target.port)
         )
         for name in _URL_FIELDS
         if (value := getattr(profile, name))
     }
-    assert {f.name for f in fields(profile)} >= set(changes)
-    return replace(profile, **changes)
+    return ProviderProfile.from_dict({**profile.as_dict(), **changes})
 
 
 def _jwt(claims: Mapping[str, Any]) -> str:
@@ -97,11 +101,6 @@ def render(value: Any) -> Any:
     if isinstance(value, str) and value.startswith("$now+"):
         return int(time.time()) + int(value.removeprefix("$now+"))
     return value
-
-
-def rendered_json(answer: Mapping[str, Any]) -> Any:
-    """The JSON body an answer carries, rendered (None for form and text answers)."""
-    return render(answer["json"]) if "json" in answer else None
 
 
 def _response(answer: Mapping[str, Any]) -> web.Response:
@@ -176,7 +175,7 @@ async def start_provider() -> AsyncIterator[ProviderServer]:
     """Run a ProviderServer on 127.0.0.1 for the test's duration."""
     provider = ProviderServer()
     app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", provider._handle)  # noqa: SLF001
+    app.router.add_route("*", "/{tail:.*}", provider._handle)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     provider.origin = str(server.make_url("")).rstrip("/")

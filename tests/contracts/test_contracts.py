@@ -16,6 +16,7 @@ asks for the mark to go.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 import time
 from typing import Any
 
@@ -23,6 +24,10 @@ from homeassistant.components.application_credentials import ClientCredential
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import (
+    OAuth2TokenRequestReauthError,
+    OAuth2TokenRequestTransientError,
+)
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
@@ -30,11 +35,21 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
 from custom_components.oauth2_rest.const import DOMAIN
+from custom_components.oauth2_rest.oauth.device import (
+    DeviceFlowError,
+    DeviceOutcome,
+    async_poll_device_token,
+    async_start_device_authorization,
+)
 from custom_components.oauth2_rest.oauth.identity import async_identify
-from custom_components.oauth2_rest.oauth.implementation import OAuth2RestImplementation
+from custom_components.oauth2_rest.oauth.implementation import (
+    DEVICE_CODE_GRANT_TYPE,
+    OAuth2RestImplementation,
+)
 from custom_components.oauth2_rest.oauth.provider import (
     ClientAuthMethod,
     ProviderProfile,
+    TokenResponseQuirks,
     load_presets,
 )
 from custom_components.oauth2_rest.oauth.token_response import (
@@ -42,20 +57,13 @@ from custom_components.oauth2_rest.oauth.token_response import (
     NON_EXPIRING_SECONDS,
 )
 
-from ..common import (
-    AUTH_DOMAIN,
-    CLIENT_SECRET,
-    ISSUER,
-    endpoint_subentry,
-    reauth_flows,
-)
+from ..common import AUTH_DOMAIN, CLIENT_SECRET, ISSUER, endpoint_subentry, reauth_flows
 from .replay import (
     ProviderServer,
     fixture_presets,
     load_fixture,
     preset_profile,
     relocate,
-    rendered_json,
     start_provider,
 )
 
@@ -102,7 +110,9 @@ def case_of(fixture: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
     return next(case for case in fixture[kind] if case["name"] == name)
 
 
-def stored_token(fixture: dict[str, Any], *, refreshable: bool = False) -> dict[str, Any]:
+def stored_token(
+    fixture: dict[str, Any], *, refreshable: bool = False
+) -> dict[str, Any]:
     """What the account stored after its code exchange, as HA stamps it.
 
     The first code exchange of the fixture, or with ``refreshable`` the first that
@@ -152,9 +162,7 @@ def path_of(url: str | None) -> str:
     return URL(url).path
 
 
-def assert_client_auth(
-    request: Any, profile: ProviderProfile, client_id: str
-) -> None:
+def assert_client_auth(request: Any, profile: ProviderProfile, client_id: str) -> None:
     """The client authenticated the way the preset says the provider wants."""
     if ClientAuthMethod(profile.client_auth) is ClientAuthMethod.CLIENT_SECRET_BASIC:
         assert request.headers["Authorization"].startswith("Basic ")
@@ -366,6 +374,13 @@ def api_path(fixture: dict[str, Any], provider: ProviderServer) -> str:
     return f"{base}{URL(fixture['api']['url']).path}"
 
 
+def value_of(hass: HomeAssistant) -> str:
+    """The state of the endpoint's value."""
+    state = hass.states.get(ENTITY_ID)
+    assert state is not None
+    return state.state
+
+
 def sent_tokens(provider: ProviderServer, path: str) -> list[str]:
     """The Authorization headers the API received, in order."""
     return [request.headers["Authorization"] for request in provider.requests(path)]
@@ -395,7 +410,7 @@ async def test_dead_token_is_refreshed_once_and_retried(
     assert refresh is not None
     provider.answer(token_path, refresh["answer"])
     await start(hass, entry)
-    assert hass.states.get(ENTITY_ID).state == fixture["api"]["value"]
+    assert value_of(hass) == fixture["api"]["value"]
     assert sent_tokens(provider, path) == [
         f"Bearer {token['access_token']}",
         f"Bearer {refresh['token']['access_token']}",
@@ -417,7 +432,7 @@ async def test_dead_token_is_refreshed_once_and_retried(
             expected.append(f"Bearer {refresh['token']['access_token']}")
         assert sent_tokens(provider, path) == expected
         assert len(provider.requests(token_path)) == len(expected) - 1
-        assert hass.states.get(ENTITY_ID).state == STATE_UNAVAILABLE
+        assert value_of(hass) == STATE_UNAVAILABLE
         assert len(reauths(hass, entry)) == 1
 
 
@@ -471,3 +486,126 @@ async def test_missing_scope_is_a_repair(
     )
     assert not provider.requests(token_path)
     assert not reauths(hass, entry)
+
+
+# -- shapes found by detection, and the device grant ---------------------------------
+
+_DETECTED_WRAPPER = (
+    "a wrapper found in the first answer, not declared by a preset: its status 401 "
+    "is retried forever as a 503: fixed by issue 19, What to build 2 (dead grants "
+    "behind a detected wrapper)"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "dead"),
+    [
+        pytest.param(
+            "status_401_authentication_failed",
+            True,
+            marks=pytest.mark.xfail(strict=True, reason=_DETECTED_WRAPPER),
+        ),
+        pytest.param("status_601_too_many_requests", False),
+    ],
+)
+async def test_withings_by_hand_detects_its_wrapper(
+    hass: HomeAssistant, provider: ProviderServer, name: str, dead: bool
+) -> None:
+    """Withings entered by hand: its wrapper is found, its dead grant still ends.
+
+    The profile carries only what a user can type (URLs, client authentication,
+    the ``action`` parameter); the wrapper and its status are detected in the first
+    answer. A refresh answered with status 401 in the wrapper is a dead grant; 601
+    (too many requests) is retried.
+    """
+    fixture = load_fixture("withings")
+    preset = profile_at(fixture, provider)
+    profile = replace(
+        preset,
+        key="manual",
+        quirks=TokenResponseQuirks(extra_token_params=preset.quirks.extra_token_params),
+    )
+    impl = implementation(hass, profile, fixture["client_id"])
+    token_path = path_of(profile.token_url)
+    provider.answer(token_path, fixture["code"][0]["answer"])
+    state = {"flow_id": "flow", "redirect_uri": REDIRECT_URI}
+    token = await impl.async_resolve_external_data({"code": "the-code", "state": state})
+    assert impl.profile.quirks.wrapper_key == "body"
+    assert impl.profile.quirks.status_key == "status"
+    expected = fixture["code"][0]["token"]
+    assert token["access_token"] == expected["access_token"]
+    assert token["refresh_token"] == expected["refresh_token"]
+    assert token["expires_in"] == fixture["code"][0]["expires_in"]
+
+    kind = "dead_grant" if dead else "transient"
+    provider.answer(token_path, case_of(fixture, kind, name)["answer"])
+    error = OAuth2TokenRequestReauthError if dead else OAuth2TokenRequestTransientError
+    with pytest.raises(error):
+        await impl.async_refresh_token({**token, "expires_at": time.time() - 10})
+
+
+async def test_github_device_flow(
+    hass: HomeAssistant, provider: ProviderServer
+) -> None:
+    """GitHub's device flow: pending and slow_down in HTTP 200, then a classic token."""
+    fixture = load_fixture("github")
+    device = fixture["device"]
+    impl = implementation(hass, profile_at(fixture, provider), fixture["client_id"])
+    device_path = path_of(impl.profile.device_authorization_url)
+    token_path = path_of(impl.profile.token_url)
+    provider.answer(device_path, device["authorization"])
+    provider.answer(token_path, *device["polls"])
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    authorization = await async_start_device_authorization(impl, "read:user")
+    token = await async_poll_device_token(
+        impl, authorization, sleep=sleep, clock=lambda: sum(waits)
+    )
+
+    assert authorization.user_code == "WDJB-MJHT"
+    assert authorization.verification_uri == "https://github.com/login/device"
+    [start_request] = provider.requests(device_path)
+    assert start_request.form == {
+        "scope": "read:user",
+        "client_id": fixture["client_id"],
+        "client_secret": CLIENT_SECRET,
+    }
+    polls = provider.requests(token_path)
+    assert len(polls) == 3
+    assert {poll.form["device_code"] for poll in polls} == {authorization.device_code}
+    assert {poll.form["grant_type"] for poll in polls} == {DEVICE_CODE_GRANT_TYPE}
+    assert waits == [5, 5, 10]  # slow_down adds five seconds
+    assert token["access_token"] == "gho_16C7e42F292c6912E7710c838347Ae178B4a"
+    assert token[NON_EXPIRING_MARKER] is True
+    assert "refresh_token" not in token
+
+
+@pytest.mark.parametrize(
+    ("answer", "outcome"),
+    [("expired", DeviceOutcome.EXPIRED), ("denied", DeviceOutcome.DENIED)],
+)
+async def test_github_device_flow_ends(
+    hass: HomeAssistant, provider: ProviderServer, answer: str, outcome: DeviceOutcome
+) -> None:
+    """GitHub's expired_token and access_denied (in HTTP 200) end the device login."""
+    fixture = load_fixture("github")
+    device = fixture["device"]
+    impl = implementation(hass, profile_at(fixture, provider), fixture["client_id"])
+    provider.answer(
+        path_of(impl.profile.device_authorization_url), device["authorization"]
+    )
+    provider.answer(path_of(impl.profile.token_url), device["polls"][0], device[answer])
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    authorization = await async_start_device_authorization(impl, None)
+    with pytest.raises(DeviceFlowError) as raised:
+        await async_poll_device_token(
+            impl, authorization, sleep=sleep, clock=lambda: sum(waits)
+        )
+    assert raised.value.outcome is outcome
