@@ -1,0 +1,1 @@
+"""Contract tests: every preset against its provider's documented answers."""
