@@ -16,6 +16,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from peersite import lifetime
+
 BASE = os.environ.get("PEERS_DOT_BASE", "http://127.0.0.1:8801").rstrip("/")
 STATE = Path(os.environ.get("PEERS_DOT_STATE", Path(__file__).resolve().parent.parent / "state"))
 STATE.mkdir(parents=True, exist_ok=True)
@@ -85,6 +87,9 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 LOGIN_URL = "/accounts/login/"
+# Fast hashing of the user password and client secrets: a test server on a busy CI machine
+# (PBKDF2 would cost about a second per token request there).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {
     "version": 1,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
@@ -98,7 +103,8 @@ OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": _rsa_key(),
     "PKCE_REQUIRED": True,
-    "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("PEERS_DOT_ACCESS_TTL", "30")),
+    "ACCESS_TOKEN_EXPIRE_SECONDS": lifetime.SECONDS[0],
+    "EXTRA_SERVER_KWARGS": {"token_expires_in": lifetime.expires_in},
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,

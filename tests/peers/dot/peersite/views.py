@@ -17,8 +17,9 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
-from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views.generic import ProtectedResourceView
+
+from peersite import lifetime
 
 _lock = threading.Lock()
 _counts: Counter[str] = Counter()
@@ -85,7 +86,7 @@ def stats(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "counts": counts,
-            "access_ttl": oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS,
+            "access_ttl": lifetime.SECONDS[0],
             "live_refresh_tokens": {
                 app: refresh.filter(revoked__isnull=True, application__client_id=app).count()
                 for app in refresh.values_list("application__client_id", flat=True).distinct()
@@ -114,7 +115,7 @@ def ttl(request: HttpRequest) -> JsonResponse:
     if not _loopback(request) or request.method != "POST":
         return JsonResponse({}, status=403)
     seconds = int(json.loads(request.body)["seconds"])
-    oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS = seconds
+    lifetime.SECONDS[0] = seconds
     return JsonResponse({"access_ttl": seconds})
 
 
