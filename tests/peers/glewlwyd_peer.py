@@ -137,6 +137,7 @@ class GlewlwydPeer:
             self.redirect_uri,
             ttl,
             str(self.key_file),
+            self.base,
             *extra,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

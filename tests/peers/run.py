@@ -30,7 +30,7 @@ from dot_peer import DotPeer, PeerError  # noqa: E402
 from ha import ROOT, FlowError, HomeAssistant  # noqa: E402
 from scenarios import Result, Run  # noqa: E402
 
-ART = ROOT / "artifacts" / "peers"
+ART = Path(os.environ.get("PEERS_ARTIFACTS", ROOT / "artifacts" / "peers"))
 HOUR = 3600
 
 

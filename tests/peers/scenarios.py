@@ -172,11 +172,12 @@ class Run:
             "api_base_url": self.peer.api_base,
         }
         if params:
-            answer["authorize_params"] = params
+            answer["extra_authorize_params"] = params
         return answer
 
     async def link(self, client: tuple[str, str], grant: str, *, params: str = "") -> dict[str, Any]:
         """Discovery -> credentials -> the grant -> the entry; returns the flow's end."""
+        self.server_error = ""
         start = await self.ha.api("POST", FLOW, {"handler": DOMAIN, "show_advanced_options": True})
         answers = {
             "discovery": {"issuer_url": self.peer.issuer},

@@ -1,10 +1,10 @@
 """Set up a fresh Glewlwyd over its admin REST API (standard library only).
 
-    python3 tests/peers/glewlwyd/configure.py BASE_URL REDIRECT_URI ACCESS_TTL KEY_PEM [--ttl-only]
+    python3 tests/peers/glewlwyd/configure.py BASE_URL REDIRECT_URI ACCESS_TTL KEY_PEM [ISSUER_BASE] [--ttl-only]
 
 Scope ``api``; user ``alice``/``wonderland``; clients ``ha-code`` (code + refresh), ``ha-cc``
 (client credentials) and ``ha-device`` (device grant), all confidential; the OIDC plugin
-instance ``oidc`` (RS256 with the given key, PKCE, one-use refresh tokens, revocation and
+instance ``oidc`` (issuer ``ISSUER_BASE/api/oidc``, BASE_URL by default; RS256 with the given key, PKCE, one-use refresh tokens, revocation and
 introspection, device authorization). ``--ttl-only`` changes the access token lifetime of the
 running plugin. Admin: ``admin``/``password`` (the packaged schema's).
 """
@@ -112,11 +112,13 @@ def plugin(base: str, ttl: int, key_pem: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    base, redirect_uri, ttl, key_file = sys.argv[1:5]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    base, redirect_uri, ttl, key_file = args[:4]
+    issuer_base = args[4] if len(args) > 4 else base
     key_pem = Path(key_file).read_text()
     admin = Admin(base)
     if "--ttl-only" in sys.argv:
-        admin.call("PUT", "/api/mod/plugin/oidc", plugin(base, int(ttl), key_pem))
+        admin.call("PUT", "/api/mod/plugin/oidc", plugin(issuer_base, int(ttl), key_pem))
         return
     admin.call(
         "POST",
@@ -157,7 +159,7 @@ def main() -> None:
                 "enabled": True,
             },
         )
-    admin.call("POST", "/api/mod/plugin/", plugin(base, int(ttl), key_pem))
+    admin.call("POST", "/api/mod/plugin/", plugin(issuer_base, int(ttl), key_pem))
 
 
 if __name__ == "__main__":
