@@ -7,12 +7,12 @@ import contextlib
 import os
 from pathlib import Path
 import signal
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import ClientSession, ClientTimeout, CookieJar
 from yarl import URL
+
 from forms import forms
 
 HERE = Path(__file__).resolve().parent
@@ -44,7 +44,9 @@ class DotPeer:
         self.workdir = workdir
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
-        self.issuer = self.base  # RFC 8414 at the root names revocation; /o's OIDC one does not
+        self.issuer = (
+            self.base
+        )  # RFC 8414 at the root names revocation; /o's OIDC one does not
         self.api_base = self.base
         self.redirect_uri = redirect_uri
         self.proc: asyncio.subprocess.Process | None = None
@@ -71,10 +73,18 @@ class DotPeer:
     async def _manage(self, *args: str) -> None:
         log = (self.workdir / "dot.log").open("ab")
         proc = await asyncio.create_subprocess_exec(
-            str(VENV_PYTHON), "manage.py", *args, cwd=HERE / "dot", env=self.env, stdout=log, stderr=log
+            str(VENV_PYTHON),
+            "manage.py",
+            *args,
+            cwd=HERE / "dot",
+            env=self.env,
+            stdout=log,
+            stderr=log,
         )
         if await proc.wait():
-            raise PeerError(f"manage.py {args[0]} failed, see {self.workdir / 'dot.log'}")
+            raise PeerError(
+                f"manage.py {args[0]} failed, see {self.workdir / 'dot.log'}"
+            )
 
     async def start(self, access_ttl: int) -> None:
         """Migrate, create the user and applications, serve."""
@@ -97,7 +107,9 @@ class DotPeer:
         )
         for _ in range(100):
             with contextlib.suppress(OSError, TimeoutError):
-                async with self.http.get(f"{self.base}/.well-known/oauth-authorization-server") as r:
+                async with self.http.get(
+                    f"{self.base}/.well-known/oauth-authorization-server"
+                ) as r:
                     if r.status == 200:
                         return
             await asyncio.sleep(0.3)
@@ -125,7 +137,9 @@ class DotPeer:
     async def api_denials(self) -> int:
         """Protected-resource answers other than 200 so far."""
         counts = (await self.stats())["counts"]
-        return sum(v for k, v in counts.items() if k.startswith("api:") and k != "api:200")
+        return sum(
+            v for k, v in counts.items() if k.startswith("api:") and k != "api:200"
+        )
 
     async def revoke_all(self) -> None:
         """Revoke every grant, as the server's admin would."""
@@ -135,7 +149,9 @@ class DotPeer:
 
     async def set_access_ttl(self, seconds: int) -> None:
         """Lifetime of access tokens issued from now on."""
-        async with self.http.post(f"{self.base}/peers/ttl", json={"seconds": seconds}) as resp:
+        async with self.http.post(
+            f"{self.base}/peers/ttl", json={"seconds": seconds}
+        ) as resp:
             if resp.status != 200:
                 raise PeerError(f"ttl: HTTP {resp.status}")
 
@@ -162,7 +178,9 @@ class DotPeer:
                     continue
                 html = await resp.text()
                 if resp.status != 200:
-                    raise PeerError(f"GET {urlsplit(url).path}: HTTP {resp.status} {html[:200]}")
+                    raise PeerError(
+                        f"GET {urlsplit(url).path}: HTTP {resp.status} {html[:200]}"
+                    )
             page = forms(html, url)
             if not page:
                 raise PeerError(f"no form at {urlsplit(url).path}")
@@ -187,13 +205,19 @@ class DotPeer:
             page_url = where[5:]
             async with http.get(page_url, allow_redirects=False) as resp:
                 html = await resp.text()
-            consent = next((f for f in forms(html, page_url) if "allow" in f.buttons), None)
+            consent = next(
+                (f for f in forms(html, page_url) if "allow" in f.buttons), None
+            )
             if consent is None:
                 raise PeerError(f"no consent form: {html[:300]}")
             data = {**consent.fields, "allow": consent.buttons["allow"]}
-            async with http.post(consent.action, data=data, allow_redirects=False) as resp:
+            async with http.post(
+                consent.action, data=data, allow_redirects=False
+            ) as resp:
                 if resp.status not in (302, 303):
-                    raise PeerError(f"consent: HTTP {resp.status} {(await resp.text())[:300]}")
+                    raise PeerError(
+                        f"consent: HTTP {resp.status} {(await resp.text())[:300]}"
+                    )
                 return resp.headers["Location"]
 
     async def approve_device(self, verification_uri: str, user_code: str) -> None:
@@ -207,11 +231,15 @@ class DotPeer:
                 html = await resp.text()
             form = forms(html, page_url)[0]
             async with http.post(
-                form.action, data={**form.fields, "user_code": user_code}, allow_redirects=True
+                form.action,
+                data={**form.fields, "user_code": user_code},
+                allow_redirects=True,
             ) as resp:
                 html = await resp.text()
                 page_url = str(resp.url)
-            accept = next((f for f in forms(html, page_url) if "action" in f.buttons), None)
+            accept = next(
+                (f for f in forms(html, page_url) if "action" in f.buttons), None
+            )
             if accept is None:
                 raise PeerError(f"no accept form after the user code: {html[:300]}")
             async with http.post(
@@ -219,5 +247,3 @@ class DotPeer:
             ) as resp:
                 if resp.status != 200:
                     raise PeerError(f"device accept: HTTP {resp.status}")
-
-

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import ClientSession, ClientTimeout, web
+
 from dot_peer import PeerError
 
 HERE = Path(__file__).resolve().parent / "glewlwyd"
@@ -50,7 +51,9 @@ class GlewlwydPeer:
         self.api_base = self.base
         self.redirect_uri = redirect_uri
         self.proc: asyncio.subprocess.Process | None = None
-        self.http = ClientSession(timeout=ClientTimeout(total=30), auto_decompress=False)
+        self.http = ClientSession(
+            timeout=ClientTimeout(total=30), auto_decompress=False
+        )
         self.counts: Counter[str] = Counter()
         self.runner: web.AppRunner | None = None
         self.key_file = workdir / "oidc-key.pem"
@@ -58,7 +61,11 @@ class GlewlwydPeer:
     async def version(self) -> str:
         """The Debian package's version."""
         proc = await asyncio.create_subprocess_exec(
-            "dpkg-query", "-W", "-f=${Version}", "glewlwyd", stdout=asyncio.subprocess.PIPE
+            "dpkg-query",
+            "-W",
+            "-f=${Version}",
+            "glewlwyd",
+            stdout=asyncio.subprocess.PIPE,
         )
         out, _ = await proc.communicate()
         return f"glewlwyd {out.decode().strip()} (Debian)"
@@ -77,9 +84,13 @@ class GlewlwydPeer:
         ) as resp:
             payload = await resp.read()
             status = resp.status
-            out_headers = [(k, v) for k, v in resp.headers.items() if k.lower() not in HOP]
+            out_headers = [
+                (k, v) for k, v in resp.headers.items() if k.lower() not in HOP
+            ]
         if path == "/api/oidc/token" and request.method == "POST":
-            grant = parse_qs(body.decode("utf-8", "replace")).get("grant_type", ["?"])[0]
+            grant = parse_qs(body.decode("utf-8", "replace")).get("grant_type", ["?"])[
+                0
+            ]
             grant = grant.rsplit(":", 1)[-1]
             self.counts[f"token:{grant}"] += 1
             self.counts[f"token:{grant}:{status}"] += 1
@@ -98,7 +109,11 @@ class GlewlwydPeer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if not self.key_file.exists():
             proc = await asyncio.create_subprocess_exec(
-                "openssl", "genrsa", "-out", str(self.key_file), "2048",
+                "openssl",
+                "genrsa",
+                "-out",
+                str(self.key_file),
+                "2048",
                 stderr=asyncio.subprocess.DEVNULL,
             )
             await proc.wait()
@@ -131,7 +146,7 @@ class GlewlwydPeer:
 
     async def _configure(self, ttl: str, *extra: str) -> None:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable if os.path.exists(sys.executable) else "python3",
+            sys.executable,
             str(HERE / "configure.py"),
             self.inner,
             self.redirect_uri,
@@ -164,7 +179,9 @@ class GlewlwydPeer:
 
     async def api_denials(self) -> int:
         """Userinfo answers other than 200 so far."""
-        return sum(v for k, v in self.counts.items() if k.startswith("api:") and k != "api:200")
+        return sum(
+            v for k, v in self.counts.items() if k.startswith("api:") and k != "api:200"
+        )
 
     async def revocations(self) -> int:
         """Revocation requests answered 200."""
@@ -175,7 +192,7 @@ class GlewlwydPeer:
         await self._configure(str(seconds), "--ttl-only")
 
     async def _session(self) -> str:
-        """alice's session cookie (Glewlwyd's cookie has an empty Domain: kept by hand)."""
+        """Alice's session cookie (Glewlwyd's cookie has an empty Domain: kept by hand)."""
         async with self.http.post(f"{self.inner}/api/auth/", json=USER) as resp:
             if resp.status != 200:
                 raise PeerError(f"login: HTTP {resp.status}")
@@ -226,10 +243,14 @@ class GlewlwydPeer:
         cookie = await self._session()
         await self._grant(cookie, query["client_id"][0], query.get("scope", [""])[0])
         inner = url.replace(self.base, self.inner, 1) + "&g_continue"
-        async with self.http.get(inner, headers={"Cookie": cookie}, allow_redirects=False) as resp:
+        async with self.http.get(
+            inner, headers={"Cookie": cookie}, allow_redirects=False
+        ) as resp:
             location = resp.headers.get("Location", "")
             if resp.status not in (302, 303) or not location:
-                raise PeerError(f"authorize: HTTP {resp.status} {(await resp.read())[:200]!r}")
+                raise PeerError(
+                    f"authorize: HTTP {resp.status} {(await resp.read())[:200]!r}"
+                )
         return location
 
     async def approve_device(self, verification_uri: str, user_code: str) -> None:

@@ -107,7 +107,9 @@ class HomeAssistant:
         deadline = started + timeout
         while True:
             if self.proc.returncode is not None:
-                raise FlowError(f"Home Assistant exited ({self.proc.returncode}), see {self.log_path}")
+                raise FlowError(
+                    f"Home Assistant exited ({self.proc.returncode}), see {self.log_path}"
+                )
             with contextlib.suppress(OSError, TimeoutError):
                 async with self.http.get(f"{self.url}/api/onboarding") as resp:
                     if resp.status == 200:
@@ -197,13 +199,17 @@ class HomeAssistant:
         """This integration's config entries."""
         return [
             e
-            for e in await self.api("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
+            for e in await self.api(
+                "GET", f"/api/config/config_entries/entry?domain={DOMAIN}"
+            )
             if e["domain"] == DOMAIN
         ]
 
     async def entry(self, entry_id: str) -> dict[str, Any] | None:
         """One entry of ours, or None once it is gone."""
-        return next((e for e in await self.entries() if e["entry_id"] == entry_id), None)
+        return next(
+            (e for e in await self.entries() if e["entry_id"] == entry_id), None
+        )
 
     async def reauth_flows(self, entry_id: str) -> list[dict[str, Any]]:
         """Re-authentication flows in progress for the entry."""

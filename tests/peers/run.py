@@ -26,9 +26,9 @@ import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dot_peer import DotPeer, PeerError  # noqa: E402
-from ha import ROOT, FlowError, HomeAssistant  # noqa: E402
-from scenarios import Result, Run  # noqa: E402
+from dot_peer import DotPeer, PeerError
+from ha import ROOT, FlowError, HomeAssistant
+from scenarios import Result, Run
 
 ART = Path(os.environ.get("PEERS_ARTIFACTS", ROOT / "artifacts" / "peers"))
 HOUR = 3600
@@ -53,7 +53,9 @@ async def run_peer(run: Run) -> None:
     if not linked and peer.authorize_params:
 
         async def link_workaround() -> str:
-            result = await run.link(peer.code_client, "auth", params=peer.authorize_params)
+            result = await run.link(
+                peer.code_client, "auth", params=peer.authorize_params
+            )
             run.entry_id = result["result"]["entry_id"]
             return f"linked with authorize params {peer.authorize_params!r}: {result['title']!r}"
 
@@ -96,12 +98,16 @@ async def run_peer(run: Run) -> None:
                 raise FlowError(f"only {refreshed} refreshes in {elapsed:.0f} s")
             await asyncio.sleep(1)
         if unavailable:
-            raise FlowError(f"value unavailable {unavailable} times over {refreshed} refreshes")
+            raise FlowError(
+                f"value unavailable {unavailable} times over {refreshed} refreshes"
+            )
         if peer.numeric and len(values) < lifetimes:
             raise FlowError(f"value changed only {len(values)} times: {values}")
         return f"{refreshed} refreshes in {elapsed:.0f} s, never unavailable, values {values[:3]}...{values[-1:]}"
 
-    await run.scenario(f"refreshes across 3 lifetimes of {run.short_ttl} s tokens", refreshes)
+    await run.scenario(
+        f"refreshes across 3 lifetimes of {run.short_ttl} s tokens", refreshes
+    )
 
     async def revoke(ttl_after: int, lifetime: int) -> str:
         await needs_entry()
@@ -121,7 +127,8 @@ async def run_peer(run: Run) -> None:
         return f"{detail}; re-linked through it, value {value!r}"
 
     await run.scenario(
-        f"revocation at the server with {run.short_ttl} s tokens -> reauth", lambda: revoke(HOUR, run.short_ttl)
+        f"revocation at the server with {run.short_ttl} s tokens -> reauth",
+        lambda: revoke(HOUR, run.short_ttl),
     )
     # The entry now holds an hour-long token (re-linked above with the server at 1 h).
     long_ok = await run.scenario(
@@ -134,7 +141,9 @@ async def run_peer(run: Run) -> None:
         await run.ha.api("DELETE", f"/api/config/config_entries/entry/{run.entry_id}")
         run.entry_id = ""
         try:
-            result = await run.link(peer.code_client, "auth", params=peer.authorize_params)
+            result = await run.link(
+                peer.code_client, "auth", params=peer.authorize_params
+            )
             run.entry_id = result["result"]["entry_id"]
         except (FlowError, PeerError) as err:
             log(f"{peer.key}: could not link again for the removal scenario: {err}")
@@ -160,7 +169,9 @@ async def run_peer(run: Run) -> None:
 
     async def device() -> str:
         result = await run.link(peer.device_client, "device")
-        await run.ha.api("DELETE", f"/api/config/config_entries/entry/{result['result']['entry_id']}")
+        await run.ha.api(
+            "DELETE", f"/api/config/config_entries/entry/{result['result']['entry_id']}"
+        )
         return f"entry {result['title']!r} ({' -> '.join(result['seen'])})"
 
     await run.scenario("device grant by discovery", device)
@@ -220,7 +231,7 @@ async def main(args: argparse.Namespace) -> int:
             port = int(os.environ.get("PEERS_DOT_PORT", "28801"))
             peers.append(DotPeer(ART / "dot", port, redirect_uri))
         elif key == "glewlwyd":
-            from glewlwyd_peer import GlewlwydPeer  # noqa: PLC0415
+            from glewlwyd_peer import GlewlwydPeer
 
             port = int(os.environ.get("PEERS_GLEWLWYD_PORT", "28802"))
             peers.append(GlewlwydPeer(ART / "glewlwyd", port, redirect_uri))
@@ -234,7 +245,7 @@ async def main(args: argparse.Namespace) -> int:
             versions[peer.name] = await peer.version()
             log(f"{peer.name} up at {peer.issuer} ({versions[peer.name]})")
         took = await ha.start()
-        from homeassistant.const import __version__ as ha_version  # noqa: PLC0415
+        from homeassistant.const import __version__ as ha_version
 
         versions["Home Assistant"] = ha_version
         log(f"Home Assistant {ha_version} up at {ha.url} in {took:.0f} s")
@@ -242,7 +253,9 @@ async def main(args: argparse.Namespace) -> int:
     except (FlowError, PeerError, OSError) as err:
         log(f"FAILED to run: {err}")
         results = [r for run in runs for r in run.results]
-        results.append(Result("suite", "start the servers and Home Assistant", False, str(err), 0))
+        results.append(
+            Result("suite", "start the servers and Home Assistant", False, str(err), 0)
+        )
     else:
         results = [r for run in runs for r in run.results]
     finally:
@@ -253,7 +266,9 @@ async def main(args: argparse.Namespace) -> int:
             shutil.copy(ha.config / "home-assistant.log", ART / "home-assistant.log")
     text = summary(results, versions, time.monotonic() - started)
     (ART / "summary.md").write_text(text)
-    (ART / "results.json").write_text(json.dumps([r.__dict__ for r in results], indent=1))
+    (ART / "results.json").write_text(
+        json.dumps([r.__dict__ for r in results], indent=1)
+    )
     print(text)
     return 0 if results and all(r.ok for r in results) else 1
 
@@ -261,5 +276,7 @@ async def main(args: argparse.Namespace) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--servers", default="dot,glewlwyd")
-    parser.add_argument("--keep", action="store_true", help="keep artifacts/peers from before")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep artifacts/peers from before"
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -14,6 +14,7 @@ import time
 from typing import Any, Protocol
 
 from aiohttp import ClientSession, ClientTimeout
+
 from ha import DOMAIN, FlowError, HomeAssistant
 
 FLOW = "/api/config/config_entries/flow"
@@ -37,7 +38,9 @@ class Peer(Protocol):
     endpoint_template: str
     numeric: bool
     cc_endpoint: bool
-    authorize_params: str  # lines added to the authorize request (the user's workaround)
+    authorize_params: (
+        str  # lines added to the authorize request (the user's workaround)
+    )
 
     async def authorize(self, url: str) -> str: ...
     async def approve_device(self, verification_uri: str, user_code: str) -> None: ...
@@ -79,12 +82,21 @@ class Run:
         try:
             detail = await body()
             ok = True
-        except (FlowError, AssertionError, TimeoutError, OSError, KeyError, ValueError) as err:
+        except (
+            FlowError,
+            AssertionError,
+            TimeoutError,
+            OSError,
+            KeyError,
+            ValueError,
+        ) as err:
             detail = str(err) or type(err).__name__
             ok = False
         seconds = time.monotonic() - started
         self.results.append(Result(self.peer.name, name, ok, detail, seconds))
-        self.log(f"{self.peer.key}: {'PASSED' if ok else 'FAILED'} {name} ({seconds:.0f} s): {detail}")
+        self.log(
+            f"{self.peer.key}: {'PASSED' if ok else 'FAILED'} {name} ({seconds:.0f} s): {detail}"
+        )
         return ok
 
     # -- flows --------------------------------------------------------------------------
@@ -110,11 +122,14 @@ class Run:
                 placeholders = result.get("description_placeholders") or {}
                 raise FlowError(
                     f"step {step} shows errors {result['errors']}"
-                    + (f" ({placeholders['error']})" if placeholders.get("error") else "")
+                    + (
+                        f" ({placeholders['error']})"
+                        if placeholders.get("error")
+                        else ""
+                    )
                 )
             if kind == "menu":
-                options = result["menu_options"]
-                options = list(options) if not isinstance(options, dict) else list(options)
+                options = list(result["menu_options"])
                 choice = menu.get(step)
                 if choice not in options:
                     raise FlowError(f"menu {step} offers {options}, not {choice!r}")
@@ -150,10 +165,12 @@ class Run:
             raise FlowError(f"the server redirected elsewhere: {location[:200]}")
         error = re.search(r"[?&]error=([^&]+)", location)
         description = re.search(r"[?&]error_description=([^&]+)", location)
-        async with ClientSession(timeout=ClientTimeout(total=30)) as http:
-            async with http.get(location) as resp:
-                if resp.status != 200:
-                    raise FlowError(f"HA's callback answered HTTP {resp.status}")
+        async with (
+            ClientSession(timeout=ClientTimeout(total=30)) as http,
+            http.get(location) as resp,
+        ):
+            if resp.status != 200:
+                raise FlowError(f"HA's callback answered HTTP {resp.status}")
         if error:
             self.server_error = f"{error.group(1)}" + (
                 f" ({description.group(1).replace('+', ' ')})" if description else ""
@@ -163,7 +180,9 @@ class Run:
 
     server_error: str = ""
 
-    def credentials(self, client: tuple[str, str], *, params: str = "") -> dict[str, Any]:
+    def credentials(
+        self, client: tuple[str, str], *, params: str = ""
+    ) -> dict[str, Any]:
         """The credentials form as the user fills it."""
         answer: dict[str, Any] = {
             "client_id": client[0],
@@ -175,10 +194,14 @@ class Run:
             answer["extra_authorize_params"] = params
         return answer
 
-    async def link(self, client: tuple[str, str], grant: str, *, params: str = "") -> dict[str, Any]:
+    async def link(
+        self, client: tuple[str, str], grant: str, *, params: str = ""
+    ) -> dict[str, Any]:
         """Discovery -> credentials -> the grant -> the entry; returns the flow's end."""
         self.server_error = ""
-        start = await self.ha.api("POST", FLOW, {"handler": DOMAIN, "show_advanced_options": True})
+        start = await self.ha.api(
+            "POST", FLOW, {"handler": DOMAIN, "show_advanced_options": True}
+        )
         answers = {
             "discovery": {"issuer_url": self.peer.issuer},
             "credentials": self.credentials(client, params=params),
@@ -186,9 +209,15 @@ class Run:
             "reauth_confirm": {},
         }
         menu = {"user": "discovery", "login": grant}
-        result, seen = await self.drive(FLOW, start, answers, menu, device=grant == "device")
+        result, seen = await self.drive(
+            FLOW, start, answers, menu, device=grant == "device"
+        )
         if result["type"] != "create_entry":
-            extra = f"; the server answered {self.server_error}" if self.server_error else ""
+            extra = (
+                f"; the server answered {self.server_error}"
+                if self.server_error
+                else ""
+            )
             raise FlowError(
                 f"flow ended with {result['type']} {result.get('reason')!r} after "
                 f"{' -> '.join(seen)}{extra}"
@@ -204,19 +233,29 @@ class Run:
         result = await self.ha.api("GET", f"{FLOW}/{flows[0]['flow_id']}")
         answers = {
             "reauth_confirm": {},
-            "credentials": self.credentials(self.peer.code_client, params=self.peer.authorize_params),
+            "credentials": self.credentials(
+                self.peer.code_client, params=self.peer.authorize_params
+            ),
         }
         result, seen = await self.drive(FLOW, result, answers, {"login": "auth"})
         if result.get("reason") != "reauth_successful":
-            raise FlowError(f"reauth ended with {result['type']} {result.get('reason')!r}")
+            raise FlowError(
+                f"reauth ended with {result['type']} {result.get('reason')!r}"
+            )
         return " -> ".join(seen)
 
     async def add_endpoint(self, entry_id: str, value_name: str) -> None:
         """The endpoint subentry flow: request -> preview -> values -> a sensor -> save."""
-        request = {"name": f"{self.peer.key} endpoint", "url": self.peer.endpoint_url, "scan_interval": 10}
+        request = {
+            "name": f"{self.peer.key} endpoint",
+            "url": self.peer.endpoint_url,
+            "scan_interval": 10,
+        }
         value = {"name": value_name, "value_template": self.peer.endpoint_template}
         result = await self.ha.api(
-            "POST", SUBFLOW, {"handler": [entry_id, "endpoint"], "show_advanced_options": False}
+            "POST",
+            SUBFLOW,
+            {"handler": [entry_id, "endpoint"], "show_advanced_options": False},
         )
         added = False
         for _ in range(12):
@@ -232,9 +271,15 @@ class Run:
                 result = await self.ha.api("POST", flow, {"next_step_id": choice})
                 continue
             if result["type"] != "form":
-                raise FlowError(f"endpoint flow: {result['type']} {result.get('reason')!r} at {step}")
+                raise FlowError(
+                    f"endpoint flow: {result['type']} {result.get('reason')!r} at {step}"
+                )
             known = value if str(step).endswith("_value") else request
-            body = {f["name"]: known[f["name"]] for f in result.get("data_schema") or [] if f["name"] in known}
+            body = {
+                f["name"]: known[f["name"]]
+                for f in result.get("data_schema") or []
+                if f["name"] in known
+            }
             added = added or "value_template" in body
             result = await self.ha.api("POST", flow, body)
         raise FlowError("the endpoint flow did not end")
@@ -248,7 +293,9 @@ class Run:
                 return str(state["state"])
             await asyncio.sleep(1)
         state = await self.ha.state(self.value_name)
-        raise FlowError(f"no value after {timeout:.0f} s (state {state and state['state']!r})")
+        raise FlowError(
+            f"no value after {timeout:.0f} s (state {state and state['state']!r})"
+        )
 
     async def wait_reauth(self, since_tokens: int, since_denials: int) -> str:
         """A reauth flow within REAUTH_WITHIN s and no retry storm; raises with what happened."""
@@ -260,7 +307,9 @@ class Run:
         else:
             tokens = await self.peer.token_requests("refresh_token") - since_tokens
             denials = await self.peer.api_denials() - since_denials
-            repairs = [i["translation_key"] or i["issue_id"] for i in await self.ha.repairs()]
+            repairs = [
+                i["translation_key"] or i["issue_id"] for i in await self.ha.repairs()
+            ]
             state = await self.ha.state(self.value_name)
             raise FlowError(
                 f"no reauth flow {REAUTH_WITHIN:.0f} s after the revocation: {denials} denied API "
@@ -272,5 +321,7 @@ class Run:
         tokens = await self.peer.token_requests("refresh_token") - since_tokens
         denials = await self.peer.api_denials() - since_denials
         if tokens > STORM:
-            raise FlowError(f"reauth after {took:.0f} s but {tokens} refresh requests (retry storm)")
+            raise FlowError(
+                f"reauth after {took:.0f} s but {tokens} refresh requests (retry storm)"
+            )
         return f"reauth flow after {took:.0f} s; {tokens} refresh requests, {denials} denied API answers"

@@ -22,7 +22,10 @@ import urllib.request
 CLIENTS = {
     "ha-code": (["code", "refresh_token", "delete_token"], "ha-code-secret"),
     "ha-cc": (["client_credentials", "delete_token"], "ha-cc-secret"),
-    "ha-device": (["device_authorization", "refresh_token", "delete_token"], "ha-device-secret"),
+    "ha-device": (
+        ["device_authorization", "refresh_token", "delete_token"],
+        "ha-device-secret",
+    ),
 }
 
 
@@ -34,13 +37,17 @@ class Admin:
         self.cookie = ""
         self.call("POST", "/api/auth/", {"username": "admin", "password": "password"})
 
-    def call(self, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200,)) -> Any:
+    def call(
+        self, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200,)
+    ) -> Any:
         data = None if body is None else json.dumps(body).encode()
         # Glewlwyd sets its session cookie with an empty Domain, which cookie jars refuse.
         headers = {"Content-Type": "application/json", "Cookie": self.cookie}
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers=headers
+        )
         try:
-            with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 - loopback
+            with urllib.request.urlopen(request, timeout=30) as resp:
                 text = resp.read().decode()
                 status = resp.status
                 if cookie := resp.headers.get("Set-Cookie"):
@@ -55,7 +62,11 @@ class Admin:
 def plugin(base: str, ttl: int, key_pem: str) -> dict[str, Any]:
     """The OIDC plugin instance."""
     public = subprocess.run(
-        ["openssl", "rsa", "-pubout"], input=key_pem, capture_output=True, text=True, check=True
+        ["openssl", "rsa", "-pubout"],
+        input=key_pem,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return {
         "module": "oidc",
@@ -118,7 +129,9 @@ def main() -> None:
     key_pem = Path(key_file).read_text()
     admin = Admin(base)
     if "--ttl-only" in sys.argv:
-        admin.call("PUT", "/api/mod/plugin/oidc", plugin(issuer_base, int(ttl), key_pem))
+        admin.call(
+            "PUT", "/api/mod/plugin/oidc", plugin(issuer_base, int(ttl), key_pem)
+        )
         return
     admin.call(
         "POST",

@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from peersite import lifetime
 
 BASE = os.environ.get("PEERS_DOT_BASE", "http://127.0.0.1:8801").rstrip("/")
-STATE = Path(os.environ.get("PEERS_DOT_STATE", Path(__file__).resolve().parent.parent / "state"))
+STATE = Path(
+    os.environ.get("PEERS_DOT_STATE", Path(__file__).resolve().parent.parent / "state")
+)
 STATE.mkdir(parents=True, exist_ok=True)
 
 
@@ -38,7 +40,7 @@ def _rsa_key() -> str:
     return path.read_text()
 
 
-SECRET_KEY = "peers-suite-not-secret"  # noqa: S105 - a throwaway server on loopback
+SECRET_KEY = "peers-suite-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 INSTALLED_APPS = [

@@ -88,8 +88,12 @@ def stats(request: HttpRequest) -> JsonResponse:
             "counts": counts,
             "access_ttl": lifetime.SECONDS[0],
             "live_refresh_tokens": {
-                app: refresh.filter(revoked__isnull=True, application__client_id=app).count()
-                for app in refresh.values_list("application__client_id", flat=True).distinct()
+                app: refresh.filter(
+                    revoked__isnull=True, application__client_id=app
+                ).count()
+                for app in refresh.values_list(
+                    "application__client_id", flat=True
+                ).distinct()
             },
             "access_tokens": access.count(),
         }
@@ -106,7 +110,9 @@ def revoke(request: HttpRequest) -> JsonResponse:
         token.revoke()  # also deletes its access token
         revoked += 1
     deleted, _ = get_access_token_model().objects.all().delete()
-    return JsonResponse({"refresh_tokens_revoked": revoked, "access_tokens_deleted": deleted})
+    return JsonResponse(
+        {"refresh_tokens_revoked": revoked, "access_tokens_deleted": deleted}
+    )
 
 
 @csrf_exempt
@@ -122,5 +128,7 @@ def ttl(request: HttpRequest) -> JsonResponse:
 def ensure_user() -> Any:
     """The one user of the suite (used by the setup command)."""
     model = get_user_model()
-    user, _ = model.objects.get_or_create(username="alice", defaults={"email": "alice@example.org"})
+    user, _ = model.objects.get_or_create(
+        username="alice", defaults={"email": "alice@example.org"}
+    )
     return user

@@ -13,9 +13,13 @@ from peersite.views import ensure_user
 APPS = {
     "ha-code": ("authorization-code", "confidential", "ha-code-secret"),
     "ha-cc": ("client-credentials", "confidential", "ha-cc-secret"),
-    "ha-device": ("urn:ietf:params:oauth:grant-type:device_code", "confidential", "ha-device-secret"),
+    "ha-device": (
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "confidential",
+        "ha-device-secret",
+    ),
 }
-PASSWORD = "wonderland"  # noqa: S105 - the suite's user on a loopback server
+PASSWORD = "wonderland"
 
 
 class Command(BaseCommand):
@@ -30,14 +34,18 @@ class Command(BaseCommand):
         user.save()
         model = get_application_model()
         for client_id, (grant, kind, secret) in APPS.items():
-            app = model.objects.filter(client_id=client_id).first() or model(client_id=client_id)
+            app = model.objects.filter(client_id=client_id).first() or model(
+                client_id=client_id
+            )
             app.name = client_id
             app.user = user
             app.authorization_grant_type = grant
             app.client_type = kind
             app.client_secret = secret
             app.hash_client_secret = True
-            app.redirect_uris = options["redirect_uri"] if grant == "authorization-code" else ""
+            app.redirect_uris = (
+                options["redirect_uri"] if grant == "authorization-code" else ""
+            )
             app.algorithm = "RS256" if grant == "authorization-code" else ""
             app.skip_authorization = False
             app.save()
