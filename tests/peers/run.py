@@ -9,7 +9,8 @@ and with hour-long tokens (a reauth flow within a minute, no retry storm), the d
 client credentials, and removal of the entry (the grant revoked at the server).
 
 Environment: PEERS_HA_PORT (28123), PEERS_DOT_PORT (28801), PEERS_GLEWLWYD_PORT (28802),
-PEERS_ACCESS_TTL (short access token lifetime, 20 s). State and logs: artifacts/peers/.
+PEERS_ACCESS_TTL (short access token lifetime, 20 s),
+PEERS_GLEWLWYD_LOG_LEVEL (DEBUG: Glewlwyd's log says why it refuses a client). State and logs: artifacts/peers/.
 Exit status non-zero when any scenario failed. The summary goes to artifacts/peers/summary.md.
 """
 

@@ -3,7 +3,8 @@
     python3 tests/peers/glewlwyd/configure.py BASE_URL REDIRECT_URI ACCESS_TTL KEY_PEM [ISSUER_BASE] [--ttl-only]
 
 Scope ``api``; user ``alice``/``wonderland``; clients ``ha-code`` (code + refresh), ``ha-cc``
-(client credentials) and ``ha-device`` (device grant), all confidential; the OIDC plugin
+(client credentials) and ``ha-device`` (device grant), all confidential and allowed both
+``client_secret_basic`` and ``client_secret_post``; the OIDC plugin
 instance ``oidc`` (issuer ``ISSUER_BASE/api/oidc``, BASE_URL by default; RS256 with the given key, PKCE, one-use refresh tokens, revocation and
 introspection, device authorization). ``--ttl-only`` changes the access token lifetime of the
 running plugin. Admin: ``admin``/``password`` (the packaged schema's).
@@ -27,6 +28,12 @@ CLIENTS = {
         "ha-device-secret",
     ),
 }
+
+
+# Glewlwyd refuses every token, device authorization and revocation request of a confidential
+# client whose ``token_endpoint_auth_method`` is unset (403 ``unauthorized_client``, or 403 with
+# an empty body for client credentials), however right the secret: the methods are explicit.
+AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
 class Admin:
@@ -168,6 +175,7 @@ def main() -> None:
                 "password": secret,
                 "redirect_uri": [redirect_uri],
                 "authorization_type": grants,
+                "token_endpoint_auth_method": AUTH_METHODS,
                 "scope": ["api"],
                 "enabled": True,
             },
