@@ -108,8 +108,9 @@ def plugin(base: str, ttl: int, key_pem: str) -> dict[str, Any]:
             "scope": [],
             "additional-parameters": [],
             "claims": [],
-            "name-claim": "on-demand",
-            "email-claim": "on-demand",
+            # In userinfo always ("on-demand": only when a claims request names them).
+            "name-claim": "mandatory",
+            "email-claim": "mandatory",
             "scope-claim": "no",
             "address-claim": {"type": "no"},
             "subject-type": "public",
