@@ -140,6 +140,8 @@ def main() -> None:
         admin.call(
             "PUT", "/api/mod/plugin/oidc", plugin(issuer_base, int(ttl), key_pem)
         )
+        # The update is only stored; the running instance keeps its parameters until reset.
+        admin.call("PUT", "/api/mod/plugin/oidc/reset")
         return
     admin.call(
         "POST",
