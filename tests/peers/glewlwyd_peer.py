@@ -207,16 +207,18 @@ class GlewlwydPeer:
             return await resp.json(content_type=None)  # type: ignore[no-any-return]
 
     async def revoke_all(self) -> None:
-        """Disable every refresh token of alice, as her profile page does."""
+        """Disable all of alice's tokens at once, as her profile page's "disable all" does.
+
+        Only this call (``DELETE /api/oidc/token/``, no hash) disables the access tokens too;
+        disabling one refresh token by its hash leaves the access tokens issued from it
+        accepted at userinfo until they expire.
+        """
         cookie = await self._session()
-        for token in await self._tokens(cookie):
-            if token.get("enabled", True):
-                async with self.http.delete(
-                    f"{self.inner}/api/oidc/token/{token['token_hash']}",
-                    headers={"Cookie": cookie},
-                ) as resp:
-                    if resp.status != 200:
-                        raise PeerError(f"disable token: HTTP {resp.status}")
+        async with self.http.delete(
+            f"{self.inner}/api/oidc/token/", headers={"Cookie": cookie}
+        ) as resp:
+            if resp.status != 200:
+                raise PeerError(f"disable tokens: HTTP {resp.status}")
 
     async def live_grants(self) -> int:
         """Enabled refresh tokens of the code client."""
