@@ -113,8 +113,13 @@ async def run_peer(run: Run) -> None:
     async def revoke(ttl_after: int, lifetime: int) -> str:
         await needs_entry()
         await run.wait_value()
-        token = run.ha.stored_token(run.entry_id) or {}
-        if abs(int(token.get("expires_in", 0)) - lifetime) > 1:
+        # HA writes .storage a moment after the reauth that got this token: wait for it.
+        for _ in range(20):
+            token = run.ha.stored_token(run.entry_id) or {}
+            if abs(int(token.get("expires_in", 0)) - lifetime) <= 1:
+                break
+            await asyncio.sleep(0.5)
+        else:
             raise FlowError(
                 f"set-up: the entry's token lives {token.get('expires_in')} s, not {lifetime} s"
             )
