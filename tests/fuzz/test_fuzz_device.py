@@ -25,7 +25,7 @@ from custom_components.oauth2_rest.oauth.device import (
     shown_link,
 )
 
-from ..test_device import DEVICE_RESPONSE, DEVICE_URL, implementation
+from ..oauth.test_device import DEVICE_RESPONSE, DEVICE_URL, implementation
 from .common import count, json_values, nasty_text
 
 SCHEMES = [

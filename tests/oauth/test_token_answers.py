@@ -31,7 +31,7 @@ from custom_components.oauth2_rest.oauth.token_response import (
     normalise_token,
 )
 
-from .common import (
+from ..common import (
     API_BASE,
     CLIENT_ID,
     CLIENT_SECRET,

@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 from custom_components.oauth2_rest.const import DOMAIN
 from custom_components.oauth2_rest.diagnostics import async_get_config_entry_diagnostics
 
-from .common import (
+from ..common import (
     API_BASE,
     AUTH_DOMAIN,
     CLIENT_ID,

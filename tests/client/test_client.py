@@ -233,7 +233,7 @@ async def auth(servers: tuple[str, str]) -> AsyncIterator[StaticAuth]:
         yield StaticAuth(session, servers[0], max_response_bytes=1024 * 1024)
 
 
-CLIENT_DIR = Path(__file__).parents[1] / "custom_components/oauth2_rest/client"
+CLIENT_DIR = Path(__file__).parents[2] / "custom_components/oauth2_rest/client"
 # Any import of Home Assistant, or of the integration around the client.
 _FORBIDDEN_IMPORT = re.compile(
     r"^\s*(from\s+(homeassistant\b|\.\.|custom_components\.oauth2_rest\.(?!client\b))"

@@ -11,9 +11,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from .common import API_BASE
+from ..common import API_BASE
+from ..test_parity import XML_WEATHER
 from .test_endpoint_flow import REQUEST, _configure, _menu, _start, loaded
-from .test_parity import XML_WEATHER
 
 __all__ = ["loaded"]
 

@@ -30,7 +30,7 @@ from custom_components.oauth2_rest.const import DOMAIN, LINKING_DOCS_URL
 from custom_components.oauth2_rest.endpoint_flow import EndpointSubentryFlow
 from custom_components.oauth2_rest.flow.account_forms import NEW_CREDENTIAL
 
-from .common import (
+from ..common import (
     AUTH_DOMAIN,
     AUTHORIZE_URL,
     CLIENT_ID,
@@ -41,7 +41,7 @@ from .common import (
     USERINFO_URL,
     manual_profile,
 )
-from .strings import assert_form_placeholders
+from ..strings import assert_form_placeholders
 
 pytestmark = pytest.mark.usefixtures(
     "current_request_with_host", "setup_application_credentials"

@@ -22,7 +22,7 @@ from custom_components.oauth2_rest.endpoint_flow import code_block, code_span
 from custom_components.oauth2_rest.flow.text import format_lines, parse_lines
 from custom_components.oauth2_rest.suggest import MAX_LEAVES, pick_list
 
-from .common import API_BASE, TOKEN_URL, expire_token
+from ..common import API_BASE, TOKEN_URL, expire_token
 
 WEATHER = f"{API_BASE}/weather"
 REQUEST = {

@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from custom_components.oauth2_rest.const import DOMAIN
 from custom_components.oauth2_rest.oauth.device import async_poll_device_token
 
-from .common import (
+from ..common import (
     AUTH_DOMAIN,
     CLIENT_ID,
     CLIENT_SECRET,
@@ -30,20 +30,20 @@ from .common import (
     USERINFO_URL,
     manual_profile,
 )
-from .test_config_flow import (
-    OIDC_DOC,
-    OIDC_ISSUER,
-    OIDC_METADATA,
-    OIDC_OAUTH_DOC,
-    stored_credentials,
-)
-from .test_device import (
+from ..oauth.test_device import (
     DEVICE_RESPONSE,
     DEVICE_URL,
     FakeTime,
     error,
     forms,
     respond_in_turn,
+)
+from .test_config_flow import (
+    OIDC_DOC,
+    OIDC_ISSUER,
+    OIDC_METADATA,
+    OIDC_OAUTH_DOC,
+    stored_credentials,
 )
 
 pytestmark = pytest.mark.usefixtures(

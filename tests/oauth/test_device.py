@@ -34,7 +34,7 @@ from custom_components.oauth2_rest.oauth.implementation import OAuth2RestImpleme
 from custom_components.oauth2_rest.oauth.provider import ClientAuthMethod
 from custom_components.oauth2_rest.oauth.token_response import MAX_TOKEN_RESPONSE_BYTES
 
-from .common import (
+from ..common import (
     AUTH_DOMAIN,
     CLIENT_ID,
     CLIENT_SECRET,
