@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 from custom_components.oauth2_rest.const import DOMAIN
 from custom_components.oauth2_rest.rate_limit import RateBudget, polls_per_second
 
-from .common import API_BASE, TOKEN_URL, endpoint_subentry, expire_token
+from .common import API_BASE, TOKEN_URL, endpoint_subentry, expire_token, state
 
 PREFIX = "sensor.example_user_example_com"
 EXPIRES = f"{PREFIX}_access_token_expiry"
@@ -39,13 +39,6 @@ NEW_TOKEN = {
     "token_type": "Bearer",
     "expires_in": 3600,
 }
-
-
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    """An entity's state."""
-    current = hass.states.get(entity_id)
-    assert current is not None, entity_id
-    return current.state
 
 
 async def test_health_entities(

@@ -29,19 +29,17 @@ from ..common import (
     CLIENT_ID,
     CLIENT_SECRET,
     ISSUER,
+    OIDC_DOC,
+    OIDC_ISSUER,
+    OIDC_METADATA,
+    OIDC_OAUTH_DOC,
     TOKEN_URL,
     endpoint_subentry,
     expire_token,
     manual_profile,
     reauth_flows,
-    token_requests,
-)
-from .test_config_flow import (
-    OIDC_DOC,
-    OIDC_ISSUER,
-    OIDC_METADATA,
-    OIDC_OAUTH_DOC,
     stored_credentials,
+    token_requests,
 )
 
 pytestmark = pytest.mark.usefixtures(

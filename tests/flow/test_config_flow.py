@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import base64
 from http import HTTPStatus
-import json
 from typing import Any
 from unittest.mock import AsyncMock, patch
-from urllib.parse import parse_qs
 
 import aiohttp
 from homeassistant.components.application_credentials import (
@@ -26,7 +24,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
 from custom_components.oauth2_rest.config_flow import OAuth2RestConfigFlow
-from custom_components.oauth2_rest.const import DOMAIN, LINKING_DOCS_URL
+from custom_components.oauth2_rest.const import DOMAIN
 from custom_components.oauth2_rest.endpoint_flow import EndpointSubentryFlow
 from custom_components.oauth2_rest.flow.account_forms import NEW_CREDENTIAL
 
@@ -36,10 +34,27 @@ from ..common import (
     CLIENT_ID,
     CLIENT_SECRET,
     ISSUER,
+    NEW_AUTH_DOMAIN,
+    OIDC_DOC,
+    OIDC_ISSUER,
+    OIDC_METADATA,
+    OIDC_OAUTH_DOC,
     REDIRECT_URI,
+    TOKEN_RESPONSE,
     TOKEN_URL,
     USERINFO_URL,
+    authorize,
+    fake_id_token,
+    fields,
+    in_browser,
     manual_profile,
+    requested,
+    start_manual_flow,
+    start_preset_flow,
+    start_step,
+    stored_credentials,
+    suggested,
+    token_form,
 )
 from ..strings import assert_form_placeholders
 
@@ -47,183 +62,9 @@ pytestmark = pytest.mark.usefixtures(
     "current_request_with_host", "setup_application_credentials"
 )
 
-TOKEN_RESPONSE = {
-    "access_token": "new-access-token",
-    "refresh_token": "new-refresh-token",
-    "token_type": "Bearer",
-    "expires_in": 3600,
-}
-
 GITHUB_AUTHORIZE = "https://github.com/login/oauth/authorize"
 GITHUB_TOKEN = "https://github.com/login/oauth/access_token"
 GITHUB_USER = "https://api.github.com/user"
-
-OIDC_ISSUER = "https://id.example.org"
-OIDC_OAUTH_DOC = f"{OIDC_ISSUER}/.well-known/oauth-authorization-server"
-OIDC_DOC = f"{OIDC_ISSUER}/.well-known/openid-configuration"
-OIDC_METADATA = {
-    "issuer": OIDC_ISSUER,
-    "authorization_endpoint": f"{OIDC_ISSUER}/oauth2/auth",
-    "token_endpoint": f"{OIDC_ISSUER}/oauth2/token",
-    "userinfo_endpoint": f"{OIDC_ISSUER}/oauth2/userinfo",
-    "token_endpoint_auth_methods_supported": ["client_secret_post"],
-    "code_challenge_methods_supported": ["S256"],
-    "scopes_supported": ["openid", "email", "profile", "offline_access", "phone"],
-    "service_documentation": "https://docs.example.org",
-}
-
-NEW_AUTH_DOMAIN = "oauth2_rest_new_client"
-
-
-def fake_id_token(claims: dict[str, Any]) -> str:
-    """An unsigned JWT-shaped id_token (the flow does not check signatures)."""
-
-    def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
-
-
-def token_form(aioclient_mock: AiohttpClientMocker, url: str) -> tuple[Any, Any]:
-    """The form and headers of the single POST to url."""
-    calls = [
-        c for c in aioclient_mock.mock_calls if c[0] == "POST" and str(c[1]) == url
-    ]
-    assert len(calls) == 1
-    _, _, body, headers = calls[0]
-    return (body if isinstance(body, dict) else parse_qs(body)), headers
-
-
-def requested(aioclient_mock: AiohttpClientMocker) -> list[tuple[str, str]]:
-    """(method, URL) of every request made, in order."""
-    return [(c[0], str(c[1])) for c in aioclient_mock.mock_calls]
-
-
-async def stored_credentials(hass: HomeAssistant) -> dict[str, tuple[str, str]]:
-    """Application Credentials of the integration: auth domain -> (id, secret)."""
-    implementations = await config_entry_oauth2_flow.async_get_implementations(
-        hass, DOMAIN
-    )
-    return {
-        domain: (impl.client_id, impl.client_secret)  # type: ignore[attr-defined]
-        for domain, impl in implementations.items()
-    }
-
-
-def suggested(result: dict[str, Any], field: str) -> Any:
-    """The suggested (or default) value of a form field."""
-    for key in result["data_schema"].schema:
-        if key == field:
-            if key.description and "suggested_value" in key.description:
-                return key.description["suggested_value"]
-            return key.default() if callable(key.default) else None
-    raise KeyError(field)
-
-
-def fields(result: dict[str, Any]) -> list[str]:
-    """The names of a form's fields."""
-    return [str(key) for key in result["data_schema"].schema]
-
-
-async def start_step(hass: HomeAssistant, step: str) -> dict[str, Any]:
-    """Open the menu and pick a provider source."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": step}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == step
-    assert_form_placeholders(result, "config")
-    return result
-
-
-async def start_preset_flow(
-    hass: HomeAssistant, preset: str, details: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """Walk the flow up to the credentials form with a preset."""
-    result = await start_step(hass, "preset")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"preset": preset}
-    )
-    if details is not None:
-        assert result["step_id"] == "preset_details"
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], details
-        )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "credentials"
-    return result
-
-
-async def start_manual_flow(
-    hass: HomeAssistant,
-    client_auth: str = "client_secret_basic",
-    pkce: str = "supported",
-    **changes: str,
-) -> dict[str, Any]:
-    """Walk the flow up to the credentials form with a manual provider."""
-    result = await start_step(hass, "manual")
-    user_input = {
-        "name": "Example",
-        "authorize_url": AUTHORIZE_URL,
-        "token_url": TOKEN_URL,
-        "userinfo_url": USERINFO_URL,
-        "api_base_url": "https://api.example.com/v1",
-        "client_auth": client_auth,
-        "pkce": pkce,
-        "scopes": "read write",
-        "scope_separator": " ",
-    }
-    user_input.update(changes)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {k: v for k, v in user_input.items() if v is not None}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "credentials"
-    assert result["description_placeholders"]["redirect_uri"] == REDIRECT_URI
-    # No developer docs named: our own page on linking an account.
-    assert result["description_placeholders"]["docs_url"] == LINKING_DOCS_URL
-    return result
-
-
-async def in_browser(hass: HomeAssistant, result: dict[str, Any]) -> dict[str, Any]:
-    """Pick the browser login in the menu of a provider that also has device login."""
-    assert result["type"] is FlowResultType.MENU
-    assert result["step_id"] == "login"
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "auth"}
-    )
-
-
-async def authorize(
-    hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
-    result: dict[str, Any],
-    **query: str,
-) -> URL:
-    """Check the external step and come back through the callback.
-
-    The provider sends the user back with the state of the authorize URL and a code
-    (or with what ``query`` says, an error for example).
-    """
-    assert result["type"] is FlowResultType.EXTERNAL_STEP
-    url = URL(result["url"])
-    state = url.query["state"]
-    assert config_entry_oauth2_flow._decode_jwt(hass, state) == {
-        "flow_id": result["flow_id"],
-        "redirect_uri": REDIRECT_URI,
-    }
-    client = await hass_client_no_auth()
-    resp = await client.get(
-        "/auth/external/callback",
-        params={"state": state, **(query or {"code": "the-code"})},
-    )
-    assert resp.status == HTTPStatus.OK
-    return url
-
 
 # -- menu and provider sources -----------------------------------------------------
 
