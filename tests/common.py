@@ -205,7 +205,9 @@ OIDC_METADATA = {
 }
 
 
+# Where a credential entered anew is stored, and where a new secret for the test client goes.
 NEW_AUTH_DOMAIN = "oauth2_rest_new_client"
+ROTATED_DOMAIN = f"{AUTH_DOMAIN}_2"
 
 
 def fake_id_token(claims: dict[str, Any]) -> str:
