@@ -1,4 +1,4 @@
-"""Durable token rotation, one refresh per account across setups (issue 8, 1-3)."""
+"""Durable token rotation: one refresh per account across setups, never a lost grant."""
 
 from __future__ import annotations
 
