@@ -1,9 +1,4 @@
-"""Constants, builders and helpers that several test modules share.
-
-Sections: the test account (constants, profile, endpoint subentry, token and time helpers),
-what an account must never show, the account config flow (walking its steps, the OIDC test
-provider), the device authorization grant, endpoints (their flow, answers, states, the action).
-"""
+"""What several test modules share: the test account, flow walkers, helpers, constants."""
 
 from __future__ import annotations
 
@@ -44,6 +39,8 @@ from custom_components.oauth2_rest.oauth.provider import (
 
 from .strings import assert_form_placeholders
 
+# -- the test account ------------------------------------------------------------------
+
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-secret"
 AUTH_DOMAIN = "oauth2_rest_test_client"
@@ -55,6 +52,13 @@ API_BASE = "https://api.example.com/v1"
 REDIRECT_URI = "https://example.com/auth/external/callback"
 # The entry id of accounts in snapshots (it is part of unique ids).
 SNAPSHOT_ENTRY_ID = "01JTESTACCOUNTENTRY0000000"
+# What the token endpoint answers a link or a refresh of the test account.
+NEW_TOKEN = {
+    "access_token": "new-access-token",
+    "refresh_token": "new-refresh-token",
+    "token_type": "Bearer",
+    "expires_in": 3600,
+}
 
 
 def manual_profile(**changes: Any) -> ProviderProfile:
@@ -160,7 +164,7 @@ async def tick(
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
-# -- what an account must never show ------------------------------------------------
+# -- what an account must never show ---------------------------------------------------
 
 ACCESS_TOKEN = "stored-access-token"
 REFRESH_TOKEN = "stored-refresh-token"
@@ -174,14 +178,7 @@ def leaked(output: Any, secrets: tuple[str, ...] = ACCOUNT_SECRETS) -> list[str]
     return [secret for secret in secrets if secret in text]
 
 
-# -- the account config flow ----------------------------------------------------------
-
-TOKEN_RESPONSE = {
-    "access_token": "new-access-token",
-    "refresh_token": "new-refresh-token",
-    "token_type": "Bearer",
-    "expires_in": 3600,
-}
+# -- the account config flow -----------------------------------------------------------
 
 
 OIDC_ISSUER = "https://id.example.org"
@@ -360,7 +357,7 @@ async def authorize(
     return url
 
 
-# -- the device authorization grant (RFC 8628) ----------------------------------------
+# -- the device authorization grant (RFC 8628) -----------------------------------------
 
 DEVICE_URL = f"{ISSUER}/device_authorization"
 DEVICE_RESPONSE = {
@@ -436,7 +433,7 @@ def token_error(code: str, status: int = HTTPStatus.BAD_REQUEST) -> dict[str, An
     return {"status": status, "json": {"error": code}}
 
 
-# -- endpoints: their flow, their answers, their states, the action -------------------
+# -- endpoints: their flow, their answers, their states, the action --------------------
 
 ENDPOINT_REQUEST = {
     "name": "Forecast",

@@ -33,7 +33,6 @@ from .common import (
     CLIENT_ID,
     CLIENT_SECRET,
     ISSUER,
-    TOKEN_URL,
     endpoint_subentry,
     manual_profile,
 )
@@ -190,6 +189,3 @@ async def loaded_entry(
     await setup_integration()
     aioclient_mock.clear_requests()
     return config_entry
-
-
-__all__ = ["API_BASE", "TOKEN_URL"]

@@ -23,6 +23,7 @@ from custom_components.oauth2_rest.const import CONF_MAX_RESPONSE_BYTES, DOMAIN
 
 from .common import (
     API_BASE,
+    NEW_TOKEN,
     TOKEN_URL,
     api_requests,
     endpoint_subentry,
@@ -35,12 +36,6 @@ from .common import (
 )
 
 WEATHER = f"{API_BASE}/weather"
-NEW_TOKEN = {
-    "access_token": "new-access-token",
-    "refresh_token": "new-refresh-token",
-    "token_type": "Bearer",
-    "expires_in": 3600,
-}
 Setup = Callable[[], Awaitable[None]]
 
 

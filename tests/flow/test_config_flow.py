@@ -19,8 +19,8 @@ from ..common import (
     AUTH_DOMAIN,
     CLIENT_ID,
     CLIENT_SECRET,
+    NEW_TOKEN,
     REDIRECT_URI,
-    TOKEN_RESPONSE,
     authorize,
     fields,
     in_browser,
@@ -243,7 +243,7 @@ async def test_preset_with_placeholders(
     url = await authorize(hass, hass_client_no_auth, result)
     assert str(url.with_query(None)) == authorize_url
 
-    aioclient_mock.post(token_url, json=TOKEN_RESPONSE)
+    aioclient_mock.post(token_url, json=NEW_TOKEN)
     aioclient_mock.get(userinfo_url, json={"sub": "ms-subject", "name": "Ann"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.CREATE_ENTRY

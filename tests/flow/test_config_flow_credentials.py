@@ -24,7 +24,7 @@ from ..common import (
     AUTHORIZE_URL,
     CLIENT_ID,
     CLIENT_SECRET,
-    TOKEN_RESPONSE,
+    NEW_TOKEN,
     TOKEN_URL,
     USERINFO_URL,
     authorize,
@@ -158,7 +158,7 @@ async def test_pick_stored_credential(
     assert url.query["client_id"] == CLIENT_ID
     assert url.query["scope"] == "read"
 
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(USERINFO_URL, json={"sub": "user-42"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.CREATE_ENTRY

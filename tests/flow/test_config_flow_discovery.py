@@ -19,12 +19,12 @@ from ..common import (
     AUTHORIZE_URL,
     CLIENT_ID,
     CLIENT_SECRET,
+    NEW_TOKEN,
     OIDC_DOC,
     OIDC_ISSUER,
     OIDC_METADATA,
     OIDC_OAUTH_DOC,
     REDIRECT_URI,
-    TOKEN_RESPONSE,
     TOKEN_URL,
     USERINFO_URL,
     authorize,
@@ -78,7 +78,7 @@ async def test_discovery_flow_with_id_token(
         }
     )
     aioclient_mock.post(
-        f"{OIDC_ISSUER}/oauth2/token", json={**TOKEN_RESPONSE, "id_token": id_token}
+        f"{OIDC_ISSUER}/oauth2/token", json={**NEW_TOKEN, "id_token": id_token}
     )
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
 
@@ -258,7 +258,7 @@ async def test_manual_flow_without_scopes_or_userinfo(
     url = await authorize(hass, hass_client_no_auth, result)
     assert "scope" not in url.query
 
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "account_name"
@@ -327,7 +327,7 @@ async def test_manual_flow_creates_entry(
         assert query["code_challenge_method"] == "S256"
         assert len(query["code_challenge"]) == 43
 
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(USERINFO_URL, json={"sub": "user-42", "email": "me@example.com"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
 

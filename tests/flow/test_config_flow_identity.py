@@ -21,7 +21,7 @@ from ..common import (
     CLIENT_SECRET,
     ISSUER,
     NEW_AUTH_DOMAIN,
-    TOKEN_RESPONSE,
+    NEW_TOKEN,
     TOKEN_URL,
     USERINFO_URL,
     authorize,
@@ -80,7 +80,7 @@ async def test_identity_sources(
         result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
     )
     await authorize(hass, hass_client_no_auth, result)
-    aioclient_mock.post(TOKEN_URL, json={**TOKEN_RESPONSE, **token_extra})
+    aioclient_mock.post(TOKEN_URL, json={**NEW_TOKEN, **token_extra})
     if userinfo is not None:
         aioclient_mock.get(USERINFO_URL, **userinfo)
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
@@ -115,7 +115,7 @@ async def test_identity_from_token_response_field(
     aioclient_mock.post(
         "https://www.strava.com/oauth/token",
         json={
-            **TOKEN_RESPONSE,
+            **NEW_TOKEN,
             "expires_in": 21600,
             "athlete": {"id": 134815, "firstname": "Marianne"},
         },
@@ -158,7 +158,7 @@ async def test_identity_lookup_failure_offers_retry(
         result["flow_id"], {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
     )
     await authorize(hass, hass_client_no_auth, result)
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(USERINFO_URL, **userinfo)
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.FORM
@@ -210,7 +210,7 @@ async def test_netatmo_has_no_identity(
         },
     )
     await authorize(hass, hass_client_no_auth, result)
-    aioclient_mock.post("https://api.netatmo.com/oauth2/token", json=TOKEN_RESPONSE)
+    aioclient_mock.post("https://api.netatmo.com/oauth2/token", json=NEW_TOKEN)
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["step_id"] == "account_name"
     assert result["description_placeholders"] == {"provider": "Netatmo"}
@@ -307,7 +307,7 @@ async def test_duplicate_account_aborts(
         result["flow_id"], {"client_id": "new-client", "client_secret": "new-secret"}
     )
     await authorize(hass, hass_client_no_auth, result)
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(USERINFO_URL, json={"sub": "subject-1"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.ABORT

@@ -29,8 +29,8 @@ from ..common import (
     CLIENT_SECRET,
     ISSUER,
     NEW_AUTH_DOMAIN,
+    NEW_TOKEN,
     ROTATED_DOMAIN,
-    TOKEN_RESPONSE,
     TOKEN_URL,
     USERINFO_URL,
     authorize,
@@ -86,7 +86,7 @@ async def test_reauth_success(
     assert url.query["client_id"] == CLIENT_ID
     assert url.query["scope"] == "read"
 
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(
         USERINFO_URL, json={"sub": "subject-1", "email": "user@example.com"}
     )
@@ -119,7 +119,7 @@ async def test_reauth_wrong_account(
     data_before = dict(config_entry.data)
     result = await start_reauth(hass, config_entry)
     await authorize(hass, hass_client_no_auth, result)
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(USERINFO_URL, json={"sub": "someone-else"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     await hass.async_block_till_done()
@@ -164,7 +164,7 @@ async def test_relink_lookup_failure_is_not_the_stored_account(
         reason = reason or "reconfigure_successful"
         setups = 0
     await authorize(hass, hass_client_no_auth, result)
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(USERINFO_URL, status=HTTPStatus.SERVICE_UNAVAILABLE)
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     await hass.async_block_till_done()
@@ -227,7 +227,7 @@ async def test_reauth_of_an_entry_named_by_the_user(
     )
     result = await start_reauth(hass, config_entry)
     await authorize(hass, hass_client_no_auth, result)
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     if userinfo is not None:
         aioclient_mock.get(USERINFO_URL, json=userinfo)
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
@@ -311,7 +311,7 @@ async def test_reauth_with_new_client_secret(
     assert config_entry.data["auth_implementation"] == AUTH_DOMAIN
     assert (await stored_credentials(hass))[AUTH_DOMAIN] == (CLIENT_ID, CLIENT_SECRET)
     await authorize(hass, hass_client_no_auth, result)
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(USERINFO_URL, json={"sub": "subject-1"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     await hass.async_block_till_done()
@@ -338,7 +338,7 @@ async def test_reauth_with_new_client_secret(
             None,
             "oauth_unauthorized",
         ),
-        ({"json": TOKEN_RESPONSE}, "someone-else", "wrong_account"),
+        ({"json": NEW_TOKEN}, "someone-else", "wrong_account"),
     ],
 )
 async def test_reauth_new_client_secret_not_kept_on_failure(
@@ -378,7 +378,7 @@ async def test_reauth_same_client_secret_is_no_change(
     """Entering the stored secret again keeps the stored credential."""
     result = await start_reauth(hass, config_entry, {"client_secret": CLIENT_SECRET})
     await authorize(hass, hass_client_no_auth, result)
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(USERINFO_URL, json={"sub": "subject-1"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     await hass.async_block_till_done()
@@ -430,7 +430,7 @@ async def test_reauth_after_credential_deleted(
     url = await authorize(hass, hass_client_no_auth, result)
     assert url.query["client_id"] == "new-client"
     assert url.query["scope"] == "read history"
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(USERINFO_URL, json={"sub": "subject-1"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     await hass.async_block_till_done()

@@ -16,8 +16,8 @@ from ..common import (
     AUTHORIZE_URL,
     CLIENT_ID,
     ISSUER,
+    NEW_TOKEN,
     ROTATED_DOMAIN,
-    TOKEN_RESPONSE,
     TOKEN_URL,
     USERINFO_URL,
     authorize,
@@ -95,7 +95,7 @@ async def test_reconfigure_scopes(
     assert url.query["scope"] == "read write"
     assert url.query["client_id"] == CLIENT_ID
 
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(USERINFO_URL, json={"sub": subject})
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     await hass.async_block_till_done()
@@ -132,7 +132,7 @@ async def test_reconfigure_new_client_secret(
         {"name": "Work", "scopes": "read", "client_secret": "rotated"},
     )
     await authorize(hass, hass_client_no_auth, result)
-    aioclient_mock.post(TOKEN_URL, json=TOKEN_RESPONSE)
+    aioclient_mock.post(TOKEN_URL, json=NEW_TOKEN)
     aioclient_mock.get(USERINFO_URL, json={"sub": "subject-1"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     await hass.async_block_till_done()
