@@ -22,6 +22,7 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.oauth2_rest.const import DOMAIN
@@ -32,7 +33,6 @@ from .common import (
     CLIENT_ID,
     CLIENT_SECRET,
     ISSUER,
-    TOKEN_URL,
     endpoint_subentry,
     manual_profile,
 )
@@ -166,4 +166,26 @@ def setup_integration(
     return run
 
 
-__all__ = ["API_BASE", "TOKEN_URL"]
+@pytest.fixture
+async def loaded(
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> MockConfigEntry:
+    """The account, loaded, with its Weather endpoint answering (the flow tests)."""
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 21.5})
+    await setup_integration()
+    return config_entry
+
+
+@pytest.fixture
+async def loaded_entry(
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> MockConfigEntry:
+    """A loaded account whose endpoint answered; the requests so far forgotten."""
+    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 20})
+    await setup_integration()
+    aioclient_mock.clear_requests()
+    return config_entry

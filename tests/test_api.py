@@ -45,19 +45,13 @@ from custom_components.oauth2_rest.oauth.token_response import (
 
 from .common import (
     API_BASE,
+    NEW_TOKEN,
     TOKEN_URL,
     expire_token,
     manual_profile,
     reauth_flows,
     token_requests,
 )
-
-NEW_TOKEN = {
-    "access_token": "new-access-token",
-    "refresh_token": "new-refresh-token",
-    "token_type": "Bearer",
-    "expires_in": 3600,
-}
 
 
 def slow_token_endpoint(

@@ -20,8 +20,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.oauth2_rest.const import DOMAIN
 
+from .common import ACCOUNT_SECRETS, leaked
 from .echo import ECHO_ATTRIBUTES, EchoServers, echo_subentry
-from .fuzz.common import ACCOUNT_SECRETS, leaked
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

@@ -28,9 +28,8 @@ from yarl import URL
 
 from custom_components.oauth2_rest.const import DOMAIN
 
-from .common import CLIENT_ID, CLIENT_SECRET
+from .common import CLIENT_ID, CLIENT_SECRET, leaked
 from .echo import REISSUED_TOKEN, EchoServers
-from .fuzz.common import leaked
 
 pytestmark = pytest.mark.usefixtures("socket_enabled", "current_request_with_host")
 

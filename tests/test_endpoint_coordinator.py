@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from http import HTTPStatus
 import logging
@@ -17,55 +17,26 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.test_util.aiohttp import (
-    AiohttpClientMocker,
-    AiohttpClientMockResponse,
-)
-from yarl import URL
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.oauth2_rest.const import CONF_MAX_RESPONSE_BYTES, DOMAIN
 
 from .common import (
     API_BASE,
+    NEW_TOKEN,
     TOKEN_URL,
     api_requests,
     endpoint_subentry,
     expire_token,
     reauth_flows,
+    respond,
+    state,
     tick,
     token_requests,
 )
 
 WEATHER = f"{API_BASE}/weather"
-NEW_TOKEN = {
-    "access_token": "new-access-token",
-    "refresh_token": "new-refresh-token",
-    "token_type": "Bearer",
-    "expires_in": 3600,
-}
 Setup = Callable[[], Awaitable[None]]
-
-
-def respond(
-    aioclient_mock: AiohttpClientMocker, url: str, *responses: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Answer ``url`` with ``responses`` in turn (the last one repeats)."""
-    queue: Iterator[dict[str, Any]] = iter(responses)
-    last: list[dict[str, Any]] = [responses[-1]]
-
-    async def side_effect(method: str, req_url: URL, data: Any) -> Any:
-        spec = next(queue, last[0])
-        return AiohttpClientMockResponse(method, req_url, **spec)
-
-    aioclient_mock.get(url, side_effect=side_effect)
-    return last
-
-
-def state(hass: HomeAssistant, entity_id: str = "sensor.weather") -> str:
-    """An entity's state."""
-    current = hass.states.get(entity_id)
-    assert current is not None
-    return current.state
 
 
 async def test_401_refresh_and_retry_once(

@@ -25,7 +25,14 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 from custom_components.oauth2_rest.const import DOMAIN
 from custom_components.oauth2_rest.rate_limit import RateBudget, polls_per_second
 
-from .common import API_BASE, TOKEN_URL, endpoint_subentry, expire_token
+from .common import (
+    API_BASE,
+    NEW_TOKEN,
+    TOKEN_URL,
+    endpoint_subentry,
+    expire_token,
+    state,
+)
 
 PREFIX = "sensor.example_user_example_com"
 EXPIRES = f"{PREFIX}_access_token_expiry"
@@ -33,19 +40,6 @@ LAST_REFRESH = f"{PREFIX}_last_token_refresh"
 FAILURES = f"{PREFIX}_consecutive_refresh_failures"
 RATE_LIMIT = f"{PREFIX}_api_rate_limit_remaining"
 POLL_INTERVAL = f"{PREFIX}_poll_interval"
-NEW_TOKEN = {
-    "access_token": "new-access-token",
-    "refresh_token": "new-refresh-token",
-    "token_type": "Bearer",
-    "expires_in": 3600,
-}
-
-
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    """An entity's state."""
-    current = hass.states.get(entity_id)
-    assert current is not None, entity_id
-    return current.state
 
 
 async def test_health_entities(

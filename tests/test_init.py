@@ -35,6 +35,7 @@ from custom_components.oauth2_rest.const import DOMAIN
 from .common import (
     API_BASE,
     AUTH_DOMAIN,
+    NEW_TOKEN,
     TOKEN_URL,
     api_requests,
     endpoint_subentry,
@@ -44,12 +45,6 @@ from .common import (
 )
 
 EXPIRED = time.time() - 60
-NEW_TOKEN = {
-    "access_token": "new-access-token",
-    "refresh_token": "new-refresh-token",
-    "token_type": "Bearer",
-    "expires_in": 3600,
-}
 SECRETS = (
     "stored-access-token",
     "stored-refresh-token",

@@ -21,18 +21,10 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from custom_components.oauth2_rest.client.response import ApiResponse
 from custom_components.oauth2_rest.endpoint import EndpointConfig
 
-from .common import API_BASE
-from .test_endpoint_coordinator import respond, state, tick
-from .test_services import call, loaded_entry
-
-__all__ = ["loaded_entry"]
+from .common import API_BASE, XML_WEATHER, call_action, respond, state, tick
 
 Setup = Callable[[], Awaitable[None]]
 WEATHER = f"{API_BASE}/weather"
-XML_WEATHER = (
-    '<?xml version="1.0"?><weather city="Oslo"><temperature unit="C">21.5'
-    "</temperature><station>Blindern</station></weather>"
-)
 
 
 def endpoint(data: dict[str, Any] | None = None, **value: Any) -> ConfigSubentryData:
@@ -440,7 +432,7 @@ async def test_action_templates_content_type_and_content(
         text="said",
         headers={"Content-Type": "text/plain"},
     )
-    response = await call(
+    response = await call_action(
         hass,
         loaded_entry,
         method="POST",
@@ -481,7 +473,7 @@ async def test_action_content_as_rest_command(
     aioclient_mock.get(
         f"{API_BASE}/thing", text=body, headers={"Content-Type": content_type}
     )
-    response = await call(hass, loaded_entry, url="/thing")
+    response = await call_action(hass, loaded_entry, url="/thing")
     assert response["content"] == content
 
 
@@ -490,6 +482,6 @@ async def test_action_template_error(
 ) -> None:
     """A template that fails is the caller's mistake, named."""
     with pytest.raises(ServiceValidationError) as raised:
-        await call(hass, loaded_entry, url="/x/{{ 1 / 0 }}")
+        await call_action(hass, loaded_entry, url="/x/{{ 1 / 0 }}")
     assert raised.value.translation_key == "invalid_action_template"
     assert raised.value.translation_placeholders["field"] == "url"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -21,32 +20,7 @@ import voluptuous as vol
 
 from custom_components.oauth2_rest.const import DOMAIN
 
-from .common import API_BASE, TOKEN_URL
-
-
-@pytest.fixture
-async def loaded_entry(
-    hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    setup_integration: Callable[[], Awaitable[None]],
-    aioclient_mock: AiohttpClientMocker,
-) -> MockConfigEntry:
-    """A loaded account (its endpoint answers)."""
-    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 20})
-    await setup_integration()
-    aioclient_mock.clear_requests()
-    return config_entry
-
-
-async def call(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> Any:
-    """Call the action and return its response."""
-    return await hass.services.async_call(
-        DOMAIN,
-        "request",
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=True,
-    )
+from .common import API_BASE, TOKEN_URL, call_action
 
 
 async def test_get_with_params_returns_json(
@@ -64,7 +38,9 @@ async def test_get_with_params_returns_json(
             "Content-Type": "application/json",
         },
     )
-    response = await call(hass, loaded_entry, url="/me", params={"fields": "name"})
+    response = await call_action(
+        hass, loaded_entry, url="/me", params={"fields": "name"}
+    )
     assert response == {
         "status": 200,
         "url": f"{API_BASE}/me?fields=name",
@@ -85,7 +61,7 @@ async def test_post_json_and_error_status_returned(
 ) -> None:
     """Bodies and headers are sent; an error status is returned, not raised."""
     aioclient_mock.post(f"{API_BASE}/things", status=422, text="bad thing")
-    response = await call(
+    response = await call_action(
         hass,
         loaded_entry,
         method="post",
@@ -163,7 +139,7 @@ async def test_other_origin_refused_before_connecting(
 ) -> None:
     """The token is never sent to an origin that is not allowed."""
     with pytest.raises(ServiceValidationError) as raised:
-        await call(hass, loaded_entry, url="https://evil.example.net/steal")
+        await call_action(hass, loaded_entry, url="https://evil.example.net/steal")
     assert raised.value.translation_key == "origin_not_allowed"
     assert aioclient_mock.call_count == 0
 
@@ -188,7 +164,7 @@ async def test_malformed_url_refused_before_connecting(
 ) -> None:
     """A malformed URL is a translated validation error, not a crash."""
     with pytest.raises(ServiceValidationError) as raised:
-        await call(hass, loaded_entry, url=url)
+        await call_action(hass, loaded_entry, url=url)
     assert raised.value.translation_key == "invalid_url"
     assert raised.value.translation_placeholders["target"] == url
     assert aioclient_mock.call_count == 0
@@ -210,7 +186,7 @@ async def test_header_with_control_characters_refused(
     NUL sent to the API).
     """
     with pytest.raises(ServiceValidationError) as raised:
-        await call(hass, loaded_entry, url="/me", headers=headers)
+        await call_action(hass, loaded_entry, url="/me", headers=headers)
     assert raised.value.translation_key == "invalid_headers"
     assert aioclient_mock.call_count == 0
 
@@ -226,7 +202,7 @@ async def test_json_body_out_of_range_refused(
     range" out of the action).
     """
     with pytest.raises(ServiceValidationError) as raised:
-        await call(
+        await call_action(
             hass, loaded_entry, method="POST", url="/me", json={"n": -(2**63) - 1}
         )
     assert raised.value.translation_key == "invalid_json_body"
@@ -244,7 +220,7 @@ async def test_head_of_a_large_resource(
     """
     loaded_entry.runtime_data.account.auth.max_response_bytes = 1024
     aioclient_mock.head(f"{API_BASE}/big.iso", headers={"Content-Length": str(10**9)})
-    response = await call(hass, loaded_entry, method="HEAD", url="/big.iso")
+    response = await call_action(hass, loaded_entry, method="HEAD", url="/big.iso")
     assert response["status"] == 200
     assert response["headers"]["Content-Length"] == str(10**9)
 
@@ -261,7 +237,9 @@ async def test_allowed_origin_from_options(
     await hass.async_block_till_done()
     aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 20})
     aioclient_mock.get("https://files.example.com/a.json", json=[1, 2])
-    response = await call(hass, loaded_entry, url="https://files.example.com/a.json")
+    response = await call_action(
+        hass, loaded_entry, url="https://files.example.com/a.json"
+    )
     assert response["json"] == [1, 2]
 
 
@@ -276,7 +254,7 @@ async def test_unknown_and_unloaded_account(
     assert raised.value.translation_key == "service_config_entry_not_found"
     await hass.config_entries.async_unload(loaded_entry.entry_id)
     with pytest.raises(ServiceValidationError) as raised:
-        await call(hass, loaded_entry, url="/x")
+        await call_action(hass, loaded_entry, url="/x")
     assert raised.value.translation_key == "service_config_entry_not_loaded"
 
 
@@ -292,7 +270,7 @@ async def test_401_after_refresh_starts_reauth(
         json={"access_token": "fresh", "expires_in": 3600, "token_type": "Bearer"},
     )
     with pytest.raises(HomeAssistantError) as raised:
-        await call(hass, loaded_entry, url="/me")
+        await call_action(hass, loaded_entry, url="/me")
     assert raised.value.translation_key == "unauthorized"
     token_requests = [c for c in aioclient_mock.mock_calls if str(c[1]) == TOKEN_URL]
     assert len(token_requests) == 1
@@ -328,7 +306,7 @@ async def test_request_failures(
     await hass.async_block_till_done()
     aioclient_mock.get(f"{API_BASE}/me", **mock)
     with pytest.raises(HomeAssistantError) as raised:
-        await call(hass, loaded_entry, url="/me")
+        await call_action(hass, loaded_entry, url="/me")
     assert raised.value.translation_key == key
     assert "stored-access-token" not in str(raised.value)
 
@@ -345,7 +323,7 @@ async def test_transient_token_error(
     )
     aioclient_mock.post(TOKEN_URL, status=503)
     with pytest.raises(HomeAssistantError) as raised:
-        await call(hass, loaded_entry, url="/me")
+        await call_action(hass, loaded_entry, url="/me")
     assert raised.value.translation_key == "token_refresh_failed"
     assert not list(loaded_entry.async_get_active_flows(hass, {SOURCE_REAUTH}))
 
@@ -362,4 +340,4 @@ async def test_schema_rejects_bad_input(
         {"url": "/x", "method": "TRACE"},
     ):
         with pytest.raises((vol.Invalid, ServiceValidationError)):
-            await call(hass, loaded_entry, **data)
+            await call_action(hass, loaded_entry, **data)

@@ -1,4 +1,4 @@
-"""Durable token rotation, one refresh per account across setups (issue 8, 1-3)."""
+"""Durable token rotation: one refresh per account across setups, never a lost grant."""
 
 from __future__ import annotations
 
@@ -29,14 +29,7 @@ from custom_components.oauth2_rest.token_store import (
     write_durably,
 )
 
-from .common import API_BASE, TOKEN_URL, token_requests
-
-NEW_TOKEN = {
-    "access_token": "new-access-token",
-    "refresh_token": "new-refresh-token",
-    "token_type": "Bearer",
-    "expires_in": 3600,
-}
+from .common import API_BASE, NEW_TOKEN, TOKEN_URL, token_requests
 
 
 def token_file(hass: HomeAssistant, entry: MockConfigEntry) -> Path:

@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 
 from .coordinator import OAuth2RestConfigEntry
 from .oauth.token_response import CLIENT_CREDENTIALS_KEY, NON_EXPIRING_MARKER
-from .redact import IDENTIFYING_KEYS, REDACTED, redact_data, redact_text
+from .redact import ACCOUNT_IDENTIFYING_KEYS, REDACTED, redact_data, redact_text
 
 # The stored token keeps whatever the provider's token response held (account
 # names, ids, nested profiles): only these keys are shown, the rest redacted.
@@ -42,7 +42,7 @@ async def async_get_config_entry_diagnostics(
             "data": data,
             "options": dict(entry.options),
         },
-        keys=IDENTIFYING_KEYS | {"title", "unique_id"},
+        keys=ACCOUNT_IDENTIFYING_KEYS | {"title", "unique_id"},
     )
     if isinstance(token, dict):
         # What the token is like, never what it is.

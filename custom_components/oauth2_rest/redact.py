@@ -48,7 +48,7 @@ _SECRET_NAMES = frozenset(
 _SECRET_SUFFIXES = ("token", "secret", "password", "apikey")
 # Keys that identify the account or its application rather than authenticate it:
 # not secrets, but kept out of diagnostics, which users post in public.
-IDENTIFYING_KEYS = frozenset(
+ACCOUNT_IDENTIFYING_KEYS = frozenset(
     {
         "account_id",
         "athlete",

@@ -23,6 +23,13 @@ import voluptuous as vol
 from .client.response import ApiResponse
 from .const import DOMAIN
 from .coordinator import OAuth2RestConfigEntry
+from .endpoint import (
+    DEFAULT_METHOD,
+    DEFAULT_TIMEOUT,
+    MAX_TIMEOUT,
+    METHODS as ENDPOINT_METHODS,
+    MIN_TIMEOUT,
+)
 from .errors import REQUEST_ERRORS, action_failed, describe
 from .redact import redact_data, redact_text
 
@@ -40,7 +47,8 @@ ATTR_VARIABLES = "variables"
 # rest_command returns the body parsed for this content type, text otherwise.
 JSON_CONTENT_TYPE = "application/json"
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+# An endpoint's methods, and HEAD: an action may ask for the headers alone.
+ACTION_METHODS = (*ENDPOINT_METHODS, "HEAD")
 # Response headers worth returning; everything else (cookies included) stays out.
 RETURNED_HEADERS = (
     "Content-Type",
@@ -73,7 +81,9 @@ def _string_map(value: Any) -> dict[str, str]:
 REQUEST_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Optional(ATTR_METHOD, default="GET"): vol.All(vol.Upper, vol.In(METHODS)),
+        vol.Optional(ATTR_METHOD, default=DEFAULT_METHOD): vol.All(
+            vol.Upper, vol.In(ACTION_METHODS)
+        ),
         vol.Required(ATTR_URL): cv.template,
         vol.Optional(ATTR_PARAMS): _string_map,
         vol.Optional(ATTR_HEADERS): vol.Schema({cv.string: cv.template}),
@@ -82,8 +92,8 @@ REQUEST_SCHEMA = vol.Schema(
         vol.Optional(ATTR_CONTENT_TYPE): cv.string,
         vol.Optional(ATTR_VERIFY_SSL, default=True): cv.boolean,
         vol.Optional(ATTR_VARIABLES, default={}): dict,
-        vol.Optional(ATTR_TIMEOUT, default=30): vol.All(
-            vol.Coerce(float), vol.Range(min=1, max=300)
+        vol.Optional(ATTR_TIMEOUT, default=DEFAULT_TIMEOUT): vol.All(
+            vol.Coerce(float), vol.Range(min=MIN_TIMEOUT, max=MAX_TIMEOUT)
         ),
     }
 )

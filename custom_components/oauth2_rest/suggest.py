@@ -43,7 +43,7 @@ from .endpoint import PLATFORM_BINARY_SENSOR, PLATFORM_SENSOR
 from .redact import NO_SECRETS, Secrets, is_secret_key, redact_text
 
 # Keys that name an object in a list, in the order they are tried.
-IDENTIFYING_KEYS = ("id", "key", "name", "slug", "code", "uid", "uuid")
+LIST_ITEM_ID_KEYS = ("id", "key", "name", "slug", "code", "uid", "uuid")
 MAX_LEAVES = 300
 MAX_DEPTH = 12
 # How much of a sample value the pick list shows, and of the path before it.
@@ -145,7 +145,7 @@ def _shorten(text: str, limit: int) -> str:
 
 def _identity(item: dict[str, Any]) -> str | None:
     """The key naming an object in a list, if it has a scalar one."""
-    for key in IDENTIFYING_KEYS:
+    for key in LIST_ITEM_ID_KEYS:
         value = item.get(key)
         if isinstance(value, str | int) and not isinstance(value, bool):
             return key

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 import html as html_lib
 import importlib.util
 import re
 import socket
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
+from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestClient, TestServer
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
 import pytest
+
+from custom_components.oauth2_rest.oauth.device import async_poll_device_token
+
+from ..common import discover
 
 if TYPE_CHECKING:
     from demo.config import DemoConfig
@@ -119,3 +131,86 @@ async def issuer(clock: FakeClock) -> AsyncIterator[str]:
     await server.start_server()
     yield url
     await server.close()
+
+
+# -- linking an account at the demo provider (device login) --------------------------
+
+SCOPES = ["openid", "offline_access", "profile", "api:read"]
+
+
+async def approve_on_the_provider(issuer: str, user_code: str) -> None:
+    """What the user does on their phone: log in, enter the code, allow."""
+    # A cookie jar that keeps cookies of an IP-address host, as a browser does.
+    async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as browser:
+        login = await browser.post(
+            f"{issuer}/login",
+            data={"username": "demo", "password": "demo", "next": "/device"},
+        )
+        csrf = hidden_field(await login.text(), "csrf")
+        done = await browser.post(
+            f"{issuer}/device",
+            data=[
+                ("csrf", csrf),
+                ("user_code", user_code),
+                ("decision", "allow"),
+                *(("grant_scope", scope) for scope in SCOPES),
+            ],
+        )
+        assert "Device connected" in await done.text()
+
+
+async def async_link_on_device(
+    hass: HomeAssistant, issuer: str, clock: FakeClock
+) -> dict[str, Any]:
+    """Discover, log in on another device: the flow's final result."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    approved = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        # The provider's clock moves with the polling, once the user approved.
+        await approved.wait()
+        clock.advance(seconds)
+
+    with patch(
+        "custom_components.oauth2_rest.config_flow.async_poll_device_token",
+        partial(async_poll_device_token, sleep=sleep, clock=clock),
+    ):
+        result = await hass.config_entries.flow.async_init(
+            "oauth2_rest", context={"source": SOURCE_USER}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "discovery"}
+        )
+        result = await discover(hass, result["flow_id"], issuer)
+        assert result["step_id"] == "credentials"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                "client_id": "home-assistant",
+                "client_secret": "demo-secret",
+                "scopes": " ".join(SCOPES),
+                "api_base_url": issuer,
+            },
+        )
+        assert result["type"] is FlowResultType.MENU
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "device"}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "device"
+        placeholders: dict[str, Any] = result["description_placeholders"]
+        assert placeholders["verification_uri"] == f"{issuer}/device"
+        # The QR code holds the provider's own link with the code filled in.
+        qr = result["data_schema"].schema["qr_code"].config["data"]
+        assert qr == f"{issuer}/device?user_code={placeholders['user_code']}"
+
+        await approve_on_the_provider(issuer, placeholders["user_code"])
+        approved.set()
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        assert result["type"] in (
+            FlowResultType.SHOW_PROGRESS,
+            FlowResultType.SHOW_PROGRESS_DONE,
+        )
+        await hass.async_block_till_done()
+        result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    return dict(result)

@@ -35,8 +35,7 @@ from custom_components.oauth2_rest.client.auth import (
 )
 
 from ..common import endpoint_subentry, expire_token, reauth_flows
-from .conftest import FakeClock
-from .test_integration_with_demo import async_link_on_device
+from .conftest import FakeClock, async_link_on_device
 
 pytestmark = pytest.mark.usefixtures("socket_enabled", "current_request_with_host")
 

@@ -1,33 +1,18 @@
-"""What the property tests share: the example counter, secrets and strategies."""
+"""What the property tests share: the example counter and strategies."""
 
 from __future__ import annotations
 
 from collections import Counter
-import json
-from typing import Any
 
 from hypothesis import strategies as st
 
-from ..common import CLIENT_SECRET
-
 # How many examples each property test ran (printed by the fuzz conftest).
 EXAMPLES: Counter[str] = Counter()
-
-ACCESS_TOKEN = "stored-access-token"
-REFRESH_TOKEN = "stored-refresh-token"
-# The account's secrets: none may appear in anything we show, log or return.
-ACCOUNT_SECRETS = (ACCESS_TOKEN, REFRESH_TOKEN, CLIENT_SECRET)
 
 
 def count(test: str) -> None:
     """Count one example of a property test."""
     EXAMPLES[test] += 1
-
-
-def leaked(output: Any, secrets: tuple[str, ...] = ACCOUNT_SECRETS) -> list[str]:
-    """The secrets found anywhere in output (serialised as text)."""
-    text = output if isinstance(output, str) else json.dumps(output, default=repr)
-    return [secret for secret in secrets if secret in text]
 
 
 # Any JSON value, a few levels deep.
@@ -60,3 +45,23 @@ nasty_text = st.text(
     ),
     max_size=30,
 ) | st.text(max_size=30)
+
+# Where a number belongs, what a careless or hostile server writes: integers of
+# any size, floats with inf and NaN, digits of every script (Nd, No: '²', '١',
+# '１'), long digit runs, and what is no number at all.
+_digits = st.characters(categories=["Nd", "No"])
+odd_numbers = (
+    st.integers()
+    | st.integers(min_value=10**300, max_value=10**420)
+    | st.integers(min_value=10**300, max_value=10**420).map(lambda n: -n)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.booleans()
+    | st.none()
+    | st.text(alphabet=_digits, max_size=8)
+    | st.from_regex(
+        r"\A[ \t]?[+-]?[0-9]{0,450}(\.[0-9]{0,20})?([eE][+-]?[0-9]{1,4})?\Z"
+    )
+    | st.integers(1, 20_000).map(lambda n: "9" * n)
+    | st.sampled_from(["inf", "-inf", "nan", "NaN", "1_000", "0x10", "1e", ".", ""])
+    | st.text(max_size=12)
+)

@@ -25,7 +25,7 @@ from custom_components.oauth2_rest.oauth.device import (
     shown_link,
 )
 
-from ..test_device import DEVICE_RESPONSE, DEVICE_URL, implementation
+from ..common import DEVICE_RESPONSE, DEVICE_URL, device_implementation
 from .common import count, json_values, nasty_text
 
 SCHEMES = [
@@ -139,7 +139,9 @@ async def test_device_answer_shows_only_https(
         headers={"Content-Type": "application/json"},
     )
     try:
-        shown = await async_start_device_authorization(implementation(hass), "read")
+        shown = await async_start_device_authorization(
+            device_implementation(hass), "read"
+        )
     except DeviceFlowError as err:
         assert err.outcome is DeviceOutcome.FAILED
         return

@@ -22,8 +22,9 @@ import voluptuous as vol
 
 from custom_components.oauth2_rest.const import DOMAIN
 
+from ..common import ACCESS_TOKEN, leaked
 from ..echo import EchoServers
-from .common import ACCESS_TOKEN, count, deep_json, json_values, leaked, nasty_text
+from .common import count, deep_json, json_values, nasty_text
 
 TEMPLATES = [
     "{{ value_json.headers.Authorization }}",

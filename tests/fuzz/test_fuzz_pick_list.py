@@ -28,7 +28,8 @@ from custom_components.oauth2_rest.suggest import (
 )
 from custom_components.oauth2_rest.values import render_template
 
-from .common import ACCESS_TOKEN, ACCOUNT_SECRETS, REFRESH_TOKEN, count, leaked
+from ..common import ACCESS_TOKEN, ACCOUNT_SECRETS, REFRESH_TOKEN, leaked
+from .common import count
 
 SECRETS = Secrets(ACCOUNT_SECRETS[2])
 SECRETS.add_token({"access_token": ACCESS_TOKEN, "refresh_token": REFRESH_TOKEN})

@@ -21,7 +21,8 @@ from custom_components.oauth2_rest.redact import (
     redact_text,
 )
 
-from .common import ACCOUNT_SECRETS, count, leaked
+from ..common import ACCOUNT_SECRETS, leaked
+from .common import count
 
 _REFERENCE = re.compile(
     r"""(?P<lead>(?P<q>["']?)(?P<name>[A-Za-z0-9_.\-]+)(?P=q)\s*[:=]\s*["']?)"""

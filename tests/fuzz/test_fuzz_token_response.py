@@ -25,32 +25,13 @@ from custom_components.oauth2_rest.oauth.token_response import (
     value_at_path,
 )
 
-from .common import count, deep_json, json_values
+from .common import count, deep_json, json_values, odd_numbers
 
 # Token material the server sends: must never show up in an error we raise.
 SECRET_ACCESS = "SECRET-access-0123456789"
 SECRET_REFRESH = "SECRET-refresh-0123456789"
 SECRET_ID = "SECRET-id-0123456789"
 
-# Where a number belongs, what a careless or hostile server writes: integers of
-# any size, floats with inf and NaN, digits of every script (Nd, No: '²', '١',
-# '１'), long digit runs, and what is no number at all.
-digits = st.characters(categories=["Nd", "No"])
-odd_numbers = (
-    st.integers()
-    | st.integers(min_value=10**300, max_value=10**420)
-    | st.integers(min_value=10**300, max_value=10**420).map(lambda n: -n)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.booleans()
-    | st.none()
-    | st.text(alphabet=digits, max_size=8)
-    | st.from_regex(
-        r"\A[ \t]?[+-]?[0-9]{0,450}(\.[0-9]{0,20})?([eE][+-]?[0-9]{1,4})?\Z"
-    )
-    | st.integers(1, 20_000).map(lambda n: "9" * n)
-    | st.sampled_from(["inf", "-inf", "nan", "NaN", "1_000", "0x10", "1e", ".", ""])
-    | st.text(max_size=12)
-)
 EXPIRY_FIELDS = ("expires_in", "expires", "expires_at", "expires_on", "expiry")
 
 quirks = st.builds(

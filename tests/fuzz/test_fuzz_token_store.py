@@ -18,8 +18,7 @@ from custom_components.oauth2_rest.oauth.token_response import (
 )
 from custom_components.oauth2_rest.token_store import _read, write_durably
 
-from .common import count, deep_json, json_values
-from .test_fuzz_token_response import odd_numbers
+from .common import count, deep_json, json_values, odd_numbers
 
 ENTRY_ID = "01JFUZZENTRY"
 GOOD = {

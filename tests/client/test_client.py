@@ -233,7 +233,7 @@ async def auth(servers: tuple[str, str]) -> AsyncIterator[StaticAuth]:
         yield StaticAuth(session, servers[0], max_response_bytes=1024 * 1024)
 
 
-CLIENT_DIR = Path(__file__).parents[1] / "custom_components/oauth2_rest/client"
+CLIENT_DIR = Path(__file__).parents[2] / "custom_components/oauth2_rest/client"
 # Any import of Home Assistant, or of the integration around the client.
 _FORBIDDEN_IMPORT = re.compile(
     r"^\s*(from\s+(homeassistant\b|\.\.|custom_components\.oauth2_rest\.(?!client\b))"
@@ -716,7 +716,7 @@ def test_errors_say_how_they_are_told(
         ("ftp://api.example.com/x", InvalidUrlError),
         ("https://evil.example.com/", OriginNotAllowedError),
         ("http://api.example.com/x", OriginNotAllowedError),
-        # Untrusted input (issue 9): never resolved against the base, never sent.
+        # Untrusted input: never resolved against the base, never sent.
         ("//api.example.com/v1/x", InvalidUrlError),
         ("https://u:p@api.example.com/v1/x", InvalidUrlError),
         ("https://u@api.example.com/v1/x", InvalidUrlError),
@@ -734,7 +734,7 @@ def test_origin_policy(url: str, expected: str | type[Exception]) -> None:
             policy.resolve(url)
 
 
-# -- untrusted servers and inputs (issue 9) ------------------------------------------
+# -- untrusted servers and inputs ----------------------------------------------------
 
 
 @pytest.mark.parametrize(

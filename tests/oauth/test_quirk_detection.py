@@ -39,8 +39,15 @@ from custom_components.oauth2_rest.oauth.token_response import (
     parse_token_response,
 )
 
-from .common import API_BASE, TOKEN_URL, USERINFO_URL, expire_token, token_requests
-from .test_config_flow import authorize, start_manual_flow
+from ..common import (
+    API_BASE,
+    TOKEN_URL,
+    USERINFO_URL,
+    authorize,
+    expire_token,
+    start_manual_flow,
+    token_requests,
+)
 
 pytestmark = pytest.mark.usefixtures("setup_application_credentials")
 

@@ -25,7 +25,7 @@ from custom_components.oauth2_rest.oauth.provider import (
 )
 from custom_components.oauth2_rest.oauth.token_response import MAX_TOKEN_RESPONSE_BYTES
 
-from .common import CLIENT_ID, USERINFO_URL, manual_profile
+from ..common import CLIENT_ID, USERINFO_URL, manual_profile
 
 
 def jwt(payload: Any, raw: bytes | None = None) -> str:

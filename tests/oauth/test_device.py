@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from http import HTTPStatus
 import json
 from typing import Any
-from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from homeassistant.components.application_credentials import ClientCredential
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.test_util.aiohttp import (
-    AiohttpClientMocker,
-    AiohttpClientMockResponse,
-)
-from yarl import URL
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.oauth2_rest.oauth.device import (
     DEFAULT_EXPIRES_IN,
@@ -30,87 +23,24 @@ from custom_components.oauth2_rest.oauth.device import (
     async_poll_device_token,
     async_start_device_authorization,
 )
-from custom_components.oauth2_rest.oauth.implementation import OAuth2RestImplementation
 from custom_components.oauth2_rest.oauth.provider import ClientAuthMethod
 from custom_components.oauth2_rest.oauth.token_response import MAX_TOKEN_RESPONSE_BYTES
 
-from .common import (
-    AUTH_DOMAIN,
+from ..common import (
     CLIENT_ID,
     CLIENT_SECRET,
+    DEVICE_RESPONSE,
+    DEVICE_URL,
     ISSUER,
     TOKEN_URL,
-    manual_profile,
+    FakeTime,
+    device_implementation,
+    posted_forms,
+    respond_in_turn,
+    token_error,
 )
 
-DEVICE_URL = f"{ISSUER}/device_authorization"
-DEVICE_RESPONSE = {
-    "device_code": "the-device-code",
-    "user_code": "WDJB-MJHT",
-    "verification_uri": f"{ISSUER}/device",
-    "verification_uri_complete": f"{ISSUER}/device?user_code=WDJB-MJHT",
-    "expires_in": 1800,
-    "interval": 3,
-}
 TOKEN = {"access_token": "device-access-token", "expires_in": 3600}
-
-
-def implementation(
-    hass: HomeAssistant,
-    client_auth: ClientAuthMethod = ClientAuthMethod.CLIENT_SECRET_BASIC,
-    **changes: Any,
-) -> OAuth2RestImplementation:
-    """The test client at the test provider, which has a device endpoint."""
-    profile = manual_profile(
-        **{"device_authorization_url": DEVICE_URL, "client_auth": client_auth} | changes
-    )
-    return OAuth2RestImplementation(
-        hass, AUTH_DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), profile
-    )
-
-
-def respond_in_turn(
-    aioclient_mock: AiohttpClientMocker, url: str, responses: list[dict[str, Any]]
-) -> None:
-    """Answer the POSTs to url with responses, one after the other."""
-    queue = list(responses)
-
-    async def next_response(
-        method: str, request_url: URL, data: Any
-    ) -> AiohttpClientMockResponse:
-        return AiohttpClientMockResponse(method, request_url, **queue.pop(0))
-
-    aioclient_mock.post(url, side_effect=next_response)
-
-
-class FakeTime:
-    """An injectable clock and sleep that never wait; sleeps are recorded."""
-
-    def __init__(self) -> None:
-        """Start at zero."""
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        """The fake monotonic clock."""
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        """Advance the clock instead of waiting (and let other tasks run)."""
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
-def forms(aioclient_mock: AiohttpClientMocker, url: str) -> list[dict[str, Any]]:
-    """The forms POSTed to url, in order."""
-    return [
-        {k: v[0] for k, v in parse_qs(c[2]).items()}
-        if isinstance(c[2], str)
-        else dict(c[2])
-        for c in aioclient_mock.mock_calls
-        if c[0] == "POST" and str(c[1]) == url
-    ]
 
 
 # -- starting ----------------------------------------------------------------------
@@ -121,7 +51,9 @@ async def test_start_sends_scope_and_client_auth(
 ) -> None:
     """The request carries the scope and authenticates the client as profiled."""
     aioclient_mock.post(DEVICE_URL, json=DEVICE_RESPONSE)
-    result = await async_start_device_authorization(implementation(hass), "read write")
+    result = await async_start_device_authorization(
+        device_implementation(hass), "read write"
+    )
     assert result == DeviceAuthorization(
         device_code="the-device-code",
         user_code="WDJB-MJHT",
@@ -147,7 +79,7 @@ async def test_start_form_encoded_answer_with_defaults(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     result = await async_start_device_authorization(
-        implementation(hass, ClientAuthMethod.CLIENT_SECRET_POST), None
+        device_implementation(hass, ClientAuthMethod.CLIENT_SECRET_POST), None
     )
     assert result == DeviceAuthorization(
         device_code="dc",
@@ -187,7 +119,7 @@ async def test_start_failures(
     """Refusals, unreadable or incomplete answers and no answer: FAILED."""
     aioclient_mock.post(DEVICE_URL, **response)
     with pytest.raises(DeviceFlowError) as err:
-        await async_start_device_authorization(implementation(hass), "read")
+        await async_start_device_authorization(device_implementation(hass), "read")
     assert err.value.outcome is DeviceOutcome.FAILED
     assert detail in err.value.detail
 
@@ -196,7 +128,7 @@ async def test_start_without_endpoint(hass: HomeAssistant) -> None:
     """A profile without a device authorization endpoint cannot start."""
     with pytest.raises(DeviceFlowError) as err:
         await async_start_device_authorization(
-            implementation(hass, device_authorization_url=None), "read"
+            device_implementation(hass, device_authorization_url=None), "read"
         )
     assert err.value.outcome is DeviceOutcome.FAILED
 
@@ -232,7 +164,7 @@ async def test_start_never_keeps_a_hostile_page_link(
     Failed on the old code (the URI was kept and shown as the dialog's link).
     """
     aioclient_mock.post(DEVICE_URL, json={**DEVICE_RESPONSE, "verification_uri": uri})
-    result = await async_start_device_authorization(implementation(hass), "read")
+    result = await async_start_device_authorization(device_implementation(hass), "read")
     assert result.verification_uri is None
     assert result.verification_uri_complete is None  # only beside a shown page
     assert result.link is None
@@ -251,7 +183,7 @@ async def test_start_never_keeps_a_hostile_complete_link(
     aioclient_mock.post(
         DEVICE_URL, json={**DEVICE_RESPONSE, "verification_uri_complete": uri}
     )
-    result = await async_start_device_authorization(implementation(hass), "read")
+    result = await async_start_device_authorization(device_implementation(hass), "read")
     assert result.verification_uri_complete is None
     assert result.link == f"{ISSUER}/device"
     assert result.placeholders() == {
@@ -285,7 +217,7 @@ async def test_start_keeps_https_and_loopback_links(
             "verification_uri_complete": uri,
         },
     )
-    result = await async_start_device_authorization(implementation(hass), "read")
+    result = await async_start_device_authorization(device_implementation(hass), "read")
     assert result.verification_uri == uri
     assert result.link == uri
 
@@ -303,7 +235,7 @@ async def test_start_refuses_a_user_code_unfit_to_show(
     """
     aioclient_mock.post(DEVICE_URL, json={**DEVICE_RESPONSE, "user_code": user_code})
     with pytest.raises(DeviceFlowError) as err:
-        await async_start_device_authorization(implementation(hass), "read")
+        await async_start_device_authorization(device_implementation(hass), "read")
     assert err.value.outcome is DeviceOutcome.FAILED
     assert "user code" in err.value.detail
 
@@ -338,7 +270,7 @@ async def test_start_answer_is_read_within_the_token_cap(
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
-        impl = implementation(
+        impl = device_implementation(
             hass, device_authorization_url=str(server.make_url("/device_authorization"))
         )
         with pytest.raises(DeviceFlowError) as err:
@@ -360,11 +292,6 @@ AUTHORIZATION = DeviceAuthorization(
 )
 
 
-def error(code: str, status: int = HTTPStatus.BAD_REQUEST) -> dict[str, Any]:
-    """A token endpoint error response."""
-    return {"status": status, "json": {"error": code}}
-
-
 async def test_poll_pending_slow_down_success(
     hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
 ) -> None:
@@ -373,15 +300,15 @@ async def test_poll_pending_slow_down_success(
         aioclient_mock,
         TOKEN_URL,
         [
-            error("authorization_pending"),
-            error("slow_down"),
-            error("authorization_pending"),
+            token_error("authorization_pending"),
+            token_error("slow_down"),
+            token_error("authorization_pending"),
             {"json": TOKEN},
         ],
     )
     fake = FakeTime()
     token = await async_poll_device_token(
-        implementation(hass, ClientAuthMethod.CLIENT_SECRET_POST),
+        device_implementation(hass, ClientAuthMethod.CLIENT_SECRET_POST),
         AUTHORIZATION,
         sleep=fake.sleep,
         clock=fake.clock,
@@ -389,7 +316,7 @@ async def test_poll_pending_slow_down_success(
     assert token["access_token"] == "device-access-token"
     assert token["expires_in"] == 3600
     assert fake.sleeps == [5, 5, 10, 10]
-    sent = forms(aioclient_mock, TOKEN_URL)
+    sent = posted_forms(aioclient_mock, TOKEN_URL)
     assert len(sent) == 4
     assert all(
         form
@@ -406,15 +333,18 @@ async def test_poll_pending_slow_down_success(
 @pytest.mark.parametrize(
     ("responses", "outcome"),
     [
-        ([error("access_denied")], DeviceOutcome.DENIED),
+        ([token_error("access_denied")], DeviceOutcome.DENIED),
         (
-            [error("authorization_pending"), error("expired_token")],
+            [token_error("authorization_pending"), token_error("expired_token")],
             DeviceOutcome.EXPIRED,
         ),
         # In a 200 (classified by the token-response parser).
         ([{"json": {"error": "access_denied"}}], DeviceOutcome.DENIED),
-        ([error("invalid_client", HTTPStatus.UNAUTHORIZED)], DeviceOutcome.FAILED),
-        ([error("invalid_grant")], DeviceOutcome.FAILED),
+        (
+            [token_error("invalid_client", HTTPStatus.UNAUTHORIZED)],
+            DeviceOutcome.FAILED,
+        ),
+        ([token_error("invalid_grant")], DeviceOutcome.FAILED),
     ],
 )
 async def test_poll_stops(
@@ -428,10 +358,13 @@ async def test_poll_stops(
     fake = FakeTime()
     with pytest.raises(DeviceFlowError) as err:
         await async_poll_device_token(
-            implementation(hass), AUTHORIZATION, sleep=fake.sleep, clock=fake.clock
+            device_implementation(hass),
+            AUTHORIZATION,
+            sleep=fake.sleep,
+            clock=fake.clock,
         )
     assert err.value.outcome is outcome
-    assert len(forms(aioclient_mock, TOKEN_URL)) == len(responses)
+    assert len(posted_forms(aioclient_mock, TOKEN_URL)) == len(responses)
 
 
 async def test_poll_transient_then_success(
@@ -443,15 +376,15 @@ async def test_poll_transient_then_success(
         TOKEN_URL,
         [
             {"exc": aiohttp.ClientError()},
-            error("server_error", HTTPStatus.INTERNAL_SERVER_ERROR),
-            error("too_many", HTTPStatus.TOO_MANY_REQUESTS),
+            token_error("server_error", HTTPStatus.INTERNAL_SERVER_ERROR),
+            token_error("too_many", HTTPStatus.TOO_MANY_REQUESTS),
             {"json": {"token_type": "Bearer"}},
             {"json": TOKEN},
         ],
     )
     fake = FakeTime()
     token = await async_poll_device_token(
-        implementation(hass), AUTHORIZATION, sleep=fake.sleep, clock=fake.clock
+        device_implementation(hass), AUTHORIZATION, sleep=fake.sleep, clock=fake.clock
     )
     assert token["access_token"] == "device-access-token"
     assert fake.sleeps == [5] * 5
@@ -460,9 +393,12 @@ async def test_poll_transient_then_success(
 @pytest.mark.parametrize(
     ("response", "outcome"),
     [
-        (error("authorization_pending"), DeviceOutcome.EXPIRED),
-        (error("slow_down"), DeviceOutcome.EXPIRED),
-        (error("server_error", HTTPStatus.SERVICE_UNAVAILABLE), DeviceOutcome.FAILED),
+        (token_error("authorization_pending"), DeviceOutcome.EXPIRED),
+        (token_error("slow_down"), DeviceOutcome.EXPIRED),
+        (
+            token_error("server_error", HTTPStatus.SERVICE_UNAVAILABLE),
+            DeviceOutcome.FAILED,
+        ),
     ],
 )
 async def test_poll_until_the_code_expires(
@@ -476,12 +412,15 @@ async def test_poll_until_the_code_expires(
     fake = FakeTime()
     with pytest.raises(DeviceFlowError) as err:
         await async_poll_device_token(
-            implementation(hass), AUTHORIZATION, sleep=fake.sleep, clock=fake.clock
+            device_implementation(hass),
+            AUTHORIZATION,
+            sleep=fake.sleep,
+            clock=fake.clock,
         )
     assert err.value.outcome is outcome
     assert fake.now >= AUTHORIZATION.expires_in
     # No poll after the lifetime is over.
-    assert len(forms(aioclient_mock, TOKEN_URL)) == len(fake.sleeps) - 1
+    assert len(posted_forms(aioclient_mock, TOKEN_URL)) == len(fake.sleeps) - 1
 
 
 @pytest.mark.parametrize(
@@ -503,7 +442,11 @@ async def test_poll_interval_is_capped(
     respond_in_turn(
         aioclient_mock,
         TOKEN_URL,
-        [error("authorization_pending"), error("slow_down"), {"json": TOKEN}],
+        [
+            token_error("authorization_pending"),
+            token_error("slow_down"),
+            {"json": TOKEN},
+        ],
     )
     fake = FakeTime()
     authorization = DeviceAuthorization(
@@ -514,7 +457,7 @@ async def test_poll_interval_is_capped(
         expires_in=expires_in,
     )
     token = await async_poll_device_token(
-        implementation(hass), authorization, sleep=fake.sleep, clock=fake.clock
+        device_implementation(hass), authorization, sleep=fake.sleep, clock=fake.clock
     )
     assert token["access_token"] == "device-access-token"
     assert fake.sleeps == [expected_sleep] * 3
@@ -528,5 +471,5 @@ async def test_poll_waits_for_real_by_default(
     authorization = DeviceAuthorization(
         device_code="dc", user_code="UC", verification_uri="https://x", interval=0
     )
-    token = await async_poll_device_token(implementation(hass), authorization)
+    token = await async_poll_device_token(device_implementation(hass), authorization)
     assert token["access_token"] == "device-access-token"

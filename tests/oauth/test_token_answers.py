@@ -1,4 +1,4 @@
-"""Token answers that must not hurt (issue 8, items 4 and 5)."""
+"""Odd token answers that must not hurt: lifetimes, token types, sizes, fields kept."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from custom_components.oauth2_rest.oauth.token_response import (
     normalise_token,
 )
 
-from .common import (
+from ..common import (
     API_BASE,
     CLIENT_ID,
     CLIENT_SECRET,

@@ -8,7 +8,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.oauth2_rest.options_flow import parse_origins
 
-from .strings import assert_form_placeholders
+from ..strings import assert_form_placeholders
 
 
 async def test_options_saved(

@@ -11,11 +11,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from .common import API_BASE
-from .test_endpoint_flow import REQUEST, _configure, _menu, _start, loaded
-from .test_parity import XML_WEATHER
-
-__all__ = ["loaded"]
+from ..common import (
+    API_BASE,
+    ENDPOINT_REQUEST,
+    XML_WEATHER,
+    configure_endpoint_flow,
+    pick_endpoint_menu,
+    start_endpoint_flow,
+)
 
 FORECAST = f"{API_BASE}/forecast"
 
@@ -30,12 +33,12 @@ async def test_templated_xml_endpoint_with_every_option(
         text=XML_WEATHER,
         headers={"Content-Type": "application/xml"},
     )
-    result = await _start(hass, loaded)
-    result = await _configure(
+    result = await start_endpoint_flow(hass, loaded)
+    result = await configure_endpoint_flow(
         hass,
         result,
         {
-            **REQUEST,
+            **ENDPOINT_REQUEST,
             "url": "/forecast/{{ states('sensor.city') }}",
             "params": "units={{ 'metric' }}",
             "headers": "X-City: {{ states('sensor.city') }}",
@@ -53,15 +56,15 @@ async def test_templated_xml_endpoint_with_every_option(
     assert url.query["units"] == "metric"
     assert headers["X-City"] == "oslo"
 
-    result = await _configure(hass, result)
-    result = await _menu(hass, result, "add_sensor")
+    result = await configure_endpoint_flow(hass, result)
+    result = await pick_endpoint_menu(hass, result, "add_sensor")
     attrs = next(
         v
         for k, v in result["data_schema"].schema.items()
         if str(k) == "json_attributes"
     )
     assert attrs.config["options"] == ["weather"]
-    result = await _configure(
+    result = await configure_endpoint_flow(
         hass,
         result,
         {
@@ -74,8 +77,8 @@ async def test_templated_xml_endpoint_with_every_option(
         },
     )
     assert "21.5" in result["description_placeholders"]["values"]
-    result = await _menu(hass, result, "add_binary_sensor")
-    result = await _configure(
+    result = await pick_endpoint_menu(hass, result, "add_binary_sensor")
+    result = await configure_endpoint_flow(
         hass,
         result,
         {
@@ -85,8 +88,8 @@ async def test_templated_xml_endpoint_with_every_option(
         },
     )
     assert "unavailable" in result["description_placeholders"]["values"]
-    result = await _menu(hass, result, "add_sensor")
-    result = await _configure(
+    result = await pick_endpoint_menu(hass, result, "add_sensor")
+    result = await configure_endpoint_flow(
         hass,
         result,
         {
@@ -100,7 +103,7 @@ async def test_templated_xml_endpoint_with_every_option(
         "**Broken availability** (sensor): `7`"
         in result["description_placeholders"]["values"]
     )
-    result = await _menu(hass, result, "finish")
+    result = await pick_endpoint_menu(hass, result, "finish")
     assert result["type"] is FlowResultType.CREATE_ENTRY
     data = result["data"]
     assert data["url"] == "/forecast/{{ states('sensor.city') }}"
@@ -143,8 +146,10 @@ async def test_request_option_errors(
     errors: dict[str, str],
 ) -> None:
     """Templates, encodings and CA files are checked on the request step."""
-    result = await _start(hass, loaded)
-    result = await _configure(hass, result, {**REQUEST, **changes})
+    result = await start_endpoint_flow(hass, loaded)
+    result = await configure_endpoint_flow(
+        hass, result, {**ENDPOINT_REQUEST, **changes}
+    )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == errors
@@ -156,8 +161,10 @@ async def test_not_a_ca_file(
     """A readable file without a certificate is refused too."""
     ca_file = tmp_path / "ca.pem"
     ca_file.write_text("not a certificate")
-    result = await _start(hass, loaded)
-    result = await _configure(hass, result, {**REQUEST, "ca_file": str(ca_file)})
+    result = await start_endpoint_flow(hass, loaded)
+    result = await configure_endpoint_flow(
+        hass, result, {**ENDPOINT_REQUEST, "ca_file": str(ca_file)}
+    )
     assert result["errors"] == {"ca_file": "invalid_ca_file"}
 
 
@@ -166,32 +173,34 @@ async def test_turning_verification_off_asks_first(
 ) -> None:
     """Verification off: a warning, then the preview only when the user goes on."""
     aioclient_mock.get(FORECAST, json={"temperature": 3})
-    result = await _start(hass, loaded)
-    result = await _configure(
+    result = await start_endpoint_flow(hass, loaded)
+    result = await configure_endpoint_flow(
         hass,
         result,
-        {**REQUEST, "verify_ssl": False, "ca_file": "/ignored/when/off.pem"},
+        {**ENDPOINT_REQUEST, "verify_ssl": False, "ca_file": "/ignored/when/off.pem"},
     )
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "insecure"
     assert result["menu_options"] == ["preview", "user"]
     calls = len(aioclient_mock.mock_calls)
 
-    result = await _menu(hass, result, "user")
+    result = await pick_endpoint_menu(hass, result, "user")
     assert result["step_id"] == "user"
     assert len(aioclient_mock.mock_calls) == calls  # nothing sent
-    result = await _configure(hass, result, {**REQUEST, "verify_ssl": False})
-    result = await _menu(hass, result, "preview")
+    result = await configure_endpoint_flow(
+        hass, result, {**ENDPOINT_REQUEST, "verify_ssl": False}
+    )
+    result = await pick_endpoint_menu(hass, result, "preview")
     assert result["step_id"] == "preview"
     assert result["errors"] is None
     assert len(aioclient_mock.mock_calls) == calls + 1
 
-    result = await _configure(hass, result)
-    result = await _menu(hass, result, "add_sensor")
-    result = await _configure(
+    result = await configure_endpoint_flow(hass, result)
+    result = await pick_endpoint_menu(hass, result, "add_sensor")
+    result = await configure_endpoint_flow(
         hass, result, {"name": "T", "value_template": "{{ value_json.temperature }}"}
     )
-    result = await _menu(hass, result, "finish")
+    result = await pick_endpoint_menu(hass, result, "finish")
     assert result["data"]["verify_ssl"] is False
     assert result["data"]["ca_file"] is None
 
@@ -238,8 +247,8 @@ async def test_preview_failures_at_send_time(
         raise TemplateError(ValueError("gone"))
 
     monkeypatch.setattr(endpoint_flow.RequestTemplates, "render", render)
-    result = await _start(hass, loaded)
-    result = await _configure(hass, result, REQUEST)
+    result = await start_endpoint_flow(hass, loaded)
+    result = await configure_endpoint_flow(hass, result, ENDPOINT_REQUEST)
     assert result["errors"] == {"base": "invalid_request_template"}
     assert renders
 
@@ -253,8 +262,10 @@ async def test_preview_failures_at_send_time(
         return True
 
     monkeypatch.setattr(endpoint_flow, "async_ssl_for", ssl_for)
-    result = await _start(hass, loaded)
-    result = await _configure(hass, result, {**REQUEST, "ca_file": "/some/ca.pem"})
+    result = await start_endpoint_flow(hass, loaded)
+    result = await configure_endpoint_flow(
+        hass, result, {**ENDPOINT_REQUEST, "ca_file": "/some/ca.pem"}
+    )
     assert result["errors"] == {"base": "invalid_ca_file"}
 
 
@@ -263,15 +274,15 @@ async def test_pick_values_from_an_xml_response(
 ) -> None:
     """An XML answer's values are offered as converted, and read back by templates."""
     aioclient_mock.get(FORECAST, text=XML_WEATHER, headers={"Content-Type": "text/xml"})
-    result = await _start(hass, loaded)
-    result = await _configure(hass, result, REQUEST)
-    result = await _configure(hass, result)
-    result = await _menu(hass, result, "pick_values")
+    result = await start_endpoint_flow(hass, loaded)
+    result = await configure_endpoint_flow(hass, result, ENDPOINT_REQUEST)
+    result = await configure_endpoint_flow(hass, result)
+    result = await pick_endpoint_menu(hass, result, "pick_values")
     options = {
         option["label"]: option["value"]
         for option in result["data_schema"].schema["picked"].config["options"]
     }
     station = next(label for label in options if "station" in label)
     assert station == 'weather.station = "Blindern"'
-    result = await _configure(hass, result, {"picked": [options[station]]})
+    result = await configure_endpoint_flow(hass, result, {"picked": [options[station]]})
     assert "`Blindern`" in result["description_placeholders"]["values"]

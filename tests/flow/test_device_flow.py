@@ -21,30 +21,26 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from custom_components.oauth2_rest.const import DOMAIN
 from custom_components.oauth2_rest.oauth.device import async_poll_device_token
 
-from .common import (
+from ..common import (
     AUTH_DOMAIN,
     CLIENT_ID,
     CLIENT_SECRET,
+    DEVICE_RESPONSE,
+    DEVICE_URL,
     ISSUER,
-    TOKEN_URL,
-    USERINFO_URL,
-    discover,
-    manual_profile,
-)
-from .test_config_flow import (
     OIDC_DOC,
     OIDC_ISSUER,
     OIDC_METADATA,
     OIDC_OAUTH_DOC,
-    stored_credentials,
-)
-from .test_device import (
-    DEVICE_RESPONSE,
-    DEVICE_URL,
+    TOKEN_URL,
+    USERINFO_URL,
     FakeTime,
-    error,
-    forms,
+    discover,
+    manual_profile,
+    posted_forms,
     respond_in_turn,
+    stored_credentials,
+    token_error,
 )
 
 pytestmark = pytest.mark.usefixtures(
@@ -154,8 +150,8 @@ async def test_device_login_creates_the_entry(
         aioclient_mock,
         OIDC_TOKEN_URL,
         [
-            error("authorization_pending"),
-            error("slow_down"),
+            token_error("authorization_pending"),
+            token_error("slow_down"),
             {"json": TOKEN_RESPONSE},
         ],
     )
@@ -188,13 +184,13 @@ async def test_device_login_creates_the_entry(
     assert await stored_credentials(hass) == {AUTH_DOMAIN: (CLIENT_ID, CLIENT_SECRET)}
 
     # On the wire: the discovered client_secret_post, the scope, the device code.
-    (start,) = forms(aioclient_mock, OIDC_DEVICE_URL)
+    (start,) = posted_forms(aioclient_mock, OIDC_DEVICE_URL)
     assert start == {
         "scope": "openid",
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
     }
-    polls = forms(aioclient_mock, OIDC_TOKEN_URL)
+    polls = posted_forms(aioclient_mock, OIDC_TOKEN_URL)
     assert (
         polls
         == [
@@ -213,11 +209,14 @@ async def test_device_login_creates_the_entry(
 @pytest.mark.parametrize(
     ("responses", "reason"),
     [
-        ([error("authorization_pending"), error("access_denied")], "device_denied"),
-        ([error("expired_token")], "device_expired"),
-        ([error("invalid_client", HTTPStatus.UNAUTHORIZED)], "device_failed"),
+        (
+            [token_error("authorization_pending"), token_error("access_denied")],
+            "device_denied",
+        ),
+        ([token_error("expired_token")], "device_expired"),
+        ([token_error("invalid_client", HTTPStatus.UNAUTHORIZED)], "device_failed"),
         (  # Transient until the code's lifetime (1800 s, every 3 s) is over.
-            [error("server_error", HTTPStatus.BAD_GATEWAY)] * 600,
+            [token_error("server_error", HTTPStatus.BAD_GATEWAY)] * 600,
             "device_failed",
         ),
     ],
@@ -256,8 +255,8 @@ async def test_device_login_transient_then_success(
         aioclient_mock,
         OIDC_TOKEN_URL,
         [
-            error("temporarily_unavailable", HTTPStatus.SERVICE_UNAVAILABLE),
-            error("authorization_pending"),
+            token_error("temporarily_unavailable", HTTPStatus.SERVICE_UNAVAILABLE),
+            token_error("authorization_pending"),
             {"json": TOKEN_RESPONSE},
         ],
     )
@@ -372,7 +371,7 @@ async def test_reauth_on_device(
     respond_in_turn(
         aioclient_mock,
         TOKEN_URL,
-        [error("authorization_pending"), {"json": TOKEN_RESPONSE}],
+        [token_error("authorization_pending"), {"json": TOKEN_RESPONSE}],
     )
     aioclient_mock.get(USERINFO_URL, json={"sub": subject})
     result = await on_device(
@@ -387,8 +386,8 @@ async def test_reauth_on_device(
         calls = [c for c in aioclient_mock.mock_calls if str(c[1]) == url]
         assert calls
         assert all(c[3]["Authorization"].startswith("Basic ") for c in calls)
-    assert forms(aioclient_mock, DEVICE_URL) == [{"scope": "read"}]
-    assert forms(aioclient_mock, TOKEN_URL)[-1] == {
+    assert posted_forms(aioclient_mock, DEVICE_URL) == [{"scope": "read"}]
+    assert posted_forms(aioclient_mock, TOKEN_URL)[-1] == {
         "grant_type": DEVICE_GRANT,
         "device_code": "the-device-code",
     }
@@ -450,7 +449,7 @@ async def test_closing_the_qr_form_stops_the_polling(
     hass.config_entries.flow.async_abort(result["flow_id"])
     await hass.async_block_till_done()
     assert task.cancelled()
-    assert not forms(aioclient_mock, OIDC_TOKEN_URL)
+    assert not posted_forms(aioclient_mock, OIDC_TOKEN_URL)
 
 
 @pytest.mark.parametrize(
@@ -485,7 +484,7 @@ async def test_device_login_without_a_safe_link_shows_only_the_code(
     respond_in_turn(
         aioclient_mock,
         OIDC_TOKEN_URL,
-        [error("authorization_pending"), {"json": TOKEN_RESPONSE}],
+        [token_error("authorization_pending"), {"json": TOKEN_RESPONSE}],
     )
     aioclient_mock.get(OIDC_USERINFO_URL, json={"sub": "dev-1"})
     result = await hass.config_entries.flow.async_configure(

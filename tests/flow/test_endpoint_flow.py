@@ -7,9 +7,8 @@ from http import HTTPStatus
 from typing import Any
 
 from aiohttp import ClientConnectionError
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -22,49 +21,17 @@ from custom_components.oauth2_rest.endpoint_flow import code_block, code_span
 from custom_components.oauth2_rest.flow.text import format_lines, parse_lines
 from custom_components.oauth2_rest.suggest import MAX_LEAVES, pick_list
 
-from .common import API_BASE, TOKEN_URL, expire_token
+from ..common import (
+    API_BASE,
+    ENDPOINT_REQUEST as REQUEST,
+    TOKEN_URL,
+    configure_endpoint_flow as _configure,
+    expire_token,
+    pick_endpoint_menu as _menu,
+    start_endpoint_flow as _start,
+)
 
 WEATHER = f"{API_BASE}/weather"
-REQUEST = {
-    "name": "Forecast",
-    "method": "GET",
-    "url": "/forecast",
-    "scan_interval": 120,
-    "timeout": 10,
-}
-
-
-@pytest.fixture
-async def loaded(
-    hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    setup_integration: Callable[[], Awaitable[None]],
-    aioclient_mock: AiohttpClientMocker,
-) -> MockConfigEntry:
-    """The account, loaded, with its Weather endpoint answering."""
-    aioclient_mock.get(WEATHER, json={"temperature": 21.5})
-    await setup_integration()
-    return config_entry
-
-
-async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> FlowResult:
-    return await hass.config_entries.subentries.async_init(
-        (entry.entry_id, "endpoint"), context={"source": SOURCE_USER}
-    )
-
-
-async def _configure(
-    hass: HomeAssistant, result: FlowResult, user_input: dict[str, Any] | None = None
-) -> FlowResult:
-    return await hass.config_entries.subentries.async_configure(
-        result["flow_id"], user_input or {}
-    )
-
-
-async def _menu(hass: HomeAssistant, result: FlowResult, option: str) -> FlowResult:
-    assert result["type"] is FlowResultType.MENU
-    assert option in result["menu_options"]
-    return await _configure(hass, result, {"next_step_id": option})
 
 
 async def test_add_endpoint_with_two_values(

@@ -15,7 +15,7 @@ from yarl import URL
 
 from custom_components.oauth2_rest.flow.text import parse_authorize_params
 
-from .test_config_flow import authorize, fields, start_step, suggested
+from ..common import authorize, fields, start_step, suggested
 
 pytestmark = pytest.mark.usefixtures(
     "current_request_with_host", "setup_application_credentials"

@@ -37,7 +37,7 @@ from custom_components.oauth2_rest.oauth.token_response import (
     TokenEndpointError,
 )
 
-from .common import AUTHORIZE_URL, CLIENT_ID, CLIENT_SECRET, TOKEN_URL, manual_profile
+from ..common import AUTHORIZE_URL, CLIENT_ID, CLIENT_SECRET, TOKEN_URL, manual_profile
 
 OLD_REFRESH = "old-refresh-token-SENSITIVE"
 PLACEHOLDER_VALUES = {

@@ -23,26 +23,24 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 from custom_components.oauth2_rest.const import DOMAIN
 from custom_components.oauth2_rest.diagnostics import async_get_config_entry_diagnostics
 
-from .common import (
+from ..common import (
     API_BASE,
     AUTH_DOMAIN,
     CLIENT_ID,
     CLIENT_SECRET,
     ISSUER,
+    OIDC_DOC,
+    OIDC_ISSUER,
+    OIDC_METADATA,
+    OIDC_OAUTH_DOC,
     TOKEN_URL,
     discover,
     endpoint_subentry,
     expire_token,
     manual_profile,
     reauth_flows,
-    token_requests,
-)
-from .test_config_flow import (
-    OIDC_DOC,
-    OIDC_ISSUER,
-    OIDC_METADATA,
-    OIDC_OAUTH_DOC,
     stored_credentials,
+    token_requests,
 )
 
 pytestmark = pytest.mark.usefixtures(

@@ -1,0 +1,1 @@
+"""Tests of the flows: account (grants, relinking), endpoint and options flows."""
