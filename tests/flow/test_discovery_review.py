@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 
 from custom_components.oauth2_rest.const import DOMAIN
 
-from .common import (
+from ..common import (
     AUTH_DOMAIN,
     AUTHORIZE_URL,
     CLIENT_ID,
@@ -27,7 +27,7 @@ from .common import (
     TOKEN_URL,
     manual_profile,
 )
-from .strings import assert_form_placeholders
+from ..strings import assert_form_placeholders
 from .test_config_flow import (
     OIDC_DOC,
     OIDC_ISSUER,
