@@ -16,7 +16,10 @@ from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers.config_entry_oauth2_flow import (
     HEADER_FRONTEND_BASE,
     MY_AUTH_CALLBACK_PATH,
+    AbstractOAuth2Implementation,
+    ImplementationUnavailableError,
     _decode_jwt,
+    async_add_implementation_provider,
 )
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
@@ -161,3 +164,29 @@ async def test_no_address_known(
     assert shown == "http://<your Home Assistant address>:8123/auth/external/callback"
     assert result["type"] == "abort"
     assert result["reason"] == "no_url_available"
+
+
+# -- what default_config loads besides us ------------------------------------------------
+# Home Assistant Cloud (part of default_config) adds an OAuth2 implementation
+# provider; when its account link server is out of reach (offline, or an outage)
+# it raises, and Home Assistant then raises from async_get_implementations.
+
+
+async def cloud_offline(
+    hass: HomeAssistant, domain: str
+) -> list[AbstractOAuth2Implementation]:
+    """Home Assistant Cloud's provider without its account link server."""
+    raise ImplementationUnavailableError(
+        "Cannot provide OAuth2 implementation for cloud services. "
+        "Failed to fetch from account link server."
+    )
+
+
+@pytest.mark.usefixtures("http_flows")
+async def test_link_while_cloud_cannot_provide(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator
+) -> None:
+    """No stored credential and the cloud's provider failing: the flow goes on."""
+    async_add_implementation_provider(hass, "cloud", cloud_offline)
+    shown, result = await link_over_http(hass, hass_client, {})
+    assert sent_redirect_uri(hass, result) == shown

@@ -24,19 +24,17 @@ from ..common import (
     AUTHORIZE_URL,
     CLIENT_ID,
     CLIENT_SECRET,
-    TOKEN_URL,
-    manual_profile,
-)
-from ..strings import assert_form_placeholders
-from .test_config_flow import (
     OIDC_DOC,
     OIDC_ISSUER,
     OIDC_METADATA,
     OIDC_OAUTH_DOC,
+    TOKEN_URL,
+    manual_profile,
     requested,
     start_step,
     suggested,
 )
+from ..strings import assert_form_placeholders
 
 pytestmark = pytest.mark.usefixtures(
     "current_request_with_host", "setup_application_credentials"
