@@ -788,28 +788,6 @@ async def test_preview_redirect_loop_and_text_values(
     assert result["description_placeholders"]["response"] == "—"
 
 
-async def test_preview_body_fails_to_render(
-    hass: HomeAssistant, loaded: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A body that rendered while validating but not when sending."""
-    from homeassistant.exceptions import TemplateError
-
-    from custom_components.oauth2_rest import endpoint_flow
-
-    calls: list[str | None] = []
-
-    def render_body(hass: HomeAssistant, body: str | None) -> tuple[Any, Any]:
-        calls.append(body)
-        if len(calls) > 1:
-            raise TemplateError(ValueError("gone"))
-        return None, None
-
-    monkeypatch.setattr(endpoint_flow, "render_body", render_body)
-    result = await _start(hass, loaded)
-    result = await _configure(hass, result, {**REQUEST, "body": "{{ x }}"})
-    assert result["errors"] == {"base": "invalid_body"}
-
-
 async def test_pick_values_from_the_preview(
     hass: HomeAssistant, loaded: MockConfigEntry, aioclient_mock: AiohttpClientMocker
 ) -> None:

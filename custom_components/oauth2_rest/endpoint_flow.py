@@ -92,9 +92,10 @@ from .endpoint import (
     EndpointConfig,
     ValueConfig,
 )
-from .errors import REQUEST_ERRORS, Failure, describe
+from .errors import Failure, RequestFailed
 from .flow.text import format_lines, parse_lines
 from .redact import NO_SECRETS, Secrets, redact_data, redact_text
+from .request import EndpointRequest, async_send, read_values
 from .suggest import PickList, Suggestion, has_leaves, pick_list, suggest
 from .tls import CaFileError, async_ssl_for
 from .values import (
@@ -371,39 +372,16 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self._response = None
         self._failure = None
         try:
-            rendered = RequestTemplates(
-                self.hass, request.url, request.params, request.headers
-            ).render()
-        except TemplateError:
-            self._failure = Failure("invalid_request_template", {})
-            return
-        try:
-            json_body, text_body = render_body(self.hass, request.body)
-        except TemplateError:
-            self._failure = Failure("invalid_body", {})
-            return
-        try:
-            ssl = await async_ssl_for(self.hass, request.verify_ssl, request.ca_file)
-            response = await self._entry.runtime_data.account.auth.request(
-                request.method,
-                rendered.url,
-                params=rendered.params or None,
-                headers=rendered.headers or None,
-                json=json_body,
-                data=text_body,
-                timeout=request.timeout,
-                ssl=ssl,
+            sent = await async_send(
+                self._entry.runtime_data.account.auth,
+                EndpointRequest(self.hass, request),
             )
-            # An endpoint's encoding that is not text: UndecodableBodyError.
-            self._data = response_values(response, request.encoding)
-        except CaFileError as err:
-            self._failure = Failure(err.translation_key, {})
+            self._data = read_values(sent.response, request.encoding)
+        except RequestFailed as err:
+            self._failure = err.failure
             return
-        except REQUEST_ERRORS as err:
-            self._failure = describe(err)
-            return
-        self._response = response
-        self._sent_url = rendered.url
+        self._response = response = sent.response
+        self._sent_url = sent.request.target.url
         if self._data[0] is None and response.body:
             self._failure = (
                 Failure("json_too_deep", {"limit": str(MAX_JSON_DEPTH)})
