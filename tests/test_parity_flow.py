@@ -229,7 +229,7 @@ async def test_preview_failures_at_send_time(
     """
     from homeassistant.exceptions import TemplateError
 
-    from custom_components.oauth2_rest import values
+    from custom_components.oauth2_rest import request
 
     renders: list[int] = []
 
@@ -237,7 +237,7 @@ async def test_preview_failures_at_send_time(
         renders.append(1)
         raise TemplateError(ValueError("gone"))
 
-    monkeypatch.setattr(values.RequestTemplates, "render", render)
+    monkeypatch.setattr(request.RequestTemplates, "render", render)
     result = await _start(hass, loaded)
     result = await _configure(hass, result, REQUEST)
     assert result["errors"] == {"base": "invalid_request_template"}

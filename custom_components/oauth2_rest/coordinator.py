@@ -33,9 +33,8 @@ from .oauth.token_response import NON_EXPIRING_MARKER
 from .polling import PollScheduler
 from .rate_limit import RateBudget, polls_per_second
 from .redact import Secrets
-from .request import EndpointRequest, async_send, read_values
+from .request import EndpointRequest, RenderedRequest, async_send, read_values
 from .tls import log_unverified
-from .values import RenderedRequest
 
 _LOGGER = logging.getLogger(__name__)
 

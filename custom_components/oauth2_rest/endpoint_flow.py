@@ -42,7 +42,6 @@ from homeassistant.const import (
     CONF_URL,
     CONF_VALUE_TEMPLATE,
     CONF_VERIFY_SSL,
-    STATE_UNAVAILABLE,
     EntityCategory,
 )
 from homeassistant.exceptions import TemplateError
@@ -59,7 +58,6 @@ from homeassistant.helpers.selector import (
     TextSelector,
     TextSelectorConfig,
 )
-from homeassistant.helpers.template import Template
 from homeassistant.helpers.trigger_template_entity import (
     CONF_AVAILABILITY,
     CONF_PICTURE,
@@ -93,19 +91,22 @@ from .endpoint import (
     ValueConfig,
 )
 from .errors import Failure, RequestFailed
+from .flow.preview import shown_value, value_entity_id
 from .flow.text import format_lines, parse_lines
 from .redact import NO_SECRETS, Secrets, redact_data, redact_text
-from .request import EndpointRequest, async_send, read_values
+from .request import (
+    EndpointRequest,
+    RequestTemplates,
+    async_send,
+    read_values,
+    render_body,
+)
 from .suggest import PickList, Suggestion, has_leaves, pick_list, suggest
 from .tls import CaFileError, async_ssl_for
 from .values import (
     BINARY_SENSOR_DEVICE_CLASSES,
     SENSOR_DEVICE_CLASSES,
-    RequestTemplates,
-    ValueTemplate,
     attribute_suggestions,
-    render_availability,
-    render_body,
     response_values,
 )
 
@@ -398,25 +399,17 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         )
 
     def _rendered(self, value: ValueConfig) -> str:
-        """A value's template rendered over the preview response."""
+        """A value as its entity would show it over the preview response."""
         if self._response is None:
             return "—"
-        json_data, text = self._data
-        try:
-            if value.availability_template and not render_availability(
-                Template(value.availability_template, self.hass),
-                {"value": text, "value_json": json_data},
-            ):
-                return STATE_UNAVAILABLE
-        except TemplateError:
-            pass  # Core's rule: a failing availability template means available.
-        try:
-            rendered = ValueTemplate(value.value_template, self.hass).render(
-                json_data, text
-            )
-        except TemplateError as err:
-            rendered = f"⚠ {err}"
-        return redact_text(rendered, self._secrets)[:200]
+        assert self._request is not None
+        subentry_id = (
+            self._get_reconfigure_subentry().subentry_id
+            if self._is_reconfigure
+            else None
+        )
+        entity_id = value_entity_id(self.hass, subentry_id, self._request.name, value)
+        return shown_value(self.hass, value, self._data, entity_id, self._secrets)
 
     def _values_summary(self) -> str:
         if not self._values:

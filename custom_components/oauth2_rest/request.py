@@ -12,7 +12,7 @@ token error the request failed with. Each caller maps it to its own surface:
 action).
 
 Two sources render a request: :class:`EndpointRequest` (an endpoint's stored
-request, templates compiled once, as core ``rest``) and :class:`ActionRequest`
+request, its :class:`RequestTemplates` and body compiled once, as core ``rest``) and :class:`ActionRequest`
 (the action's fields, rendered with its variables, as core ``rest_command``).
 """
 
@@ -26,15 +26,118 @@ from typing import Any, Protocol
 from aiohttp import hdrs
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import TemplateError
-from homeassistant.helpers.template import Template
+from homeassistant.helpers.template import Template, is_template_string
 
 from .client.auth import AbstractAuth
 from .client.errors import UndecodableBodyError
-from .client.response import ApiResponse, ConditionalState
+from .client.response import ApiResponse, ConditionalState, loads_json
 from .endpoint import EndpointConfig
 from .errors import REQUEST_ERRORS, Failure, RequestFailed, request_failed
 from .tls import CaFileError, async_ssl_for
-from .values import RenderedRequest, RequestTemplates, render_body, response_values
+from .values import response_values
+
+
+def _template(hass: HomeAssistant, text: str) -> Template | None:
+    """A template for ``text`` when it is one; None for plain text."""
+    return Template(text, hass) if is_template_string(text) else None
+
+
+def _param_text(value: Any) -> str:
+    """A rendered query parameter as core ``rest`` sends it (booleans lower-case)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "" if value is None else str(value)
+
+
+def _check_header(name: str, value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise TemplateError(ValueError(f"header {name} rendered a line break"))
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedRequest:
+    """An endpoint's URL, params and headers with their templates rendered."""
+
+    url: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
+class RequestTemplates:
+    """An endpoint's URL, query parameters and header values, any of them templates.
+
+    Core ``rest``'s ``resource_template`` and templated params/headers: rendered
+    at every request (parameters parsed as core does, so ``{{ true }}`` is sent
+    as ``true``); text without a template is sent as it is.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        url: str,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+    ) -> None:
+        """Compile what needs compiling once."""
+        self._url = url
+        self._url_template = _template(hass, url)
+        self._params = {k: (v, _template(hass, v)) for k, v in params.items()}
+        self._headers = {k: (v, _template(hass, v)) for k, v in headers.items()}
+        # Nothing templated (the common case): the same request every time.
+        self._static: RenderedRequest | None = None
+        if self._url_template is None and not any(
+            template
+            for _, template in (*self._params.values(), *self._headers.values())
+        ):
+            self._static = RenderedRequest(url, dict(params), dict(headers))
+
+    def render_url(self) -> str:
+        """The URL or path to request. Raises TemplateError."""
+        if self._url_template is None:
+            return self._url
+        return str(self._url_template.async_render(parse_result=False)).strip()
+
+    def render_params(self) -> dict[str, str]:
+        """The query parameters. Raises TemplateError."""
+        return {
+            name: value
+            if template is None
+            else _param_text(template.async_render(parse_result=True))
+            for name, (value, template) in self._params.items()
+        }
+
+    def render_headers(self) -> dict[str, str]:
+        """The header values. Raises TemplateError (a line break is one too)."""
+        return {
+            name: value
+            if template is None
+            else _check_header(name, str(template.async_render(parse_result=False)))
+            for name, (value, template) in self._headers.items()
+        }
+
+    def render(self) -> RenderedRequest:
+        """Everything, rendered now. Raises TemplateError."""
+        if self._static is not None:
+            return self._static
+        return RenderedRequest(
+            self.render_url(), self.render_params(), self.render_headers()
+        )
+
+
+def render_body(hass: HomeAssistant, body: str | None) -> tuple[Any, str | None]:
+    """Render an endpoint's body template: ``(json, None)`` or ``(None, text)``.
+
+    A body that renders to JSON is sent as JSON, anything else as text.
+    Raises TemplateError when the template fails.
+    """
+    if not body:
+        return None, None
+    rendered = Template(body, hass).async_render(parse_result=False)
+    try:
+        return loads_json(rendered), None  # bounded depth: else sent as text
+    except ValueError:
+        return None, rendered
 
 
 @dataclass(frozen=True, slots=True)
