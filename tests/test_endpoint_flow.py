@@ -18,8 +18,12 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from custom_components.oauth2_rest import endpoint_flow
 from custom_components.oauth2_rest.client.auth import OriginPolicy
 from custom_components.oauth2_rest.const import CONF_ALLOWED_ORIGINS, DOMAIN
-from custom_components.oauth2_rest.endpoint_flow import code_block, code_span
-from custom_components.oauth2_rest.flow.text import format_lines, parse_lines
+from custom_components.oauth2_rest.flow.text import (
+    code_block,
+    code_span,
+    format_lines,
+    parse_lines,
+)
 from custom_components.oauth2_rest.suggest import MAX_LEAVES, pick_list
 
 from .common import API_BASE, TOKEN_URL, expire_token
