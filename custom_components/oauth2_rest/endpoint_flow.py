@@ -1,4 +1,7 @@
-"""The ``endpoint`` subentry flow: what to request, a live preview, which values to read.
+"""The ``endpoint`` subentry flow: what to request, a preview, which values to read.
+
+Its steps only: the forms and what they map to are in ``flow/endpoint_forms.py``,
+the preview (a test request, and what it shows) in ``flow/preview.py``.
 
 Steps (add and reconfigure share them):
 
@@ -7,11 +10,11 @@ Steps (add and reconfigure share them):
    values may be templates), the response encoding and TLS (verification, a CA
    file); turning verification off asks for a confirmation (``insecure``);
 2. ``preview``: the request is made once with the account's token and the response
-   is shown (pretty, truncated, secrets redacted) with each value's rendered
-   template; errors are form errors. Requests other than GET are only sent on
+   is shown (pretty, truncated, secrets redacted) with each value as its entity
+   will show it; errors are form errors. Requests other than GET are only sent on
    demand, since they may change data;
-3. ``values`` (a menu): add a sensor or binary sensor value, edit or remove one,
-   change the request, send it again, or finish.
+3. ``values`` (a menu): pick values from the response, add a sensor or binary
+   sensor value, edit or remove one, change the request, send it again, or finish.
 """
 
 from __future__ import annotations
