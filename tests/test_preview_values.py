@@ -21,19 +21,19 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from .common import API_BASE
 
 
-@pytest.fixture
-async def loaded(
+async def _set_up(
     hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    setup_integration: Callable[[], Awaitable[None]],
+    setup: Callable[[], Awaitable[None]],
     aioclient_mock: AiohttpClientMocker,
-) -> MockConfigEntry:
+) -> None:
     """The account with its Weather endpoint (sensor.weather = 21.5) and a forecast."""
-    aioclient_mock.get(f"{API_BASE}/weather", json={"temperature": 21.5})
-    aioclient_mock.get(f"{API_BASE}/forecast", json={"temp": 18.25})
-    await setup_integration()
+    for path, answer in (
+        ("weather", {"temperature": 21.5}),
+        ("forecast", {"temp": 18.25}),
+    ):
+        aioclient_mock.get(f"{API_BASE}/{path}", json=answer)
+    await setup()
     assert hass.states.get("sensor.weather").state == "21.5"
-    return config_entry
 
 
 async def _step(
@@ -42,6 +42,17 @@ async def _step(
     return await hass.config_entries.subentries.async_configure(
         result["flow_id"], user_input
     )
+
+
+def _request(name: str) -> dict[str, Any]:
+    """The request form: ``name`` asking for the forecast."""
+    return {
+        "name": name,
+        "method": "GET",
+        "url": "/forecast",
+        "scan_interval": 120,
+        "timeout": 10,
+    }
 
 
 def _value(name: str, availability: str) -> dict[str, Any]:
@@ -61,27 +72,23 @@ def _value(name: str, availability: str) -> dict[str, Any]:
     ],
 )
 async def test_new_value_sees_the_entity_it_will_be(
-    hass: HomeAssistant, loaded: MockConfigEntry, availability: str, shown: str
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+    availability: str,
+    shown: str,
 ) -> None:
     """A new value's ``this``: the entity id it gets, still without a state.
 
     The preview lacked ``this`` before: its availability failed to render and the
     value showed as available whatever the entity would show.
     """
+    await _set_up(hass, setup_integration, aioclient_mock)
     result = await hass.config_entries.subentries.async_init(
-        (loaded.entry_id, "endpoint"), context={"source": SOURCE_USER}
+        (config_entry.entry_id, "endpoint"), context={"source": SOURCE_USER}
     )
-    result = await _step(
-        hass,
-        result,
-        {
-            "name": "Forecast",
-            "method": "GET",
-            "url": "/forecast",
-            "scan_interval": 120,
-            "timeout": 10,
-        },
-    )
+    result = await _step(hass, result, _request("Forecast"))
     result = await _step(hass, result, {})
     result = await _step(hass, result, {"next_step_id": "add_sensor"})
     result = await _step(hass, result, _value("Temperature", availability))
@@ -96,21 +103,17 @@ async def test_new_value_sees_the_entity_it_will_be(
 
 
 async def test_edited_value_sees_its_entity(
-    hass: HomeAssistant, loaded: MockConfigEntry
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
 ) -> None:
     """Editing an endpoint: ``this`` is the value's entity, with its current state."""
-    result = await loaded.start_subentry_reconfigure_flow(hass, "endpoint_weather")
-    result = await _step(
-        hass,
-        result,
-        {
-            "name": "Weather",
-            "method": "GET",
-            "url": "/forecast",
-            "scan_interval": 60,
-            "timeout": 10,
-        },
+    await _set_up(hass, setup_integration, aioclient_mock)
+    result = await config_entry.start_subentry_reconfigure_flow(
+        hass, "endpoint_weather"
     )
+    result = await _step(hass, result, _request("Weather"))
     result = await _step(hass, result, {})
     result = await _step(hass, result, {"next_step_id": "edit_value"})
     result = await _step(hass, result, {"value": "value"})
