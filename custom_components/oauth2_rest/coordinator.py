@@ -365,7 +365,10 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
                 ),
             )
         except RequestFailed as err:
-            _LOGGER.debug("Request of %s failed: %r", endpoint.name, err.__cause__)
+            if err.error is None:  # a template or the CA file: never sent
+                _LOGGER.debug(
+                    "Request of %s not sent: %s", endpoint.name, err.__cause__
+                )
             if isinstance(err.error, ApiForbiddenError):
                 self._async_raise_forbidden_issue()
             raise update_failed(err, endpoint.name) from err.__cause__
