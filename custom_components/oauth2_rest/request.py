@@ -12,8 +12,9 @@ token error the request failed with. Each caller maps it to its own surface:
 action).
 
 Two sources render a request: :class:`EndpointRequest` (an endpoint's stored
-request, its :class:`RequestTemplates` and body compiled once, as core ``rest``) and :class:`ActionRequest`
-(the action's fields, rendered with its variables, as core ``rest_command``).
+request, its :class:`RequestTemplates` and body compiled once, as core ``rest``)
+and :class:`ActionRequest` (the action's fields, rendered with its variables, as
+core ``rest_command``).
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ async def async_send(
 
 
 def read_values(response: ApiResponse, encoding: str | None) -> tuple[Any, str]:
-    """What templates see of an answer (``values.response_values``). Raises RequestFailed.
+    """What templates see of an answer (``response_values``). Raises RequestFailed.
 
     An encoding that is not a text encoding cannot decode it.
     """

@@ -1,9 +1,10 @@
 """Reading values out of a response: one set of rules.
 
 The endpoint flow (preview, value forms), the coordinators and the entities use
-the same functions (a request's templates are rendered in ``request.py``). A value's templates are rendered by one
-:class:`ValueRenderer`, which the entity and the preview both use with the same
-variables: what the preview shows is what the entity will show.
+the same functions (a request's templates are rendered in ``request.py``). A
+value's templates are rendered by one :class:`ValueRenderer`, which the entity
+and the preview both use with the same variables: what the preview shows is what
+the entity will show.
 """
 
 from __future__ import annotations
