@@ -94,7 +94,7 @@ def _async_remove_stale_entities(
     """Drop entities of values that were removed from (or moved within) an endpoint."""
     endpoints = entry.runtime_data.endpoints
     wanted = {
-        (value.platform, f"{subentry_id}_{value.key}")
+        (value.platform, value.unique_id(subentry_id))
         for subentry_id, coordinator in endpoints.items()
         for value in coordinator.endpoint.values
     }

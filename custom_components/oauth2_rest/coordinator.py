@@ -6,20 +6,19 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 import logging
-from ssl import SSLContext
 import time
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, TemplateError
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import AccountSession, ConfigEntryAuth, RefreshOutcome
-from .client.errors import ApiForbiddenError, UndecodableBodyError
+from .client.errors import ApiForbiddenError
 from .client.response import (
     ApiResponse,
     ConditionalState,
@@ -28,14 +27,14 @@ from .client.response import (
 )
 from .const import DOMAIN
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
-from .errors import REQUEST_ERRORS, update_failed
+from .errors import REQUEST_ERRORS, RequestFailed, update_failed
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.token_response import NON_EXPIRING_MARKER
 from .polling import PollScheduler
 from .rate_limit import RateBudget, polls_per_second
 from .redact import Secrets
-from .tls import CaFileError, async_ssl_for, log_unverified
-from .values import RenderedRequest, RequestTemplates, render_body, response_values
+from .request import EndpointRequest, RenderedRequest, async_send, read_values
+from .tls import log_unverified
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -276,10 +275,8 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         self._auth = account.auth
         self._polls = account.polls
         self._listening = 0
-        self._templates = RequestTemplates(
-            hass, self.endpoint.url, self.endpoint.params, self.endpoint.headers
-        )
-        self._ssl: SSLContext | bool | None = None
+        self._request = EndpointRequest(hass, self.endpoint)
+        self._unverified_logged = False
         self._too_deep_logged = False
         # The entities showing this endpoint's values, while they are in HA.
         self.entities: set[Entity] = set()
@@ -353,62 +350,33 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         """Repair issue id for a 403 on this endpoint."""
         return forbidden_issue_prefix(self.config_entry.entry_id) + self.subentry_id
 
-    def _failed(self, key: str) -> UpdateFailed:
-        return UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders={"target": self.endpoint.name},
-        )
-
-    async def _async_ssl(self) -> SSLContext | bool:
-        """The endpoint's TLS choice, its CA file read once (in the executor)."""
-        if self._ssl is None:
-            endpoint = self.endpoint
-            try:
-                self._ssl = await async_ssl_for(
-                    self.hass, endpoint.verify_ssl, endpoint.ca_file
-                )
-            except CaFileError as err:
-                _LOGGER.debug("CA file of %s: %s", endpoint.name, err)
-                raise self._failed(err.translation_key) from err
-            if self._ssl is False:
-                log_unverified(endpoint.name, self.config_entry.title)
-        return self._ssl
-
     @override
     async def _async_update_data(self) -> EndpointData:
         """Fetch the endpoint; a 304 keeps the last data."""
         endpoint = self.endpoint
         previous = self.data
-        ssl = await self._async_ssl()
+        if not self._unverified_logged and not endpoint.verify_ssl:
+            log_unverified(endpoint.name, self.config_entry.title)
+            self._unverified_logged = True
         try:
-            request = self._templates.render()
-        except TemplateError as err:
-            _LOGGER.debug("Request templates of %s failed: %s", endpoint.name, err)
-            raise self._failed("invalid_request_template") from err
-        try:
-            json_body, text_body = render_body(self.hass, endpoint.body)
-        except TemplateError as err:
-            _LOGGER.debug("Body template of %s failed: %s", endpoint.name, err)
-            raise self._failed("invalid_body") from err
-        try:
-            response = await self._auth.request(
-                endpoint.method,
-                request.url,
-                params=request.params,
-                headers=request.headers,
-                json=json_body,
-                data=text_body,
-                timeout=endpoint.timeout,
-                conditional=previous.conditional
-                if previous and previous.request == request
-                else None,
-                ssl=ssl,
+            sent = await async_send(
+                self._auth,
+                self._request,
+                conditional=lambda target: (
+                    previous.conditional
+                    if previous and previous.request == target
+                    else None
+                ),
             )
-        except REQUEST_ERRORS as err:
-            if isinstance(err, ApiForbiddenError):
+        except RequestFailed as err:
+            if err.error is None:  # a template or the CA file: never sent
+                _LOGGER.debug(
+                    "Request of %s not sent: %s", endpoint.name, err.__cause__
+                )
+            if isinstance(err.error, ApiForbiddenError):
                 self._async_raise_forbidden_issue()
-            raise update_failed(err, endpoint.name) from err
+            raise update_failed(err, endpoint.name) from err.__cause__
+        response, request = sent.response, sent.request.target
         if self._forbidden_issue:
             ir.async_delete_issue(self.hass, DOMAIN, self.forbidden_issue_id)
             self._forbidden_issue = False
@@ -427,9 +395,9 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         ):
             return previous  # the same answer: nothing to parse, nothing to show
         try:
-            json_data, text = response_values(response, endpoint.encoding)
-        except UndecodableBodyError as err:
-            raise update_failed(err, endpoint.name) from err
+            json_data, text = read_values(response, endpoint.encoding)
+        except RequestFailed as err:
+            raise update_failed(err, endpoint.name) from err.__cause__
         self._log_too_deep(json_data, text)
         return EndpointData(
             status=response.status,

@@ -124,6 +124,14 @@ class ValueConfig:
             picture_template=data.get(CONF_PICTURE) or None,
         )
 
+    def unique_id(self, subentry_id: str) -> str:
+        """The unique id of this value's entity, in the endpoint ``subentry_id``."""
+        return f"{subentry_id}_{self.key}"
+
+    def entity_name(self, endpoint_name: str) -> str | None:
+        """Its entity's name: None (the device's) for the endpoint's main value."""
+        return None if self.name == endpoint_name else self.name
+
     def to_dict(self) -> dict[str, Any]:
         """The stored value dict (the inverse of :meth:`from_dict`)."""
         return {

@@ -1,4 +1,7 @@
-"""The ``endpoint`` subentry flow: what to request, a live preview, which values to read.
+"""The ``endpoint`` subentry flow: what to request, a preview, which values to read.
+
+Its steps only: the forms and what they map to are in ``flow/endpoint_forms.py``,
+the preview (a test request, and what it shows) in ``flow/preview.py``.
 
 Steps (add and reconfigure share them):
 
@@ -7,165 +10,56 @@ Steps (add and reconfigure share them):
    values may be templates), the response encoding and TLS (verification, a CA
    file); turning verification off asks for a confirmation (``insecure``);
 2. ``preview``: the request is made once with the account's token and the response
-   is shown (pretty, truncated, secrets redacted) with each value's rendered
-   template; errors are form errors. Requests other than GET are only sent on
+   is shown (pretty, truncated, secrets redacted) with each value as its entity
+   will show it; errors are form errors. Requests other than GET are only sent on
    demand, since they may change data;
-3. ``values`` (a menu): add a sensor or binary sensor value, edit or remove one,
-   change the request, send it again, or finish.
+3. ``values`` (a menu): pick values from the response, add a sensor or binary
+   sensor value, edit or remove one, change the request, send it again, or finish.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
-import json
-import re
 from typing import Any
 
-from homeassistant.components.sensor import CONF_STATE_CLASS, SensorStateClass
 from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
-from homeassistant.const import (
-    CONF_DEVICE_CLASS,
-    CONF_FORCE_UPDATE,
-    CONF_HEADERS,
-    CONF_ICON,
-    CONF_METHOD,
-    CONF_NAME,
-    CONF_PARAMS,
-    CONF_SCAN_INTERVAL,
-    CONF_TIMEOUT,
-    CONF_UNIT_OF_MEASUREMENT,
-    CONF_URL,
-    CONF_VALUE_TEMPLATE,
-    CONF_VERIFY_SSL,
-    STATE_UNAVAILABLE,
-    EntityCategory,
-)
-from homeassistant.exceptions import TemplateError
-from homeassistant.helpers.selector import (
-    BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectOptionDict,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
-    TemplateSelector,
-    TextSelector,
-    TextSelectorConfig,
-)
-from homeassistant.helpers.template import Template
-from homeassistant.helpers.trigger_template_entity import (
-    CONF_AVAILABILITY,
-    CONF_PICTURE,
-)
-from homeassistant.util import slugify
+from homeassistant.const import CONF_NAME
 import voluptuous as vol
 
 from .api import entry_origin_policy, entry_profile
-from .client.errors import InvalidHeaderError, InvalidUrlError, OriginNotAllowedError
-from .client.headers import check_headers
-from .client.response import MAX_JSON_DEPTH, ApiResponse, json_too_deep, text_encoding
 from .coordinator import OAuth2RestConfigEntry
 from .endpoint import (
-    CONF_BODY,
-    CONF_CA_FILE,
-    CONF_ENABLED_BY_DEFAULT,
-    CONF_ENCODING,
-    CONF_JSON_ATTRS,
-    CONF_JSON_ATTRS_PATH,
-    DEFAULT_METHOD,
-    DEFAULT_SCAN_INTERVAL,
-    DEFAULT_TIMEOUT,
-    MAX_SCAN_INTERVAL,
-    MAX_TIMEOUT,
-    METHODS,
-    MIN_SCAN_INTERVAL,
-    MIN_TIMEOUT,
     PLATFORM_BINARY_SENSOR,
     PLATFORM_SENSOR,
     EndpointConfig,
     ValueConfig,
 )
-from .errors import REQUEST_ERRORS, Failure, describe
-from .flow.text import format_lines, parse_lines
-from .redact import NO_SECRETS, Secrets, redact_data, redact_text
-from .suggest import PickList, Suggestion, has_leaves, pick_list, suggest
-from .tls import CaFileError, async_ssl_for
-from .values import (
-    BINARY_SENSOR_DEVICE_CLASSES,
-    SENSOR_DEVICE_CLASSES,
-    RequestTemplates,
-    ValueTemplate,
-    attribute_suggestions,
-    render_availability,
-    render_body,
-    response_values,
+from .flow.endpoint_forms import (
+    CONF_PICKED,
+    CONF_REMOVE,
+    CONF_SEND,
+    CONF_VALUE,
+    REQUEST_SCHEMA,
+    SEND_SCHEMA,
+    async_validate_request,
+    pick_schema,
+    picked_value,
+    request_form_values,
+    validate_value,
+    value_choice_schema,
+    value_form_values,
+    value_from_input,
+    value_key,
+    value_schema,
 )
-
-PREVIEW_MAX_CHARS = 2500
-VALUE_STEP_MAX_CHARS = 1200
-CONF_SEND = "send"
-CONF_REMOVE = "remove"
-CONF_VALUE = "value"
-CONF_DIAGNOSTIC = "diagnostic"
-CONF_PICKED = "picked"
-
-_BACKTICKS = re.compile(r"`+")
-# Every placeholder an error message of this flow may use, shown empty otherwise.
-_ERROR_PLACEHOLDERS = ("origin", "limit")
-
-
-def _longest_backtick_run(text: str) -> int:
-    return max((len(run) for run in _BACKTICKS.findall(text)), default=0)
-
-
-def code_block(text: str) -> str:
-    """``text`` as a fenced code block no backtick run inside can close (CommonMark)."""
-    fence = "`" * max(3, _longest_backtick_run(text) + 1)
-    return f"{fence}\n{text}\n{fence}"
-
-
-def code_span(text: str) -> str:
-    """``text`` on one line as an inline code span no backtick run inside can close.
-
-    Line breaks become spaces (as in any code span): a line of its own could
-    otherwise start a block, such as a code fence, in the Markdown around it.
-    """
-    text = " ".join(text.splitlines())
-    ticks = "`" * (_longest_backtick_run(text) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
-
-
-def format_response(
-    response: ApiResponse,
-    limit: int,
-    secrets: Secrets = NO_SECRETS,
-    encoding: str | None = None,
-) -> str:
-    """The response as templates see it, in a Markdown code block.
-
-    JSON (and XML, converted as for templates) is pretty-printed; everything is
-    redacted and truncated.
-    """
-    data, raw = response_values(response, encoding)
-    if data is not None:
-        text = json.dumps(redact_data(data, secrets), indent=2, ensure_ascii=False)
-    else:
-        text = redact_text(raw, secrets)
-    if len(text) > limit:
-        text = f"{text[:limit]}\n…"
-    return code_block(text)
-
-
-def _optional(text: str | None) -> str | None:
-    return (text or "").strip() or None
+from .flow.preview import VALUE_STEP_MAX_CHARS, Preview
+from .redact import NO_SECRETS, Secrets
+from .request import EndpointRequest
+from .suggest import PickList, has_leaves, pick_list, suggest
 
 
 class EndpointSubentryFlow(ConfigSubentryFlow):
@@ -177,12 +71,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self._request: EndpointConfig | None = None
         self._values: list[ValueConfig] = []
         self._loaded = False
-        self._response: ApiResponse | None = None
-        # The URL or path the preview was sent to, its templates rendered.
-        self._sent_url: str | None = None
-        # The response as templates see it: (value_json, value).
-        self._data: tuple[Any, str] = (None, "")
-        self._failure: Failure | None = None
+        self._preview = Preview()
         self._platform = PLATFORM_SENSOR
         self._editing: int | None = None
 
@@ -208,155 +97,25 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             return NO_SECRETS
         return self._entry.runtime_data.account.secrets
 
-    async def _async_validate_request(
-        self, user_input: dict[str, Any]
-    ) -> tuple[dict[str, str], EndpointConfig | None]:
-        """Return form errors, or the request the user described.
-
-        Templates (URL, parameters, headers, body) are rendered once to check
-        them; the URL they render to must be one the token may go to.
-        """
-        errors: dict[str, str] = {}
-        name = user_input[CONF_NAME].strip()
-        if not name:
-            errors[CONF_NAME] = "name_required"
-        raw_url = user_input[CONF_URL].strip()
-        if (params := parse_lines(user_input.get(CONF_PARAMS), "=")) is None:
-            errors[CONF_PARAMS] = "invalid_params"
-        headers = parse_lines(user_input.get(CONF_HEADERS), ":")
-        if headers is None:
-            errors[CONF_HEADERS] = "invalid_headers"
-        else:
-            try:
-                check_headers(headers)
-            except InvalidHeaderError as err:  # or one the integration owns
-                errors[CONF_HEADERS] = err.translation_key
-                headers = None
-        templates = RequestTemplates(self.hass, raw_url, params or {}, headers or {})
-        try:
-            entry_origin_policy(self._entry).resolve(templates.render_url())
-        except TemplateError:
-            errors[CONF_URL] = "invalid_template"
-        except (InvalidUrlError, OriginNotAllowedError) as err:
-            errors[CONF_URL] = err.translation_key
-        for field, render in (
-            (CONF_PARAMS, templates.render_params),
-            (CONF_HEADERS, templates.render_headers),
-        ):
-            try:
-                render()
-            except TemplateError:
-                errors.setdefault(field, "invalid_template")
-        body = (user_input.get(CONF_BODY) or "").strip() or None
-        try:
-            render_body(self.hass, body)
-        except TemplateError:
-            errors[CONF_BODY] = "invalid_body"
-        encoding = (user_input.get(CONF_ENCODING) or "").strip() or None
-        if encoding and text_encoding(encoding) is None:
-            errors[CONF_ENCODING] = "invalid_encoding"
-        verify_ssl = user_input.get(CONF_VERIFY_SSL) is not False
-        ca_file = (user_input.get(CONF_CA_FILE) or "").strip() or None
-        if ca_file and verify_ssl:
-            try:
-                await async_ssl_for(self.hass, verify_ssl, ca_file)
-            except CaFileError as err:
-                errors[CONF_CA_FILE] = err.translation_key
-        if errors:
-            return errors, None
-        return errors, EndpointConfig(
-            name=name,
-            method=user_input.get(CONF_METHOD) or DEFAULT_METHOD,
-            url=raw_url,
-            params=params or {},
-            headers=headers or {},
-            body=body,
-            scan_interval=timedelta(seconds=int(user_input[CONF_SCAN_INTERVAL])),
-            timeout=float(int(user_input[CONF_TIMEOUT])),
-            encoding=encoding,
-            verify_ssl=verify_ssl,
-            ca_file=ca_file if verify_ssl else None,
-        )
-
-    @staticmethod
-    def _request_schema() -> vol.Schema:
-        return vol.Schema(
-            {
-                vol.Required(CONF_NAME): TextSelector(),
-                vol.Required(CONF_METHOD, default=DEFAULT_METHOD): SelectSelector(
-                    SelectSelectorConfig(
-                        options=list(METHODS), mode=SelectSelectorMode.DROPDOWN
-                    )
-                ),
-                vol.Required(CONF_URL): TextSelector(),
-                vol.Optional(CONF_PARAMS): TextSelector(
-                    TextSelectorConfig(multiline=True)
-                ),
-                vol.Optional(CONF_HEADERS): TextSelector(
-                    TextSelectorConfig(multiline=True)
-                ),
-                vol.Optional(CONF_BODY): TemplateSelector(),
-                vol.Required(
-                    CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVAL
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_SCAN_INTERVAL,
-                        max=MAX_SCAN_INTERVAL,
-                        step=1,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
-                vol.Required(CONF_TIMEOUT, default=DEFAULT_TIMEOUT): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_TIMEOUT,
-                        max=MAX_TIMEOUT,
-                        step=1,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
-                vol.Optional(CONF_ENCODING): TextSelector(),
-                vol.Required(CONF_VERIFY_SSL, default=True): BooleanSelector(),
-                vol.Optional(CONF_CA_FILE): TextSelector(),
-            }
-        )
-
-    def _request_form_values(self) -> dict[str, Any]:
-        if (request := self._request) is None:
-            return {}
-        data = request.to_data()
-        return {
-            CONF_NAME: request.name,
-            CONF_METHOD: request.method,
-            CONF_URL: request.url,
-            CONF_PARAMS: format_lines(request.params, "="),
-            CONF_HEADERS: format_lines(request.headers, ": "),
-            CONF_BODY: request.body or "",
-            CONF_SCAN_INTERVAL: data[CONF_SCAN_INTERVAL],
-            CONF_TIMEOUT: data[CONF_TIMEOUT],
-            CONF_ENCODING: request.encoding or "",
-            CONF_VERIFY_SSL: request.verify_ssl,
-            CONF_CA_FILE: request.ca_file or "",
-        }
-
     async def _async_request_step(
         self, user_input: dict[str, Any] | None
     ) -> SubentryFlowResult:
         """The request form of ``user`` and ``reconfigure``."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors, request = await self._async_validate_request(user_input)
+            errors, request = await async_validate_request(
+                self.hass, entry_origin_policy(self._entry), user_input
+            )
             if request is not None:
                 self._request = request
-                self._response = None
+                self._preview.response = None
                 if not request.verify_ssl:
                     return await self.async_step_insecure()
                 return await self.async_step_preview()
         return self.async_show_form(
             step_id=self._endpoint_step_id,
             data_schema=self.add_suggested_values_to_schema(
-                self._request_schema(), user_input or self._request_form_values()
+                REQUEST_SCHEMA, user_input or request_form_values(self._request)
             ),
             description_placeholders={
                 "api_base_url": entry_profile(self._entry).api_base
@@ -364,104 +123,20 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             errors=errors,
         )
 
-    async def _async_fetch(self) -> None:
-        """Make the request once with the account's token, keep the outcome."""
-        request = self._request
-        assert request is not None
-        self._response = None
-        self._failure = None
-        try:
-            rendered = RequestTemplates(
-                self.hass, request.url, request.params, request.headers
-            ).render()
-        except TemplateError:
-            self._failure = Failure("invalid_request_template", {})
-            return
-        try:
-            json_body, text_body = render_body(self.hass, request.body)
-        except TemplateError:
-            self._failure = Failure("invalid_body", {})
-            return
-        try:
-            ssl = await async_ssl_for(self.hass, request.verify_ssl, request.ca_file)
-            response = await self._entry.runtime_data.account.auth.request(
-                request.method,
-                rendered.url,
-                params=rendered.params or None,
-                headers=rendered.headers or None,
-                json=json_body,
-                data=text_body,
-                timeout=request.timeout,
-                ssl=ssl,
-            )
-            # An endpoint's encoding that is not text: UndecodableBodyError.
-            self._data = response_values(response, request.encoding)
-        except CaFileError as err:
-            self._failure = Failure(err.translation_key, {})
-            return
-        except REQUEST_ERRORS as err:
-            self._failure = describe(err)
-            return
-        self._response = response
-        self._sent_url = rendered.url
-        if self._data[0] is None and response.body:
-            self._failure = (
-                Failure("json_too_deep", {"limit": str(MAX_JSON_DEPTH)})
-                if json_too_deep(self._data[1])
-                else Failure("not_json", {})
-            )
-
     def _response_text(self, limit: int) -> str:
-        if self._response is None:
-            return "—"
         assert self._request is not None
-        return format_response(
-            self._response, limit, self._secrets, self._request.encoding
-        )
-
-    def _rendered(self, value: ValueConfig) -> str:
-        """A value's template rendered over the preview response."""
-        if self._response is None:
-            return "—"
-        json_data, text = self._data
-        try:
-            if value.availability_template and not render_availability(
-                Template(value.availability_template, self.hass),
-                {"value": text, "value_json": json_data},
-            ):
-                return STATE_UNAVAILABLE
-        except TemplateError:
-            pass  # Core's rule: a failing availability template means available.
-        try:
-            rendered = ValueTemplate(value.value_template, self.hass).render(
-                json_data, text
-            )
-        except TemplateError as err:
-            rendered = f"⚠ {err}"
-        return redact_text(rendered, self._secrets)[:200]
+        return self._preview.response_text(limit, self._secrets, self._request.encoding)
 
     def _values_summary(self) -> str:
-        if not self._values:
-            return "—"
-        return "\n".join(
-            f"- **{value.name}** ({value.platform}): {code_span(self._rendered(value))}"
-            for value in self._values
-        )
-
-    def _placeholders(self) -> dict[str, str]:
         assert self._request is not None
-        failure = self._failure.placeholders if self._failure else {}
-        return {
-            "method": self._request.method,
-            "url": redact_text(self._sent_url, self._secrets)
-            if self._response and self._sent_url
-            else self._request.url,
-            "status": str(self._response.status) if self._response else "—",
-            "response": self._response_text(PREVIEW_MAX_CHARS),
-            "values": self._values_summary(),
-            **dict.fromkeys(_ERROR_PLACEHOLDERS, ""),
-            **failure,
-        }
+        subentry_id = (
+            self._get_reconfigure_subentry().subentry_id
+            if self._is_reconfigure
+            else None
+        )
+        return self._preview.values_summary(
+            self.hass, self._values, self._request.name, subentry_id, self._secrets
+        )
 
     # -- steps -------------------------------------------------------------------
 
@@ -492,18 +167,19 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         safe = self._request.method == "GET"
         if user_input is not None and not user_input.get(CONF_SEND):
             return await self.async_step_values()
+        preview = self._preview
         if safe or user_input is not None:
-            await self._async_fetch()
-        schema = (
-            vol.Schema({})
-            if safe
-            else vol.Schema({vol.Optional(CONF_SEND, default=False): BooleanSelector()})
-        )
+            await preview.async_fetch(
+                self._entry.runtime_data.account.auth,
+                EndpointRequest(self.hass, self._request),
+            )
         return self.async_show_form(
             step_id="preview",
-            data_schema=schema,
-            description_placeholders=self._placeholders(),
-            errors={"base": self._failure.key} if self._failure else None,
+            data_schema=vol.Schema({}) if safe else SEND_SCHEMA,
+            description_placeholders=preview.placeholders(
+                self._request, self._values_summary(), self._secrets
+            ),
+            errors={"base": preview.failure.key} if preview.failure else None,
         )
 
     async def async_step_insecure(
@@ -522,7 +198,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """What next: add, edit or remove values, change the request, or finish."""
         options = ["add_sensor", "add_binary_sensor"]
-        if self._response and has_leaves(self._data[0], self._secrets):
+        if self._preview.response and has_leaves(self._preview.data[0], self._secrets):
             options.insert(0, "pick_values")
         if self._values:
             options += ["edit_value", "remove_value"]
@@ -537,7 +213,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
 
     def _pick_list(self) -> PickList:
         """The preview response's leaf values, to pick from (bounded, redacted)."""
-        return pick_list(self._data[0] if self._response else None, self._secrets)
+        preview = self._preview
+        return pick_list(preview.data[0] if preview.response else None, self._secrets)
 
     async def async_step_pick_values(
         self, user_input: dict[str, Any] | None = None
@@ -546,41 +223,13 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         found = self._pick_list()
         if user_input is not None:
             for index in sorted(int(i) for i in user_input.get(CONF_PICKED) or ()):
-                self._values.append(self._picked_value(suggest(found.options[index])))
+                suggestion = suggest(found.options[index])
+                self._values.append(picked_value(suggestion, self._values))
             return await self.async_step_values()
         return self.async_show_form(
             step_id="pick_values",
-            data_schema=vol.Schema(
-                {
-                    vol.Optional(CONF_PICKED): SelectSelector(
-                        SelectSelectorConfig(
-                            options=[
-                                SelectOptionDict(value=str(index), label=leaf.shown)
-                                for index, leaf in enumerate(found.options)
-                            ],
-                            multiple=True,
-                            mode=SelectSelectorMode.LIST,
-                        )
-                    )
-                }
-            ),
+            data_schema=pick_schema(found),
             errors={"base": "pick_list_cut"} if found.cut else None,
-        )
-
-    def _picked_value(self, suggestion: Suggestion) -> ValueConfig:
-        """A value from a suggestion, named apart from the values already there."""
-        taken = {value.name.casefold() for value in self._values}
-        name, number = suggestion.name, 2
-        while name.casefold() in taken:
-            name, number = f"{suggestion.name} {number}", number + 1
-        return ValueConfig(
-            key=self._value_key(name),
-            name=name,
-            platform=suggestion.platform,
-            value_template=suggestion.value_template,
-            unit_of_measurement=suggestion.unit_of_measurement,
-            device_class=suggestion.device_class,
-            state_class=suggestion.state_class,
         )
 
     async def async_step_add_sensor(
@@ -599,18 +248,6 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self._editing = None
         return await self.async_step_value()
 
-    def _value_choice(self, multiple: bool) -> SelectSelector:
-        return SelectSelector(
-            SelectSelectorConfig(
-                options=[
-                    SelectOptionDict(value=value.key, label=value.name)
-                    for value in self._values
-                ],
-                multiple=multiple,
-                mode=SelectSelectorMode.LIST,
-            )
-        )
-
     async def async_step_edit_value(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
@@ -622,9 +259,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             return await self.async_step_value()
         return self.async_show_form(
             step_id="edit_value",
-            data_schema=vol.Schema(
-                {vol.Required(CONF_VALUE): self._value_choice(False)}
-            ),
+            data_schema=value_choice_schema(CONF_VALUE, self._values, False),
         )
 
     async def async_step_remove_value(
@@ -637,122 +272,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             return await self.async_step_values()
         return self.async_show_form(
             step_id="remove_value",
-            data_schema=vol.Schema(
-                {vol.Optional(CONF_REMOVE): self._value_choice(True)}
-            ),
+            data_schema=value_choice_schema(CONF_REMOVE, self._values, True),
         )
-
-    def _value_schema(self) -> vol.Schema:
-        sensor = self._platform == PLATFORM_SENSOR
-        device_classes = (
-            SENSOR_DEVICE_CLASSES if sensor else BINARY_SENSOR_DEVICE_CLASSES
-        )
-        suggestions = attribute_suggestions(self._data[0], self._secrets)
-        schema: dict[vol.Marker, Any] = {
-            vol.Required(CONF_NAME): TextSelector(),
-            vol.Required(CONF_VALUE_TEMPLATE): TemplateSelector(),
-            vol.Optional(CONF_JSON_ATTRS): SelectSelector(
-                SelectSelectorConfig(
-                    options=suggestions,
-                    multiple=True,
-                    custom_value=True,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-            vol.Optional(CONF_JSON_ATTRS_PATH): TextSelector(),
-        }
-        if sensor:
-            schema[vol.Optional(CONF_UNIT_OF_MEASUREMENT)] = TextSelector()
-        schema[vol.Optional(CONF_DEVICE_CLASS)] = SelectSelector(
-            SelectSelectorConfig(
-                options=device_classes,
-                mode=SelectSelectorMode.DROPDOWN,
-            )
-        )
-        if sensor:
-            schema[vol.Optional(CONF_STATE_CLASS)] = SelectSelector(
-                SelectSelectorConfig(
-                    options=[c.value for c in SensorStateClass],
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            )
-        schema[vol.Optional(CONF_AVAILABILITY)] = TemplateSelector()
-        schema[vol.Optional(CONF_ICON)] = TemplateSelector()
-        schema[vol.Optional(CONF_PICTURE)] = TemplateSelector()
-        schema[vol.Required(CONF_FORCE_UPDATE, default=False)] = BooleanSelector()
-        schema[vol.Required(CONF_DIAGNOSTIC, default=False)] = BooleanSelector()
-        schema[vol.Required(CONF_ENABLED_BY_DEFAULT, default=True)] = BooleanSelector()
-        return vol.Schema(schema)
-
-    def _value_key(self, name: str) -> str:
-        """A new value's key: from its name, unique within the endpoint."""
-        taken = {value.key for value in self._values}
-        base = slugify(name) or CONF_VALUE
-        key, n = base, 2
-        while key in taken:
-            key, n = f"{base}_{n}", n + 1
-        return key
-
-    def _validate_value(self, user_input: dict[str, Any]) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        name = user_input[CONF_NAME].strip()
-        others = [
-            value.name.casefold()
-            for index, value in enumerate(self._values)
-            if index != self._editing
-        ]
-        if not name:
-            errors[CONF_NAME] = "name_required"
-        elif name.casefold() in others:
-            errors[CONF_NAME] = "duplicate_name"
-        # The template selector already refused invalid template syntax.
-        path = (user_input.get(CONF_JSON_ATTRS_PATH) or "").strip()
-        if path and not path.startswith("$"):
-            errors[CONF_JSON_ATTRS_PATH] = "invalid_json_path"
-        return errors
-
-    def _value_from_input(self, user_input: dict[str, Any]) -> ValueConfig:
-        name = user_input[CONF_NAME].strip()
-        sensor = self._platform == PLATFORM_SENSOR
-        key = (
-            self._values[self._editing].key
-            if self._editing is not None
-            else self._value_key(name)
-        )
-        return ValueConfig(
-            key=key,
-            name=name,
-            platform=self._platform,
-            value_template=user_input[CONF_VALUE_TEMPLATE],
-            json_attributes=tuple(
-                a.strip() for a in user_input.get(CONF_JSON_ATTRS) or () if a.strip()
-            ),
-            json_attributes_path=(user_input.get(CONF_JSON_ATTRS_PATH) or "").strip()
-            or None,
-            unit_of_measurement=(
-                (user_input.get(CONF_UNIT_OF_MEASUREMENT) or "").strip() or None
-            )
-            if sensor
-            else None,
-            device_class=user_input.get(CONF_DEVICE_CLASS) or None,
-            state_class=user_input.get(CONF_STATE_CLASS) or None if sensor else None,
-            entity_category=EntityCategory.DIAGNOSTIC.value
-            if user_input.get(CONF_DIAGNOSTIC)
-            else None,
-            enabled_by_default=bool(user_input.get(CONF_ENABLED_BY_DEFAULT, True)),
-            force_update=bool(user_input.get(CONF_FORCE_UPDATE, False)),
-            availability_template=_optional(user_input.get(CONF_AVAILABILITY)),
-            icon_template=_optional(user_input.get(CONF_ICON)),
-            picture_template=_optional(user_input.get(CONF_PICTURE)),
-        )
-
-    def _value_form_values(self) -> dict[str, Any]:
-        if self._editing is None:
-            return {}
-        value = self._values[self._editing]
-        suggested = {k: v for k, v in value.to_dict().items() if v not in (None, [])}
-        suggested[CONF_DIAGNOSTIC] = value.entity_category is not None
-        return suggested
 
     async def async_step_value(
         self, user_input: dict[str, Any] | None = None
@@ -760,19 +281,34 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         """Define (or edit) one value: one entity."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            if not (errors := self._validate_value(user_input)):
-                value = self._value_from_input(user_input)
-                if self._editing is None:
+            others = {
+                value.name.casefold()
+                for index, value in enumerate(self._values)
+                if index != self._editing
+            }
+            if not (errors := validate_value(user_input, others)):
+                editing = self._editing
+                key = (
+                    value_key(user_input[CONF_NAME].strip(), self._values)
+                    if editing is None
+                    else self._values[editing].key
+                )
+                value = value_from_input(user_input, self._platform, key)
+                if editing is None:
                     self._values.append(value)
                 else:
-                    self._values[self._editing] = value
+                    self._values[editing] = value
                 self._editing = None
                 return await self.async_step_values()
         return self.async_show_form(
             # One step per platform, so each has a title of its own in every language.
             step_id=f"{self._platform}_value",
             data_schema=self.add_suggested_values_to_schema(
-                self._value_schema(), user_input or self._value_form_values()
+                value_schema(self._platform, self._preview.data[0], self._secrets),
+                user_input
+                or value_form_values(
+                    None if self._editing is None else self._values[self._editing]
+                ),
             ),
             description_placeholders={
                 "response": self._response_text(VALUE_STEP_MAX_CHARS),

@@ -16,7 +16,6 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.template import Template, TemplateStateFromEntityId
 from homeassistant.helpers.update_coordinator import (
     CoordinatorEntity,
     DataUpdateCoordinator,
@@ -32,12 +31,7 @@ from .coordinator import (
 )
 from .endpoint import ValueConfig
 from .redact import redact_text
-from .values import (
-    ValueTemplate,
-    extract_json_attributes,
-    render_availability,
-    render_text,
-)
+from .values import Extras, ValueRenderer, extract_json_attributes
 
 _NOTHING = object()
 
@@ -85,16 +79,11 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         super().__init__(coordinator)
         endpoint = coordinator.endpoint
         self.value = value
-        hass = coordinator.hass
-        self._template = ValueTemplate(value.value_template, hass)
-        self._availability = _optional_template(value.availability_template, hass)
-        self._icon = _optional_template(value.icon_template, hass)
-        self._picture = _optional_template(value.picture_template, hass)
-        self._has_extras = any((self._availability, self._icon, self._picture))
+        self._renderer = ValueRenderer(coordinator.hass, value)
         self._attr_force_update = value.force_update
-        self._attr_unique_id = f"{coordinator.subentry_id}_{value.key}"
+        self._attr_unique_id = value.unique_id(coordinator.subentry_id)
         # A value named like its endpoint is the endpoint's main entity.
-        self._attr_name = None if value.name == endpoint.name else value.name
+        self._attr_name = value.entity_name(endpoint.name)
         self._attr_entity_registry_enabled_default = value.enabled_by_default
         if value.entity_category:
             self._attr_entity_category = EntityCategory(value.entity_category)
@@ -110,14 +99,6 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         self._rendered_data: object = _NOTHING
         self._rendered: str | None = None
 
-    def _variables(self, data: EndpointData) -> dict[str, Any]:
-        """What the availability, icon and picture templates see, as in core."""
-        return {
-            "this": TemplateStateFromEntityId(self.hass, self.entity_id),
-            "value": data.text,
-            "value_json": data.json,
-        }
-
     def _log_failure(self, key: str, err: TemplateError) -> None:
         """Log a failing template once, until it renders again (redacted)."""
         if key not in self._failed_templates:
@@ -130,46 +111,27 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
             self._failed_templates.add(key)
 
     def _render_extras(self) -> None:
-        """Availability, icon and picture over the last response, as core's entities.
+        """Availability, icon and picture over the last response (ValueRenderer).
 
-        Rendered once per update (not at every state read): availability first,
-        and icon and picture only while available. A failing availability
-        template leaves the value available; a failing icon or picture is unset.
+        Rendered once per update (not at every state read); a failing template
+        is logged once, until it renders again.
         """
         data: EndpointData | None = self.coordinator.data
-        self._template_available = True
-        self._attr_icon = self._attr_entity_picture = None
-        if data is None or not self._has_extras:
-            return
-        variables = self._variables(data)
-        if self._availability is not None:
-            try:
-                self._template_available = render_availability(
-                    self._availability, variables
-                )
-            except TemplateError as err:
-                self._log_failure("Availability", err)
-            else:
-                self._failed_templates.discard("Availability")
-        if not self._template_available:
-            return
-        self._attr_icon = self._render_optional("Icon", self._icon, variables)
-        self._attr_entity_picture = self._render_optional(
-            "Picture", self._picture, variables
+        extras = (
+            Extras()
+            if data is None
+            else self._renderer.extras(
+                data.json, data.text, self.entity_id, self.coordinator.secrets
+            )
         )
-
-    def _render_optional(
-        self, key: str, template: Template | None, variables: dict[str, Any]
-    ) -> str | None:
-        if template is None:
-            return None
-        try:
-            rendered = render_text(template, variables)
-        except TemplateError as err:
-            self._log_failure(key, err)
-            return None
-        self._failed_templates.discard(key)
-        return rendered and redact_text(rendered, self.coordinator.secrets)
+        for key, err in extras.outcomes.items():
+            if err is None:
+                self._failed_templates.discard(key)
+            else:
+                self._log_failure(key, err)
+        self._template_available = extras.available
+        self._attr_icon = extras.icon
+        self._attr_entity_picture = extras.picture
 
     @override
     @callback
@@ -212,7 +174,7 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
     def _render(self, data: EndpointData) -> str | None:
         secrets = self.coordinator.secrets
         try:
-            rendered = self._template.render(data.json, data.text)
+            rendered = self._renderer.value(data.json, data.text, secrets)
         except TemplateError as err:
             if not self._template_failed:
                 _LOGGER.warning(
@@ -223,7 +185,7 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
                 self._template_failed = True
             return None
         self._template_failed = False
-        return redact_text(rendered, secrets)
+        return rendered
 
     @override
     def _shown(self) -> object:
@@ -248,10 +210,6 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
             self.value.json_attributes_path,
             self.coordinator.secrets,
         )
-
-
-def _optional_template(text: str | None, hass: HomeAssistant) -> Template | None:
-    return Template(text, hass) if text else None
 
 
 @callback

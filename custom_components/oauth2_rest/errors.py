@@ -6,10 +6,12 @@ translation key and placeholders) or with a token error (HA's
 transient). :func:`describe` turns either into a :class:`Failure`, whose key is the
 same in the ``exceptions`` translations and in the endpoint flow's form errors;
 :func:`update_failed` and :func:`action_failed` build what a coordinator and an
-action raise from it. :func:`client_credentials_failed` is the same for the
-client credentials grant of the account flow, whose form shows what went wrong,
-and :func:`authorization_refused` for an authorization the server sent back
-refused.
+action raise from it. A request that could not be made at all (a template that
+fails, an unusable CA file) is a :class:`RequestFailed` with its own Failure; so
+is a failed one, once :func:`request_failed` has described it (``request.py``).
+:func:`client_credentials_failed` is the same for the client credentials grant of
+the account flow, whose form shows what went wrong, and
+:func:`authorization_refused` for an authorization the server sent back refused.
 """
 
 from __future__ import annotations
@@ -79,8 +81,49 @@ class Failure:
     retry_after: float | None = None
 
 
+# The caller's mistake: the action raises ServiceValidationError for these.
+_CALLER_ERRORS = (
+    InvalidUrlError,
+    InvalidHeaderError,
+    InvalidBodyError,
+    OriginNotAllowedError,
+)
+
+
+class RequestFailed(Exception):
+    """A request that was not made or that failed, as the user is told about it.
+
+    ``error`` is the client or token error it failed with (None when it was never
+    sent); ``caller_error`` says the request itself was wrong (the action raises
+    ServiceValidationError); ``url`` is the rendered URL it was sent to, if it was.
+    """
+
+    def __init__(
+        self,
+        failure: Failure,
+        error: Exception | None = None,
+        *,
+        caller_error: bool = False,
+    ) -> None:
+        """Keep the failure and what it came from."""
+        super().__init__(failure.key)
+        self.failure = failure
+        self.error = error
+        self.caller_error = caller_error
+        self.url: str | None = None
+
+
+def request_failed(err: Exception) -> RequestFailed:
+    """A client or token error of a request, described."""
+    return RequestFailed(
+        describe(err), err, caller_error=isinstance(err, _CALLER_ERRORS)
+    )
+
+
 def describe(err: Exception) -> Failure:
     """The translation key and placeholders of a client or token error."""
+    if isinstance(err, RequestFailed):
+        return err.failure
     if isinstance(err, OAuth2TokenRequestReauthError):
         return Failure("reauth_required", {}, reauth=True)
     if isinstance(err, ApiError):
@@ -120,17 +163,12 @@ def update_failed(err: Exception, target: str) -> HomeAssistantError:
 def action_failed(err: Exception, target: str) -> HomeAssistantError:
     """What the action raises: the caller's mistake, or a failed request."""
     failure = describe(err)
-    error_type = (
-        ServiceValidationError
-        if isinstance(
-            err,
-            InvalidUrlError
-            | InvalidHeaderError
-            | InvalidBodyError
-            | OriginNotAllowedError,
-        )
-        else HomeAssistantError
+    caller_error = (
+        err.caller_error
+        if isinstance(err, RequestFailed)
+        else isinstance(err, _CALLER_ERRORS)
     )
+    error_type = ServiceValidationError if caller_error else HomeAssistantError
     return error_type(
         translation_domain=DOMAIN,
         translation_key=failure.key,

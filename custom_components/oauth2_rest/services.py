@@ -5,7 +5,6 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from aiohttp import hdrs
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID, CONF_VERIFY_SSL
 from homeassistant.core import (
     HomeAssistant,
@@ -14,10 +13,8 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError, TemplateError
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.helpers.service import async_register_admin_service
-from homeassistant.helpers.template import Template
 import voluptuous as vol
 
 from .client.response import ApiResponse
@@ -30,8 +27,9 @@ from .endpoint import (
     METHODS as ENDPOINT_METHODS,
     MIN_TIMEOUT,
 )
-from .errors import REQUEST_ERRORS, action_failed, describe
+from .errors import RequestFailed, action_failed
 from .redact import redact_data, redact_text
+from .request import ActionRequest, async_send
 
 SERVICE_REQUEST = "request"
 ATTR_METHOD = "method"
@@ -99,18 +97,6 @@ REQUEST_SCHEMA = vol.Schema(
 )
 
 
-def _render(template: Template, variables: dict[str, Any], field: str) -> str:
-    """Render a templated field as rest_command does (text, with the variables)."""
-    try:
-        return str(template.async_render(variables, parse_result=False))
-    except TemplateError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_action_template",
-            translation_placeholders={"field": field, "error": str(err)},
-        ) from err
-
-
 def _content(response: ApiResponse) -> Any:
     """The body as rest_command returns it: parsed JSON for application/json, else text.
 
@@ -148,41 +134,27 @@ async def _async_request(call: ServiceCall) -> ServiceResponse:
         call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
     )
     account = entry.runtime_data.account
-    variables: dict[str, Any] = call.data[ATTR_VARIABLES]
-    url = _render(call.data[ATTR_URL], variables, ATTR_URL)
-    headers = {
-        name: _render(template, variables, ATTR_HEADERS)
-        for name, template in (call.data.get(ATTR_HEADERS) or {}).items()
-    }
-    if content_type := call.data.get(ATTR_CONTENT_TYPE):
-        headers = {
-            name: value
-            for name, value in headers.items()
-            if name.lower() != hdrs.CONTENT_TYPE.lower()
-        }
-        headers[hdrs.CONTENT_TYPE] = content_type
-    data = (
-        _render(body, variables, ATTR_DATA)
-        if (body := call.data.get(ATTR_DATA)) is not None
-        else None
+    request = ActionRequest(
+        call.hass,
+        call.data[ATTR_METHOD],
+        call.data[ATTR_URL],
+        params=call.data.get(ATTR_PARAMS),
+        headers=call.data.get(ATTR_HEADERS) or {},
+        json=call.data.get(ATTR_JSON),
+        data=call.data.get(ATTR_DATA),
+        content_type=call.data.get(ATTR_CONTENT_TYPE),
+        variables=call.data[ATTR_VARIABLES],
+        verify_ssl=bool(call.data[ATTR_VERIFY_SSL]),
+        timeout=call.data[ATTR_TIMEOUT],
     )
     try:
-        response = await account.auth.request(
-            call.data[ATTR_METHOD],
-            url,
-            params=call.data.get(ATTR_PARAMS),
-            headers=headers or None,
-            json=call.data.get(ATTR_JSON),
-            data=data,
-            timeout=call.data[ATTR_TIMEOUT],
-            raise_for_status=False,
-            ssl=bool(call.data[ATTR_VERIFY_SSL]),
-        )
-    except REQUEST_ERRORS as err:
-        if describe(err).reauth:
+        sent = await async_send(account.auth, request, raise_for_status=False)
+    except RequestFailed as err:
+        if err.failure.reauth:
             entry.async_start_reauth(call.hass)
-        target = redact_text(url, account.secrets)
-        raise action_failed(err, target) from err
+        target = redact_text(err.url or call.data[ATTR_URL].template, account.secrets)
+        raise action_failed(err, target) from err.__cause__
+    response = sent.response
 
     if not call.return_response:
         return None

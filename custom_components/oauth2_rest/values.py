@@ -1,13 +1,16 @@
-"""Reading values out of a response, and writing requests: one set of rules.
+"""Reading values out of a response: one set of rules.
 
 The endpoint flow (preview, value forms), the coordinators and the entities use
-the same functions, so what the preview shows is what the entity will show.
+the same functions (a request's templates are rendered in ``request.py``). A
+value's templates are rendered by one :class:`ValueRenderer`, which the entity
+and the preview both use with the same variables: what the preview shows is what
+the entity will show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 import re
 from typing import Any, Final
@@ -23,7 +26,7 @@ from homeassistant.exceptions import TemplateError
 from homeassistant.helpers.json import json_dumps
 from homeassistant.helpers.template import (
     Template,
-    is_template_string,
+    TemplateStateFromEntityId,
     result_as_boolean,
 )
 from homeassistant.util import dt as dt_util
@@ -31,6 +34,7 @@ from jsonpath import ExprSyntaxError, JSONPathTypeError, search as jsonpath_sear
 import xmltodict  # type: ignore[import-untyped]
 
 from .client.response import ApiResponse, check_json_depth, loads_json
+from .endpoint import ValueConfig
 from .redact import NO_SECRETS, Secrets, is_secret_key, redact_data, redact_text
 
 # Sensor device classes that fit a templated value (an enum needs its options).
@@ -73,109 +77,6 @@ def response_values(
         return loads_json(text), text  # bounded depth (client.response)
     except ValueError:
         return None, text
-
-
-def _template(hass: HomeAssistant, text: str) -> Template | None:
-    """A template for ``text`` when it is one; None for plain text."""
-    return Template(text, hass) if is_template_string(text) else None
-
-
-def _param_text(value: Any) -> str:
-    """A rendered query parameter as core ``rest`` sends it (booleans lower-case)."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return "" if value is None else str(value)
-
-
-def _check_header(name: str, value: str) -> str:
-    if "\r" in value or "\n" in value:
-        raise TemplateError(ValueError(f"header {name} rendered a line break"))
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedRequest:
-    """An endpoint's URL, params and headers with their templates rendered."""
-
-    url: str
-    params: dict[str, str]
-    headers: dict[str, str]
-
-
-class RequestTemplates:
-    """An endpoint's URL, query parameters and header values, any of them templates.
-
-    Core ``rest``'s ``resource_template`` and templated params/headers: rendered
-    at every request (parameters parsed as core does, so ``{{ true }}`` is sent
-    as ``true``); text without a template is sent as it is.
-    """
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        url: str,
-        params: Mapping[str, str],
-        headers: Mapping[str, str],
-    ) -> None:
-        """Compile what needs compiling once."""
-        self._url = url
-        self._url_template = _template(hass, url)
-        self._params = {k: (v, _template(hass, v)) for k, v in params.items()}
-        self._headers = {k: (v, _template(hass, v)) for k, v in headers.items()}
-        # Nothing templated (the common case): the same request every time.
-        self._static: RenderedRequest | None = None
-        if self._url_template is None and not any(
-            template
-            for _, template in (*self._params.values(), *self._headers.values())
-        ):
-            self._static = RenderedRequest(url, dict(params), dict(headers))
-
-    def render_url(self) -> str:
-        """The URL or path to request. Raises TemplateError."""
-        if self._url_template is None:
-            return self._url
-        return str(self._url_template.async_render(parse_result=False)).strip()
-
-    def render_params(self) -> dict[str, str]:
-        """The query parameters. Raises TemplateError."""
-        return {
-            name: value
-            if template is None
-            else _param_text(template.async_render(parse_result=True))
-            for name, (value, template) in self._params.items()
-        }
-
-    def render_headers(self) -> dict[str, str]:
-        """The header values. Raises TemplateError (a line break is one too)."""
-        return {
-            name: value
-            if template is None
-            else _check_header(name, str(template.async_render(parse_result=False)))
-            for name, (value, template) in self._headers.items()
-        }
-
-    def render(self) -> RenderedRequest:
-        """Everything, rendered now. Raises TemplateError."""
-        if self._static is not None:
-            return self._static
-        return RenderedRequest(
-            self.render_url(), self.render_params(), self.render_headers()
-        )
-
-
-def render_body(hass: HomeAssistant, body: str | None) -> tuple[Any, str | None]:
-    """Render an endpoint's body template: ``(json, None)`` or ``(None, text)``.
-
-    A body that renders to JSON is sent as JSON, anything else as text.
-    Raises TemplateError when the template fails.
-    """
-    if not body:
-        return None, None
-    rendered = Template(body, hass).async_render(parse_result=False)
-    try:
-        return loads_json(rendered), None  # bounded depth: else sent as text
-    except ValueError:
-        return None, rendered
 
 
 def render_template(template: Template, json_data: Any, text: str | None) -> str:
@@ -288,6 +189,105 @@ class ValueTemplate:
         ):
             return fast
         return render_template(self.template, json_data, text)
+
+
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """What a value's availability, icon and picture templates rendered to.
+
+    ``outcomes`` has each template that was rendered (``Availability``, ``Icon``,
+    ``Picture``) with its error, or None when it rendered.
+    """
+
+    available: bool = True
+    icon: str | None = None
+    picture: str | None = None
+    outcomes: dict[str, TemplateError | None] = field(default_factory=dict)
+
+
+def _optional_template(text: str | None, hass: HomeAssistant) -> Template | None:
+    return Template(text, hass) if text else None
+
+
+class ValueRenderer:
+    """One value's templates over a response: what its entity shows.
+
+    The entity and the endpoint flow's preview both render through this: the
+    value template sees ``value`` and ``value_json`` (as core ``rest``);
+    availability, icon and picture also ``this``, the state of the value's entity
+    (as core's trigger template entities). What is rendered is redacted: an API
+    may echo the request.
+    """
+
+    __slots__ = ("_availability", "_hass", "_icon", "_picture", "_template")
+
+    def __init__(self, hass: HomeAssistant, value: ValueConfig) -> None:
+        """Prepare the value's templates."""
+        self._hass = hass
+        self._template = ValueTemplate(value.value_template, hass)
+        self._availability = _optional_template(value.availability_template, hass)
+        self._icon = _optional_template(value.icon_template, hass)
+        self._picture = _optional_template(value.picture_template, hass)
+
+    @property
+    def has_extras(self) -> bool:
+        """The value has an availability, icon or picture template."""
+        return any((self._availability, self._icon, self._picture))
+
+    def value(self, json_data: Any, text: str | None, secrets: Secrets) -> str:
+        """The value template rendered, redacted. Raises TemplateError."""
+        return redact_text(self._template.render(json_data, text), secrets)
+
+    def extras(
+        self, json_data: Any, text: str | None, entity_id: str, secrets: Secrets
+    ) -> Extras:
+        """Availability, icon and picture, as core's template entities render them.
+
+        Availability first, and icon and picture only while available. A failing
+        availability template leaves the value available; a failing icon or
+        picture is unset. ``this`` is the state of ``entity_id`` (unknown while it
+        has none).
+        """
+        if not self.has_extras:
+            return Extras()
+        variables = {
+            "this": TemplateStateFromEntityId(self._hass, entity_id),
+            "value": text,
+            "value_json": json_data,
+        }
+        outcomes: dict[str, TemplateError | None] = {}
+        if self._availability is not None:
+            try:
+                available = render_availability(self._availability, variables)
+            except TemplateError as err:
+                outcomes["Availability"] = err
+            else:
+                outcomes["Availability"] = None
+                if not available:
+                    return Extras(available=False, outcomes=outcomes)
+        icon, picture = (
+            self._render_text(name, template, variables, secrets, outcomes)
+            for name, template in (("Icon", self._icon), ("Picture", self._picture))
+        )
+        return Extras(icon=icon, picture=picture, outcomes=outcomes)
+
+    @staticmethod
+    def _render_text(
+        name: str,
+        template: Template | None,
+        variables: Mapping[str, Any],
+        secrets: Secrets,
+        outcomes: dict[str, TemplateError | None],
+    ) -> str | None:
+        if template is None:
+            return None
+        try:
+            rendered = render_text(template, variables)
+        except TemplateError as err:
+            outcomes[name] = err
+            return None
+        outcomes[name] = None
+        return rendered and redact_text(rendered, secrets)
 
 
 def to_on_off(rendered: str | None) -> bool | None:

@@ -17,8 +17,12 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from custom_components.oauth2_rest import endpoint_flow
 from custom_components.oauth2_rest.client.auth import OriginPolicy
 from custom_components.oauth2_rest.const import CONF_ALLOWED_ORIGINS, DOMAIN
-from custom_components.oauth2_rest.endpoint_flow import code_block, code_span
-from custom_components.oauth2_rest.flow.text import format_lines, parse_lines
+from custom_components.oauth2_rest.flow.text import (
+    code_block,
+    code_span,
+    format_lines,
+    parse_lines,
+)
 from custom_components.oauth2_rest.suggest import MAX_LEAVES, pick_list
 
 from ..common import (
@@ -753,28 +757,6 @@ async def test_preview_redirect_loop_and_text_values(
     )
     assert attrs.config["options"] == []
     assert result["description_placeholders"]["response"] == "—"
-
-
-async def test_preview_body_fails_to_render(
-    hass: HomeAssistant, loaded: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A body that rendered while validating but not when sending."""
-    from homeassistant.exceptions import TemplateError
-
-    from custom_components.oauth2_rest import endpoint_flow
-
-    calls: list[str | None] = []
-
-    def render_body(hass: HomeAssistant, body: str | None) -> tuple[Any, Any]:
-        calls.append(body)
-        if len(calls) > 1:
-            raise TemplateError(ValueError("gone"))
-        return None, None
-
-    monkeypatch.setattr(endpoint_flow, "render_body", render_body)
-    result = await _start(hass, loaded)
-    result = await _configure(hass, result, {**REQUEST, "body": "{{ x }}"})
-    assert result["errors"] == {"base": "invalid_body"}
 
 
 async def test_pick_values_from_the_preview(

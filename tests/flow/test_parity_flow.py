@@ -231,42 +231,26 @@ async def test_preview_failures_at_send_time(
     hass: HomeAssistant,
     loaded: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
 ) -> None:
-    """Templates or the CA file that fail between the form and the preview."""
+    """Templates that fail between the form and the preview.
+
+    The request path's other failures are tested in test_request.py.
+    """
     from homeassistant.exceptions import TemplateError
 
-    from custom_components.oauth2_rest import endpoint_flow
-    from custom_components.oauth2_rest.tls import CaFileError
+    from custom_components.oauth2_rest import request
 
     renders: list[int] = []
-    original = endpoint_flow.RequestTemplates.render
 
     def render(self: Any) -> Any:
         renders.append(1)
         raise TemplateError(ValueError("gone"))
 
-    monkeypatch.setattr(endpoint_flow.RequestTemplates, "render", render)
+    monkeypatch.setattr(request.RequestTemplates, "render", render)
     result = await start_endpoint_flow(hass, loaded)
     result = await configure_endpoint_flow(hass, result, ENDPOINT_REQUEST)
     assert result["errors"] == {"base": "invalid_request_template"}
     assert renders
-
-    monkeypatch.setattr(endpoint_flow.RequestTemplates, "render", original)
-    checks: list[str | None] = []
-
-    async def ssl_for(hass: HomeAssistant, verify: bool, ca_file: str | None) -> Any:
-        checks.append(ca_file)
-        if len(checks) > 1:
-            raise CaFileError("gone")
-        return True
-
-    monkeypatch.setattr(endpoint_flow, "async_ssl_for", ssl_for)
-    result = await start_endpoint_flow(hass, loaded)
-    result = await configure_endpoint_flow(
-        hass, result, {**ENDPOINT_REQUEST, "ca_file": "/some/ca.pem"}
-    )
-    assert result["errors"] == {"base": "invalid_ca_file"}
 
 
 async def test_pick_values_from_an_xml_response(
