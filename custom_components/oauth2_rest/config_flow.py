@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 import logging
-import time
 from typing import Any, override
 
 from homeassistant.config_entries import (
@@ -70,6 +69,7 @@ from .oauth.discovery import DiscoveryError, async_discover
 from .oauth.identity import AccountIdentity, IdentityLookupError, async_identify
 from .oauth.implementation import OAuth2RestImplementation
 from .oauth.provider import load_presets
+from .oauth.token_set import stamp_expiry
 from .options_flow import OAuth2RestOptionsFlow
 
 
@@ -328,9 +328,8 @@ class OAuth2RestConfigFlow(RelinkSteps, domain=DOMAIN):
             )
         self.logger.info("Successfully authenticated on another device")
         # As HA's async_step_creation does for the code flow.
-        token["expires_at"] = time.time() + token["expires_in"]
         return await self.async_oauth_create_entry(
-            {"auth_implementation": self.flow_impl.domain, "token": token}
+            {"auth_implementation": self.flow_impl.domain, "token": stamp_expiry(token)}
         )
 
     def _async_abort_device(self, err: DeviceFlowError) -> ConfigFlowResult:

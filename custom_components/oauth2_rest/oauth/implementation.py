@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from http import HTTPStatus
 import logging
-import time
 from typing import Any, override
 from urllib.parse import quote
 
@@ -38,14 +37,20 @@ from ..client.errors import ResponseTooLargeError
 from ..client.response import read_capped
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 from .token_response import (
-    CLIENT_CREDENTIALS_KEY,
     MAX_TOKEN_RESPONSE_BYTES,
-    NON_EXPIRING_MARKER,
     InvalidTokenResponse,
     TokenEndpointError,
     UnsupportedTokenType,
     detect_quirks,
     parse_token_response,
+)
+from .token_set import (
+    ACCESS_TOKEN,
+    CLIENT_CREDENTIALS_KEY,
+    NON_EXPIRING_MARKER,
+    REFRESH_TOKEN,
+    is_client_credentials_token,
+    stamp_expiry,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,11 +61,6 @@ CLIENT_CREDENTIALS_GRANT_TYPE = "client_credentials"
 # Of the profile's authorization parameters, those a client credentials request
 # carries (there is no authorize request): RFC 8707 and Auth0's API identifier.
 CLIENT_CREDENTIALS_PARAMS = ("resource", "audience")
-
-
-def is_client_credentials_token(token: Mapping[str, Any]) -> bool:
-    """Whether a stored token comes from the client credentials grant."""
-    return isinstance(token.get(CLIENT_CREDENTIALS_KEY), dict)
 
 
 # Removing an account waits for the revocation: keep that short.
@@ -161,9 +161,7 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         The token keeps ``params``: when it is due, the same request gets the next
         one (see :meth:`_async_refresh_token`).
         """
-        token = await self._client_credentials_request(params, detect=True)
-        token["expires_at"] = time.time() + token["expires_in"]
-        return token
+        return stamp_expiry(await self._client_credentials_request(params, detect=True))
 
     async def _client_credentials_request(
         self, params: dict[str, str], *, detect: bool = False
@@ -172,7 +170,7 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
             {"grant_type": CLIENT_CREDENTIALS_GRANT_TYPE, **params}, detect=detect
         )
         # Never a refresh token: RFC 6749 4.4.3 says none should be issued.
-        token.pop("refresh_token", None)
+        token.pop(REFRESH_TOKEN, None)
         token[CLIENT_CREDENTIALS_KEY] = dict(params)
         return token
 
@@ -182,10 +180,12 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
 
     @override
     async def async_refresh_token(self, token: dict[str, Any]) -> dict[str, Any]:
-        """Refresh, keeping the old refresh token when the provider sends none."""
-        new_token = await self._async_refresh_token(token)
-        new_token["expires_at"] = time.time() + new_token["expires_in"]
-        return new_token
+        """Refresh, keeping the old refresh token when the provider sends none.
+
+        Replaces HA's, which stamps the expiry by the same rule and maps raw
+        aiohttp errors (``_token_request`` raises HA's mapped errors only).
+        """
+        return stamp_expiry(await self._async_refresh_token(token))
 
     @override
     async def _async_refresh_token(self, token: dict[str, Any]) -> dict[str, Any]:
@@ -197,14 +197,14 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         """
         if is_client_credentials_token(token):
             return await self._client_credentials_request(token[CLIENT_CREDENTIALS_KEY])
-        if not token.get("refresh_token"):
+        if not token.get(REFRESH_TOKEN):
             raise self._error(
                 OAuth2TokenRequestReauthError,
                 HTTPStatus.BAD_REQUEST,
                 "no refresh token: the account must be linked again",
             )
         new_token = await self._token_request(
-            {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}
+            {"grant_type": "refresh_token", REFRESH_TOKEN: token[REFRESH_TOKEN]}
         )
         merged = {**token, **new_token}
         if NON_EXPIRING_MARKER not in new_token:
@@ -212,7 +212,7 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
             merged.pop(NON_EXPIRING_MARKER, None)
         return merged
 
-    async def async_revoke(self, token: dict[str, Any]) -> bool:
+    async def async_revoke(self, token: Mapping[str, Any]) -> bool:
         """Revoke the grant at the provider (RFC 7009); True when it confirmed.
 
         Revoking the refresh token ends the whole grant at compliant servers; the
@@ -221,7 +221,7 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         """
         if not (url := self.profile.revocation_url):
             return False
-        kind = "refresh_token" if token.get("refresh_token") else "access_token"
+        kind = REFRESH_TOKEN if token.get(REFRESH_TOKEN) else ACCESS_TOKEN
         data: dict[str, Any] = {"token": token[kind], "token_type_hint": kind}
         headers = {hdrs.ACCEPT: "application/json", **self.client_auth(data)}
         session = async_get_clientsession(self.hass)
