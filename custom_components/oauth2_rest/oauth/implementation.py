@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 import logging
 from typing import Any, override
@@ -65,6 +65,21 @@ CLIENT_CREDENTIALS_PARAMS = ("resource", "audience")
 
 # Removing an account waits for the revocation: keep that short.
 REVOCATION_TIMEOUT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ServerAnswer:
+    """What an authorization server answered a POST, read within the cap.
+
+    ``too_large`` holds the refusal when the body was over the cap; ``body`` is
+    empty then.
+    """
+
+    status: int
+    content_type: str
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    too_large: ResponseTooLargeError | None = None
 
 
 class OAuth2RestImplementation(LocalOAuth2Implementation):
@@ -222,26 +237,53 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         if not (url := self.profile.revocation_url):
             return False
         kind = REFRESH_TOKEN if token.get(REFRESH_TOKEN) else ACCESS_TOKEN
-        data: dict[str, Any] = {"token": token[kind], "token_type_hint": kind}
-        headers = {hdrs.ACCEPT: "application/json", **self.client_auth(data)}
-        session = async_get_clientsession(self.hass)
         try:
-            async with session.post(
+            answer = await self.async_post_form(
                 url,
-                data=data,
-                headers=headers,
-                timeout=ClientTimeout(total=REVOCATION_TIMEOUT),
-                allow_redirects=False,
-            ) as resp:
-                revoked = resp.status == HTTPStatus.OK
+                {"token": token[kind], "token_type_hint": kind},
+                timeout=REVOCATION_TIMEOUT,
+            )
         except (ClientError, TimeoutError) as err:
             _LOGGER.warning(
                 "Could not revoke the grant at %s: %s", url, type(err).__name__
             )
             return False
-        if not revoked:
-            _LOGGER.warning("Revocation at %s answered HTTP %s", url, resp.status)
+        # The status says it all: the body (empty per RFC 7009) is not looked at.
+        if not (revoked := answer.status == HTTPStatus.OK):
+            _LOGGER.warning("Revocation at %s answered HTTP %s", url, answer.status)
         return revoked
+
+    async def async_post_form(
+        self,
+        url: str,
+        data: dict[str, Any],
+        *,
+        timeout: float = TOKEN_REQUEST_TIMEOUT,
+    ) -> ServerAnswer:
+        """POST a form to the authorization server as this client; read the answer.
+
+        The one way to the authorization server (token requests, revocation,
+        device authorization): client authentication added, JSON asked for, no
+        redirect followed (client secrets and refresh tokens are never replayed to
+        another URL), the body read up to ``MAX_TOKEN_RESPONSE_BYTES``. Raises
+        ClientError or TimeoutError when there is no answer.
+        """
+        headers = {hdrs.ACCEPT: "application/json", **self.client_auth(data)}
+        session = async_get_clientsession(self.hass)
+        async with session.post(
+            url,
+            data=data,
+            headers=headers,
+            timeout=ClientTimeout(total=timeout),
+            allow_redirects=False,
+        ) as resp:
+            status, content_type = resp.status, resp.content_type or ""
+            response_headers = CIMultiDictProxy(CIMultiDict(resp.headers))
+            try:
+                body = await read_capped(resp, MAX_TOKEN_RESPONSE_BYTES)
+            except ResponseTooLargeError as err:
+                return ServerAnswer(status, content_type, response_headers, b"", err)
+        return ServerAnswer(status, content_type, response_headers, body)
 
     def client_auth(self, data: dict[str, Any]) -> dict[str, str]:
         """Add client authentication to a token request; return extra headers."""
@@ -270,33 +312,20 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         ``self.profile``, stored with the entry, used by every later refresh).
         """
         data = {**self.profile.quirks.extra_token_params, **data}
-        headers = {hdrs.ACCEPT: "application/json", **self.client_auth(data)}
-        session = async_get_clientsession(self.hass)
         _LOGGER.debug(
             "Sending %s token request to %s", data["grant_type"], self.token_url
         )
         try:
-            async with session.post(
-                self.token_url,
-                data=data,
-                headers=headers,
-                timeout=ClientTimeout(total=TOKEN_REQUEST_TIMEOUT),
-                # Never replay client secrets and refresh tokens to another URL.
-                allow_redirects=False,
-            ) as resp:
-                status, content_type = resp.status, resp.content_type or ""
-                response_headers = CIMultiDictProxy(CIMultiDict(resp.headers))
-                body = await read_capped(resp, MAX_TOKEN_RESPONSE_BYTES)
-        except ResponseTooLargeError as err:
-            _LOGGER.debug("Token response of %s refused: %s", self.token_url, err)
-            raise self._error(
-                OAuth2TokenRequestTransientError, status, str(err)
-            ) from None
+            answer = await self.async_post_form(self.token_url, data)
         except (ClientError, TimeoutError) as err:
             _LOGGER.debug(
                 "Token request to %s got no response: %s", self.token_url, err
             )
             raise self._error(OAuth2TokenRequestTransientError, 0, str(err)) from err
+        status, content_type, body = answer.status, answer.content_type, answer.body
+        if (too_large := answer.too_large) is not None:
+            _LOGGER.debug("Token response of %s refused: %s", self.token_url, too_large)
+            raise self._error(OAuth2TokenRequestTransientError, status, str(too_large))
 
         if detect:
             quirks = detect_quirks(status, content_type, body, self.profile.quirks)
@@ -311,7 +340,7 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
             _LOGGER.debug("Token request to %s failed: %s", self.token_url, err)
             # Chained: callers that need the error code (device polling) read it
             # from __cause__. It holds no token material.
-            raise self._mapped_error(err, response_headers) from err
+            raise self._mapped_error(err, answer.headers) from err
         except UnsupportedTokenType as err:
             # Not transient: every refresh would get the same kind of token.
             _LOGGER.error("Token endpoint %s: %s", self.token_url, err)
