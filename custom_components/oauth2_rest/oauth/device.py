@@ -250,3 +250,20 @@ async def async_poll_device_token(
                 transient = str(err)
             else:
                 raise DeviceFlowError(DeviceOutcome.FAILED, str(err)) from err
+
+
+@dataclass(slots=True)
+class DeviceLogin:
+    """A device login (RFC 8628) in progress: the code shown, and the wait for it."""
+
+    authorization: DeviceAuthorization
+    task: asyncio.Task[None] | None = None
+    token: dict[str, Any] | None = None
+    error: DeviceFlowError | None = None
+
+    async def async_wait(self, impl: OAuth2RestImplementation) -> None:
+        """Poll until the user approved, denied or gave up (the progress task)."""
+        try:
+            self.token = await async_poll_device_token(impl, self.authorization)
+        except DeviceFlowError as err:
+            self.error = err
