@@ -79,6 +79,17 @@ class AccountSession(OAuth2Session):
     - once the grant is dead (a reauth error) no further token requests are made
       until the entry is re-linked and reloaded: no retry storm;
     - a callback per refresh attempt, so the account coordinator can show health.
+
+    ``valid_token`` and ``async_ensure_token_valid`` replace HA's without calling
+    them: HA's would send a refresh token of its own beside ours (its lock is per
+    session, ours per account and across reloads) and save the new token late.
+    What HA's versions add there is covered here instead: the new token set is
+    checked where it is made (``normalise_token``: a non-empty access token;
+    ``stamp_expiry``: an expiry) before it is stored; a reauth error is not turned
+    into a reauth flow here but by every caller, through the one error mapping
+    (``errors.py``: the coordinators raise ConfigEntryAuthFailed, the action starts
+    reauth). tests/test_ha_session_contract.py pins HA's methods replaced here, so
+    a new HA version that changes them fails until this is reviewed again.
     """
 
     def __init__(
