@@ -164,7 +164,7 @@ _WRAPPER_KEYS = ("body", "data")
 _STATUS_KEYS = ("status", "code")
 # The lifetime and absolute expiry fields tried when ``expires_in`` is missing.
 _EXPIRES_IN_FIELDS = ("expires",)
-_EXPIRES_AT_FIELDS = ("expires_at", "expires_on", "expiry")
+_EXPIRES_AT_FIELDS = (EXPIRES_AT, "expires_on", "expiry")
 # Above this a number under a lifetime field is an absolute time (2001-09-09).
 _ABSOLUTE_ABOVE = 1_000_000_000
 # Above this an absolute expiry is in milliseconds (this is the year 5138 in seconds).
