@@ -136,6 +136,7 @@ class OAuth2RestConfigFlow(RelinkSteps, domain=DOMAIN):
             errors=errors,
         )
 
+    @override
     async def async_step_discovery(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:

@@ -13,7 +13,7 @@ from http import HTTPStatus
 import math
 import re
 import time
-from typing import Any
+from typing import Any, override
 from urllib.parse import parse_qsl
 
 from ..client.response import loads_json
@@ -78,6 +78,7 @@ class TokenEndpointError(Exception):
     error: str
     description: str | None = None
 
+    @override
     def __str__(self) -> str:
         """Describe the error without any token material."""
         detail = f": {self.description}" if self.description else ""
