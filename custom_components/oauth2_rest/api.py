@@ -86,10 +86,11 @@ class AccountSession(OAuth2Session):
     What HA's versions add there is covered here instead: the new token set is
     checked where it is made (``normalise_token``: a non-empty access token;
     ``stamp_expiry``: an expiry) before it is stored; a reauth error is not turned
-    into a reauth flow here but by every caller, through the one error mapping
-    (``errors.py``: the coordinators raise ConfigEntryAuthFailed, the action starts
-    reauth). tests/test_ha_session_contract.py pins HA's methods replaced here, so
-    a new HA version that changes them fails until this is reviewed again.
+    into a reauth flow here but by the callers, through the one error mapping
+    (``errors.py``: the coordinators raise ConfigEntryAuthFailed, so HA starts
+    reauth; the action starts it; the preview shows ``reauth_required``).
+    tests/test_ha_session_contract.py pins HA's methods replaced here, so a new HA
+    version that changes them fails until this is reviewed again.
     """
 
     def __init__(
