@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
@@ -131,3 +132,18 @@ async def tick(
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def send_json_body(
+    request: web.Request, body: bytes, *, declared: bool
+) -> web.StreamResponse:
+    """Answer ``body`` as JSON, its length declared, or streamed in 64 KiB chunks."""
+    if declared:
+        return web.Response(body=body, content_type="application/json")
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    for start in range(0, len(body), 64 * 1024):
+        await response.write(body[start : start + 64 * 1024])
+    await response.write_eof()
+    return response

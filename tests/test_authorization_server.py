@@ -27,7 +27,13 @@ from custom_components.oauth2_rest.oauth.device import (
 from custom_components.oauth2_rest.oauth.implementation import OAuth2RestImplementation
 from custom_components.oauth2_rest.oauth.token_response import MAX_TOKEN_RESPONSE_BYTES
 
-from .common import AUTH_DOMAIN, CLIENT_ID, CLIENT_SECRET, manual_profile
+from .common import (
+    AUTH_DOMAIN,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    manual_profile,
+    send_json_body,
+)
 
 PATHS = ("/token", "/revoke", "/device")
 STORED = {
@@ -148,15 +154,7 @@ async def test_one_post_reads_within_the_cap(
     ).encode()
 
     async def padded(request: web.Request) -> web.StreamResponse:
-        if declared:
-            return web.Response(body=body, content_type="application/json")
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
-        response.enable_chunked_encoding()
-        await response.prepare(request)
-        for start in range(0, len(body), 64 * 1024):
-            await response.write(body[start : start + 64 * 1024])
-        await response.write_eof()
-        return response
+        return await send_json_body(request, body, declared=declared)
 
     auth_server.answer = padded
     outcomes = await post_all_three(implementation(hass, auth_server))
