@@ -11,6 +11,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
+from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.application_credentials import ClientCredential
 from homeassistant.config_entries import SOURCE_USER, ConfigSubentryData
@@ -525,3 +526,18 @@ async def discover(hass: HomeAssistant, flow_id: str, issuer_url: str) -> Any:
     return await hass.config_entries.flow.async_configure(
         flow_id, {"next_step_id": "credentials"}
     )
+
+
+async def send_json_body(
+    request: web.Request, body: bytes, *, declared: bool
+) -> web.StreamResponse:
+    """Answer ``body`` as JSON, its length declared, or streamed in 64 KiB chunks."""
+    if declared:
+        return web.Response(body=body, content_type="application/json")
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    for start in range(0, len(body), 64 * 1024):
+        await response.write(body[start : start + 64 * 1024])
+    await response.write_eof()
+    return response

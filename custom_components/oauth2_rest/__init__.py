@@ -25,6 +25,7 @@ from .coordinator import (
     signal_endpoint_added,
 )
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
+from .oauth.token_set import entry_token
 from .restart import needs_setup_again
 from .services import async_setup_services
 from .token_store import account_tokens
@@ -182,4 +183,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: OAuth2RestConfigEntry) 
         implementation = await async_get_entry_implementation(hass, entry)
     except HomeAssistantError:
         return  # The credential is gone: nothing to authenticate the revocation with.
-    await implementation.async_revoke(entry.data["token"])
+    await implementation.async_revoke(entry_token(entry.data))

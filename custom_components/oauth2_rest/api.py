@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 import time
-from typing import Any, cast, override
+from typing import Any, override
 
 from aiohttp import ClientError, ClientSession
 from homeassistant.config_entries import ConfigEntry
@@ -22,7 +22,13 @@ from .client.auth import DEFAULT_MAX_RESPONSE_BYTES, AbstractAuth, OriginPolicy
 from .client.response import ApiResponse
 from .const import CONF_ALLOWED_ORIGINS, CONF_MAX_RESPONSE_BYTES, CONF_PROVIDER
 from .oauth.provider import ProviderProfile
-from .oauth.token_response import token_lifetime
+from .oauth.token_set import (
+    ACCESS_TOKEN,
+    EXPIRES_AT,
+    StoredToken,
+    entry_token,
+    lifetime,
+)
 from .redact import Secrets
 from .token_store import account_tokens
 
@@ -73,6 +79,18 @@ class AccountSession(OAuth2Session):
     - once the grant is dead (a reauth error) no further token requests are made
       until the entry is re-linked and reloaded: no retry storm;
     - a callback per refresh attempt, so the account coordinator can show health.
+
+    ``valid_token`` and ``async_ensure_token_valid`` replace HA's without calling
+    them: HA's would send a refresh token of its own beside ours (its lock is per
+    session, ours per account and across reloads) and save the new token late.
+    What HA's versions add there is covered here instead: the new token set is
+    checked where it is made (``normalise_token``: a non-empty access token;
+    ``stamp_expiry``: an expiry) before it is stored; a reauth error is not turned
+    into a reauth flow here but by the callers, through the one error mapping
+    (``errors.py``: the coordinators raise ConfigEntryAuthFailed, so HA starts
+    reauth; the action starts it; the preview shows ``reauth_required``).
+    tests/test_ha_session_contract.py pins HA's methods replaced here, so a new HA
+    version that changes them fails until this is reviewed again.
     """
 
     def __init__(
@@ -94,16 +112,17 @@ class AccountSession(OAuth2Session):
         self._tokens = account_tokens(hass, config_entry.entry_id)
         # What must never be shown: the client secret and every token issued.
         self.secrets = Secrets(implementation.client_secret)
-        self.secrets.add_token(self.token)
+        self.secrets.add_token(self.token_set)
+
+    @property
+    def token_set(self) -> StoredToken:
+        """The account's current token set (validity not checked)."""
+        return entry_token(self.config_entry.data)
 
     @property
     def access_token(self) -> str:
         """The current access token (validity not checked)."""
-        return cast("str", self.token["access_token"])
-
-    @property
-    def _lifetime(self) -> int | None:
-        return token_lifetime(self.token.get("expires_in"))
+        return self.token_set[ACCESS_TOKEN]
 
     @property
     def refresh_margin(self) -> float:
@@ -112,23 +131,24 @@ class AccountSession(OAuth2Session):
         A quarter of the lifetime, 20 s to 2 min, but never more than half of it:
         a token living less than HA's 20 s clock-skew margin is still used.
         """
-        if (lifetime := self._lifetime) is None:
+        if (seconds := lifetime(self.token_set)) is None:
             return MAX_REFRESH_MARGIN
         return min(
             MAX_REFRESH_MARGIN,
-            max(CLOCK_OUT_OF_SYNC_MAX_SEC, lifetime / 4),
-            lifetime / 2,
+            max(CLOCK_OUT_OF_SYNC_MAX_SEC, seconds / 4),
+            seconds / 2,
         )
 
     @property
     def usable(self) -> bool:
         """Whether the current token can still be sent (not expired, not rejected)."""
-        if self.access_token == self._rejected_access_token:
+        token = self.token_set
+        if token[ACCESS_TOKEN] == self._rejected_access_token:
             return False
         skew: float = CLOCK_OUT_OF_SYNC_MAX_SEC
-        if (lifetime := self._lifetime) is not None:
-            skew = min(skew, lifetime / 2)
-        return cast("float", self.token["expires_at"]) > time.time() + skew
+        if (seconds := lifetime(token)) is not None:
+            skew = min(skew, seconds / 2)
+        return token[EXPIRES_AT] > time.time() + skew
 
     @property
     @override
@@ -136,8 +156,7 @@ class AccountSession(OAuth2Session):
         """Usable and not yet due for its refresh."""
         if not self.usable:
             return False
-        expires_at = cast("float", self.token["expires_at"])
-        return expires_at > time.time() + self.refresh_margin
+        return self.token_set[EXPIRES_AT] > time.time() + self.refresh_margin
 
     @override
     async def async_ensure_token_valid(self) -> None:
@@ -168,7 +187,7 @@ class AccountSession(OAuth2Session):
         before = self.access_token
         try:
             # On disk before anyone gets it; one refresh per account, across setups.
-            await self._tokens.async_refresh(
+            token = await self._tokens.async_refresh(
                 self.config_entry, self.implementation.async_refresh_token
             )
         except OAuth2TokenRequestReauthError as err:
@@ -183,10 +202,10 @@ class AccountSession(OAuth2Session):
                 return  # The early refresh failed; the token still works meanwhile.
             raise
         self._last_failure = None
-        self.secrets.add_token(self.token)
+        self.secrets.add_token(token)
         # The token endpoint stands by the token, even when it is the same one.
         self._rejected_access_token = None
-        if self.access_token != before:
+        if token[ACCESS_TOKEN] != before:
             self._report(RefreshOutcome(True, time.time()))
 
     async def async_force_refresh(self, rejected_token: str) -> None:

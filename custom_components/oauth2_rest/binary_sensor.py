@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import override
+
 from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined]
     BinarySensorDeviceClass,  # re-exported there on every supported HA version
     BinarySensorEntity,
@@ -44,6 +46,7 @@ class EndpointValueBinarySensor(EndpointValueEntity, BinarySensorEntity):
             self._attr_device_class = BinarySensorDeviceClass(value.device_class)
 
     @property
+    @override
     def is_on(self) -> bool | None:
         """On/off from the rendered value."""
         return to_on_off(self.render())

@@ -2,17 +2,15 @@
 
 The steps are here and in their groups (``flow/discovery_steps.py``: what
 discovery found, and what the user adds to it; ``flow/grant_steps.py``: the
-login menu, the client credentials grant, a refused authorization;
-``flow/relink_steps.py``: reauth and reconfigure); the forms and what they map
-to are in ``flow/account_forms.py``.
+login menu, the login on another device, the client credentials grant, a refused
+authorization; ``flow/relink_steps.py``: reauth and reconfigure); the forms and
+what they map to are in ``flow/account_forms.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import replace
 import logging
-import time
 from typing import Any, override
 
 from homeassistant.config_entries import (
@@ -48,8 +46,6 @@ from .flow.account_forms import (
     MANUAL_SCHEMA,
     credentials_schema,
     credentials_suggested,
-    device_placeholders,
-    device_schema,
     entry_data,
     fill_preset,
     preset_details_schema,
@@ -61,13 +57,6 @@ from .flow.account_forms import (
 )
 from .flow.discovery_steps import DiscoverySteps
 from .flow.relink_steps import RelinkSteps
-from .oauth.device import (
-    DeviceAuthorization,
-    DeviceFlowError,
-    DeviceOutcome,
-    async_poll_device_token,
-    async_start_device_authorization,
-)
 from .oauth.discovery import DiscoveryError, async_discover
 from .oauth.identity import AccountIdentity, IdentityLookupError, async_identify
 from .oauth.implementation import OAuth2RestImplementation
@@ -77,45 +66,11 @@ from .redirect import shown_redirect_uri
 from .restart import async_update_and_abort
 
 
-@dataclass(slots=True)
-class DeviceLogin:
-    """A device login (RFC 8628) in progress: the code shown, and the wait for it."""
-
-    authorization: DeviceAuthorization
-    task: asyncio.Task[None] | None = None
-    token: dict[str, Any] | None = None
-    error: DeviceFlowError | None = None
-
-    async def async_wait(self, impl: OAuth2RestImplementation) -> None:
-        """Poll until the user approved, denied or gave up (the progress task)."""
-        try:
-            self.token = await async_poll_device_token(impl, self.authorization)
-        except DeviceFlowError as err:
-            self.error = err
-
-
 class OAuth2RestConfigFlow(DiscoverySteps, RelinkSteps, domain=DOMAIN):
     """Link an account at any OAuth 2.0 provider."""
 
     DOMAIN = DOMAIN
     VERSION = 1
-
-    def __init__(self) -> None:
-        """Start with nothing chosen."""
-        super().__init__()
-        # The device authorization grant (RFC 8628), once the user picked it.
-        self._device: DeviceLogin | None = None
-
-    @callback
-    @override
-    def async_remove(self) -> None:
-        """The flow ended or was closed: stop waiting for a device login.
-
-        While the QR code form is shown the wait is not yet HA's progress task,
-        which HA would cancel by itself.
-        """
-        if self._device is not None and self._device.task is not None:
-            self._device.task.cancel()
 
     @property
     @override
@@ -184,6 +139,7 @@ class OAuth2RestConfigFlow(DiscoverySteps, RelinkSteps, domain=DOMAIN):
             errors=errors,
         )
 
+    @override
     async def async_step_discovery(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -268,74 +224,6 @@ class OAuth2RestConfigFlow(DiscoverySteps, RelinkSteps, domain=DOMAIN):
                 **(failed.placeholders if failed is not None else {}),
             },
             errors=errors,
-        )
-
-    # -- the grant on another device (RFC 8628) ------------------------------------
-
-    async def async_step_device(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Show the user code while waiting for the login on another device."""
-        assert self._profile is not None
-        if self._device is None:
-            impl = self._rest_impl()
-            scope = self._profile.join_scopes(self._scopes) if self._scopes else None
-            try:
-                authorization = await async_start_device_authorization(impl, scope)
-            except DeviceFlowError as err:
-                return self._async_abort_device(err)
-            self._device = DeviceLogin(authorization)
-            self._device.task = self.hass.async_create_task(
-                self._device.async_wait(impl)
-            )
-        shown = self._device.authorization
-        if user_input is not None or shown.link is None:  # no link: no QR code
-            return await self.async_step_device_wait()
-        return self.async_show_form(
-            step_id="device",
-            data_schema=device_schema(shown),
-            description_placeholders=device_placeholders(self._profile, shown),
-        )
-
-    async def async_step_device_wait(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Wait for the login on the other device (it may be done already)."""
-        assert self._device is not None and self._device.task is not None
-        assert self._profile is not None
-        if self._device.task.done():
-            return self.async_show_progress_done(next_step_id="device_done")
-        return self.async_show_progress(
-            step_id="device_wait",
-            progress_action=self._device.authorization.progress_action,
-            description_placeholders=device_placeholders(
-                self._profile, self._device.authorization
-            ),
-            progress_task=self._device.task,
-        )
-
-    async def async_step_device_done(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """The device login ended: go on like the code flow, or abort."""
-        assert self._device is not None
-        if (token := self._device.token) is None:
-            return self._async_abort_device(
-                self._device.error
-                or DeviceFlowError(DeviceOutcome.FAILED, "unexpected error")
-            )
-        self.logger.info("Successfully authenticated on another device")
-        # As HA's async_step_creation does for the code flow.
-        token["expires_at"] = time.time() + token["expires_in"]
-        return await self.async_oauth_create_entry(
-            {"auth_implementation": self.flow_impl.domain, "token": token}
-        )
-
-    def _async_abort_device(self, err: DeviceFlowError) -> ConfigFlowResult:
-        if err.outcome is DeviceOutcome.FAILED:
-            self.logger.warning("The device login failed: %s", err.detail)
-        return self.async_abort(
-            reason=err.outcome.value, description_placeholders={"error": err.detail}
         )
 
     # -- after the grant ----------------------------------------------------------

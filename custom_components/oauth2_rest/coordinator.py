@@ -29,7 +29,7 @@ from .const import DOMAIN
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
 from .errors import REQUEST_ERRORS, RequestFailed, update_failed
 from .oauth.implementation import OAuth2RestImplementation
-from .oauth.token_response import NON_EXPIRING_MARKER
+from .oauth.token_set import expiry
 from .polling import PollScheduler
 from .rate_limit import RateBudget, polls_per_second
 from .redact import Secrets
@@ -192,10 +192,8 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
         return self.poll_interval(min(intervals)) if intervals else None
 
     def _health(self) -> AccountHealth:
-        token = self.session.token
-        expires_at = None if token.get(NON_EXPIRING_MARKER) else token.get("expires_at")
         return AccountHealth(
-            access_token_expires_at=_utc(expires_at),
+            access_token_expires_at=_utc(expiry(self.session.token_set)),
             last_refresh=_utc(self._last_refresh),
             consecutive_refresh_failures=self._failures,
             last_refresh_error=self._last_error,
@@ -205,11 +203,10 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
 
     def _next_interval(self) -> timedelta:
         """Wake up when the token's refresh is due (bounded)."""
-        token = self.session.token
-        if token.get(NON_EXPIRING_MARKER) or "expires_at" not in token:
+        if (expires_at := expiry(self.session.token_set)) is None:
             return ACCOUNT_MAX_INTERVAL
         until = timedelta(
-            seconds=token["expires_at"] - time.time() - self.session.refresh_margin
+            seconds=expires_at - time.time() - self.session.refresh_margin
         )
         return max(ACCOUNT_MIN_INTERVAL, min(ACCOUNT_MAX_INTERVAL, until))
 

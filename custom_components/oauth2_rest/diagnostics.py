@@ -8,25 +8,12 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from .coordinator import OAuth2RestConfigEntry
-from .oauth.token_response import CLIENT_CREDENTIALS_KEY, NON_EXPIRING_MARKER
+from .oauth.token_set import DESCRIPTIVE_FIELDS
 from .redact import ACCOUNT_IDENTIFYING_KEYS, REDACTED, redact_data, redact_text
 
 # The stored token keeps whatever the provider's token response held (account
 # names, ids, nested profiles): only these keys are shown, the rest redacted.
-TOKEN_KEYS_SHOWN = frozenset(
-    {
-        "token_type",
-        "expires_in",
-        "expires_at",
-        "scope",
-        "refresh_token_expires_in",
-        NON_EXPIRING_MARKER,
-        # The client credentials request that renews the token: scope, audience.
-        CLIENT_CREDENTIALS_KEY,
-        # The token set's generation (token_store.py).
-        "generation",
-    }
-)
+TOKEN_KEYS_SHOWN = DESCRIPTIVE_FIELDS
 
 
 async def async_get_config_entry_diagnostics(

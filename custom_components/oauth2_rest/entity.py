@@ -199,6 +199,7 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         )
 
     @property
+    @override
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """The response's ``json_attributes`` (secret keys never included)."""
         data: EndpointData | None = self.coordinator.data

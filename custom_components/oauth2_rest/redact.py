@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 import re
 from typing import Any
 
+from .oauth.token_set import SECRET_FIELDS
+
 REDACTED = "**REDACTED**"
 
 # Normalised names (see normalise_key) whose values are secrets.
@@ -89,7 +91,6 @@ _KEY_VALUE_IN_TEXT = re.compile(
 MIN_SECRET_LENGTH = 6
 # How many earlier token sets an account's Secrets remember.
 PREVIOUS_TOKENS_KEPT = 4
-_TOKEN_FIELDS = ("access_token", "refresh_token", "id_token")
 
 
 def normalise_key(key: str) -> str:
@@ -123,7 +124,7 @@ class Secrets:
         """Know the values of a token set (access, refresh and ID token)."""
         values = frozenset(
             value
-            for field in _TOKEN_FIELDS
+            for field in SECRET_FIELDS
             if isinstance(value := token.get(field), str)
             and len(value) >= MIN_SECRET_LENGTH
         )

@@ -24,7 +24,7 @@ from homeassistant.core import callback
 from homeassistant.helpers.typing import UNDEFINED, UndefinedType
 
 from .const import CONF_PROVIDER
-from .token_store import generation_of
+from .oauth.token_set import generation_of
 
 
 def needs_setup_again(

@@ -122,11 +122,13 @@ class AccountHealthSensor(AccountEntity, SensorEntity):
         self.entity_description = description
 
     @property
+    @override
     def available(self) -> bool:
         """Health is worth showing even when the last refresh failed."""
         return self.coordinator.data is not None
 
     @property
+    @override
     def native_value(self) -> datetime | float | None:
         """The value from the account's health."""
         return self.entity_description.value_fn(self.coordinator.data)
@@ -159,6 +161,7 @@ class EndpointValueSensor(EndpointValueEntity, SensorEntity):
         )
 
     @property
+    @override
     def native_value(self) -> str | int | float | datetime | date | None:
         """The rendered value, typed as the device class / unit require."""
         value = to_sensor_value(self.render(), self.value.device_class, self._numeric)

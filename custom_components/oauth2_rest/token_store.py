@@ -35,7 +35,7 @@ replaced by a re-link is dropped.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 import json
 import logging
@@ -52,10 +52,16 @@ from homeassistant.helpers import issue_registry as ir
 from .client.response import loads_json
 from .const import DOMAIN
 from .oauth.token_response import InvalidTokenResponse, validate_token_set
+from .oauth.token_set import (
+    GENERATION,
+    REFRESH_TOKEN,
+    StoredToken,
+    entry_token,
+    generation_of,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
-GENERATION = "generation"
 STORAGE_VERSION = 1
 
 type TokenRefresher = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -71,12 +77,6 @@ def account_tokens(hass: HomeAssistant, entry_id: str) -> AccountTokens:
     if (tokens := accounts.get(entry_id)) is None:
         tokens = accounts[entry_id] = AccountTokens(hass, entry_id)
     return tokens
-
-
-def generation_of(token: Any) -> int | None:
-    """The generation of a stored token set; None for one the flow just linked."""
-    value = token.get(GENERATION) if isinstance(token, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def token_file_issue_id(entry_id: str) -> str:
@@ -169,7 +169,7 @@ class AccountTokens:
         self.hass = hass
         self.entry_id = entry_id
         self.path = Path(hass.config.path(".storage", f"{DOMAIN}.token.{entry_id}"))
-        self._refresh: asyncio.Task[dict[str, Any]] | None = None
+        self._refresh: asyncio.Task[Mapping[str, Any]] | None = None
         self._write_lock = asyncio.Lock()
         self._removed = False
 
@@ -180,7 +180,7 @@ class AccountTokens:
         is stored with the next generation.
         """
         stored = await self.hass.async_add_executor_job(_read, self.path, self.entry_id)
-        current = entry.data["token"]
+        current = entry_token(entry.data)
         current_generation = generation_of(current)
         stored_generation = generation_of(stored)
         if current_generation is None:
@@ -199,7 +199,7 @@ class AccountTokens:
 
     async def async_refresh(
         self, entry: ConfigEntry[Any], refresher: TokenRefresher
-    ) -> dict[str, Any]:
+    ) -> Mapping[str, Any]:
         """Refresh the entry's token, or join the refresh already in flight.
 
         The refresh runs as a task of its own: a caller cancelled by an unload
@@ -217,7 +217,7 @@ class AccountTokens:
             self._refresh.add_done_callback(self._refresh_done)
         return await asyncio.shield(self._refresh)
 
-    def _refresh_done(self, task: asyncio.Task[dict[str, Any]]) -> None:
+    def _refresh_done(self, task: asyncio.Task[Mapping[str, Any]]) -> None:
         if self._refresh is task:
             self._refresh = None
         if not task.cancelled():
@@ -225,10 +225,10 @@ class AccountTokens:
 
     async def _async_refresh(
         self, entry: ConfigEntry[Any], refresher: TokenRefresher
-    ) -> dict[str, Any]:
-        base = entry.data["token"]
-        new_token = await refresher(base)
-        current: dict[str, Any] = entry.data["token"]
+    ) -> Mapping[str, Any]:
+        base = entry_token(entry.data)
+        new_token = await refresher(dict(base))
+        current = entry_token(entry.data)
         if self._removed or not _same_grant(current, base):
             # Re-linked (or removed) while we waited: the old grant's answer
             # must not overwrite the new one.
@@ -237,7 +237,7 @@ class AccountTokens:
         return await self._async_store(entry, new_token, (generation_of(base) or 0) + 1)
 
     async def _async_store(
-        self, entry: ConfigEntry[Any], token: dict[str, Any], generation: int
+        self, entry: ConfigEntry[Any], token: Mapping[str, Any], generation: int
     ) -> dict[str, Any]:
         """Write the token set durably, then put it in the entry; return it.
 
@@ -279,7 +279,7 @@ class AccountTokens:
             },
         )
 
-    def _update_entry(self, entry: ConfigEntry[Any], token: dict[str, Any]) -> None:
+    def _update_entry(self, entry: ConfigEntry[Any], token: Mapping[str, Any]) -> None:
         self.hass.config_entries.async_update_entry(
             entry, data={**entry.data, "token": token}
         )
@@ -294,8 +294,8 @@ class AccountTokens:
         await self.hass.async_add_executor_job(_unlink, self.path)
 
 
-def _same_grant(current: dict[str, Any], base: dict[str, Any]) -> bool:
+def _same_grant(current: StoredToken, base: StoredToken) -> bool:
     """Whether the entry still holds the token set a refresh started from."""
     return generation_of(current) == generation_of(base) and current.get(
-        "refresh_token"
-    ) == base.get("refresh_token")
+        REFRESH_TOKEN
+    ) == base.get(REFRESH_TOKEN)

@@ -172,7 +172,7 @@ async def async_link_on_device(
         clock.advance(seconds)
 
     with patch(
-        "custom_components.oauth2_rest.config_flow.async_poll_device_token",
+        "custom_components.oauth2_rest.oauth.device.async_poll_device_token",
         partial(async_poll_device_token, sleep=sleep, clock=clock),
     ):
         result = await hass.config_entries.flow.async_init(

@@ -64,7 +64,7 @@ def fake_time() -> Iterator[FakeTime]:
     """Device polling in the flow never waits for real."""
     fake = FakeTime()
     with patch(
-        "custom_components.oauth2_rest.config_flow.async_poll_device_token",
+        "custom_components.oauth2_rest.oauth.device.async_poll_device_token",
         partial(async_poll_device_token, sleep=fake.sleep, clock=fake.clock),
     ):
         yield fake
@@ -435,7 +435,7 @@ async def test_closing_the_qr_form_stops_the_polling(
         await never.wait()
 
     with patch(
-        "custom_components.oauth2_rest.config_flow.async_poll_device_token",
+        "custom_components.oauth2_rest.oauth.device.async_poll_device_token",
         partial(async_poll_device_token, sleep=wait_forever, clock=time.monotonic),
     ):
         result = await hass.config_entries.flow.async_configure(

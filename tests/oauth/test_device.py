@@ -37,6 +37,7 @@ from ..common import (
     device_implementation,
     posted_forms,
     respond_in_turn,
+    send_json_body,
     token_error,
 )
 
@@ -255,15 +256,7 @@ async def test_start_answer_is_read_within_the_token_cap(
     ).encode()
 
     async def device(request: web.Request) -> web.StreamResponse:
-        if declared:
-            return web.Response(body=body, content_type="application/json")
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
-        response.enable_chunked_encoding()
-        await response.prepare(request)
-        for start in range(0, len(body), 64 * 1024):
-            await response.write(body[start : start + 64 * 1024])
-        await response.write_eof()
-        return response
+        return await send_json_body(request, body, declared=declared)
 
     app = web.Application()
     app.router.add_post("/device_authorization", device)

@@ -25,7 +25,7 @@ from custom_components.oauth2_rest.oauth.provider import (
 )
 from custom_components.oauth2_rest.oauth.token_response import MAX_TOKEN_RESPONSE_BYTES
 
-from ..common import CLIENT_ID, USERINFO_URL, manual_profile
+from ..common import CLIENT_ID, USERINFO_URL, manual_profile, send_json_body
 
 
 def jwt(payload: Any, raw: bytes | None = None) -> str:
@@ -253,15 +253,7 @@ async def test_userinfo_is_read_within_the_token_cap(
     ).encode()
 
     async def userinfo(request: web.Request) -> web.StreamResponse:
-        if declared:
-            return web.Response(body=body, content_type="application/json")
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
-        response.enable_chunked_encoding()
-        await response.prepare(request)
-        for start in range(0, len(body), 64 * 1024):
-            await response.write(body[start : start + 64 * 1024])
-        await response.write_eof()
-        return response
+        return await send_json_body(request, body, declared=declared)
 
     app = web.Application()
     app.router.add_get("/userinfo", userinfo)

@@ -8,7 +8,7 @@ client stays free of Home Assistant. No message or placeholder carries a token.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, override
 
 
 class ApiError(Exception):
@@ -33,6 +33,7 @@ class OriginNotAllowedError(ApiError):
         self.origin = origin
 
     @property
+    @override
     def translation_placeholders(self) -> dict[str, str]:
         """The refused origin."""
         return {"origin": self.origin}
@@ -72,6 +73,7 @@ class OwnedHeaderError(InvalidHeaderError):
         self.name = name
 
     @property
+    @override
     def translation_placeholders(self) -> dict[str, str]:
         """The header's name."""
         return {"header": self.name}
@@ -112,6 +114,7 @@ class ApiResponseError(ApiError):
         self.status = status
 
     @property
+    @override
     def translation_placeholders(self) -> dict[str, str]:
         """The status."""
         return {"status": str(self.status)}
@@ -157,6 +160,7 @@ class ResponseTooLargeError(ApiError):
         self.limit = limit
 
     @property
+    @override
     def translation_placeholders(self) -> dict[str, str]:
         """The cap."""
         return {"limit": str(self.limit)}
@@ -199,6 +203,7 @@ class UndecodableBodyError(ApiError):
         self.encoding = encoding
 
     @property
+    @override
     def translation_placeholders(self) -> dict[str, str]:
         """The encoding."""
         return {"encoding": self.encoding}

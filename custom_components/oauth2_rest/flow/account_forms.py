@@ -29,8 +29,8 @@ from ..client.urls import http_url
 from ..const import CONF_PROVIDER, CONF_SCOPES, CONF_SUBJECT, DOMAIN
 from ..oauth.device import DeviceAuthorization
 from ..oauth.identity import AccountIdentity
-from ..oauth.implementation import is_client_credentials_token
 from ..oauth.provider import ClientAuthMethod, PkceMode, ProviderProfile
+from ..oauth.token_set import is_client_credentials_token
 from .account import Grant
 from .text import format_lines, parse_authorize_params, parse_scopes
 

@@ -1,4 +1,4 @@
-"""The account flow's grant steps: the login menu, client credentials, refusals.
+"""The account flow's grant steps: login menu, device login, the client's own token, refusals.
 
 A refusal is an authorization the server sent back without a code.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.core import callback
 from homeassistant.exceptions import OAuth2TokenRequestError
 from homeassistant.helpers.config_entry_oauth2_flow import AUTH_CALLBACK_PATH
 
@@ -15,15 +16,40 @@ from homeassistant.helpers.config_entry_oauth2_flow import AUTH_CALLBACK_PATH
 from homeassistant.helpers.http import current_request
 
 from ..errors import Failure, authorization_refused, client_credentials_failed
+from ..oauth.device import (
+    DeviceFlowError,
+    DeviceLogin,
+    DeviceOutcome,
+    async_start_device_authorization,
+)
+from ..oauth.token_set import stamp_expiry
 from ..redact import Secrets
 from .account import AccountFlowBase, Grant
+from .account_forms import device_placeholders, device_schema
 
 # RFC 6749 4.1.2.1: what the server says about a refusal, beside its code.
 ERROR_DESCRIPTION = "error_description"
 
 
 class GrantSteps(AccountFlowBase):
-    """Offer the grants the provider has; get a token for the client itself."""
+    """Offer the grants; log in on another device; get a token for the client."""
+
+    def __init__(self) -> None:
+        """Start with no grant chosen."""
+        super().__init__()
+        # The device authorization grant (RFC 8628), once the user picked it.
+        self._device: DeviceLogin | None = None
+
+    @callback
+    @override
+    def async_remove(self) -> None:
+        """The flow ended or was closed: stop waiting for a device login.
+
+        While the QR code form is shown the wait is not yet HA's progress task,
+        which HA would cancel by itself.
+        """
+        if self._device is not None and self._device.task is not None:
+            self._device.task.cancel()
 
     def _grants(self) -> list[Grant]:
         """The grants this flow may link with, in the order of the login menu.
@@ -127,6 +153,74 @@ class GrantSteps(AccountFlowBase):
     async def _async_show_grant_failed(self, failed: Failure) -> ConfigFlowResult:
         """Show the form the grant started from again, with what the provider said."""
         return await self.async_step_credentials(failed=failed)
+
+    # -- the grant on another device (RFC 8628) ------------------------------------
+
+    @override
+    async def async_step_device(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the user code while waiting for the login on another device."""
+        assert self._profile is not None
+        if self._device is None:
+            impl = self._rest_impl()
+            scope = self._profile.join_scopes(self._scopes) if self._scopes else None
+            try:
+                authorization = await async_start_device_authorization(impl, scope)
+            except DeviceFlowError as err:
+                return self._async_abort_device(err)
+            self._device = DeviceLogin(authorization)
+            self._device.task = self.hass.async_create_task(
+                self._device.async_wait(impl)
+            )
+        shown = self._device.authorization
+        if user_input is not None or shown.link is None:  # no link: no QR code
+            return await self.async_step_device_wait()
+        return self.async_show_form(
+            step_id="device",
+            data_schema=device_schema(shown),
+            description_placeholders=device_placeholders(self._profile, shown),
+        )
+
+    async def async_step_device_wait(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Wait for the login on the other device (it may be done already)."""
+        assert self._device is not None and self._device.task is not None
+        assert self._profile is not None
+        if self._device.task.done():
+            return self.async_show_progress_done(next_step_id="device_done")
+        return self.async_show_progress(
+            step_id="device_wait",
+            progress_action=self._device.authorization.progress_action,
+            description_placeholders=device_placeholders(
+                self._profile, self._device.authorization
+            ),
+            progress_task=self._device.task,
+        )
+
+    async def async_step_device_done(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The device login ended: go on like the code flow, or abort."""
+        assert self._device is not None
+        if (token := self._device.token) is None:
+            return self._async_abort_device(
+                self._device.error
+                or DeviceFlowError(DeviceOutcome.FAILED, "unexpected error")
+            )
+        self.logger.info("Successfully authenticated on another device")
+        # As HA's async_step_creation does for the code flow.
+        return await self.async_oauth_create_entry(
+            {"auth_implementation": self.flow_impl.domain, "token": stamp_expiry(token)}
+        )
+
+    def _async_abort_device(self, err: DeviceFlowError) -> ConfigFlowResult:
+        if err.outcome is DeviceOutcome.FAILED:
+            self.logger.warning("The device login failed: %s", err.detail)
+        return self.async_abort(
+            reason=err.outcome.value, description_placeholders={"error": err.detail}
+        )
 
 
 def _callback_description() -> str | None:

@@ -22,23 +22,16 @@ import re
 import time
 from typing import Any
 
-from aiohttp import ClientError, ClientTimeout, hdrs
+from aiohttp import ClientError
 from homeassistant.exceptions import (
     OAuth2TokenRequestError,
     OAuth2TokenRequestTransientError,
 )
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from ..client.errors import InvalidUrlError, ResponseTooLargeError
-from ..client.response import read_capped
+from ..client.errors import InvalidUrlError
 from ..client.urls import check_request_url, is_secure_transport, parse_url
-from .implementation import TOKEN_REQUEST_TIMEOUT, OAuth2RestImplementation
-from .token_response import (
-    MAX_TOKEN_RESPONSE_BYTES,
-    InvalidTokenResponse,
-    TokenEndpointError,
-    decode_body,
-)
+from .implementation import OAuth2RestImplementation
+from .token_response import InvalidTokenResponse, TokenEndpointError, decode_body
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -154,31 +147,21 @@ async def async_start_device_authorization(
     data: dict[str, Any] = {}
     if scope:
         data["scope"] = scope
-    headers = {hdrs.ACCEPT: "application/json", **impl.client_auth(data)}
-    session = async_get_clientsession(impl.hass)
     try:
-        async with session.post(
-            url,
-            data=data,
-            headers=headers,
-            timeout=ClientTimeout(total=TOKEN_REQUEST_TIMEOUT),
-            allow_redirects=False,
-        ) as resp:
-            status, content_type = resp.status, resp.content_type or ""
-            body = await read_capped(resp, MAX_TOKEN_RESPONSE_BYTES)
-    except ResponseTooLargeError as err:
-        raise DeviceFlowError(
-            DeviceOutcome.FAILED, f"device authorization answer from {url}: {err}"
-        ) from None
+        received = await impl.async_post_form(url, data)
     except (ClientError, TimeoutError) as err:
         raise DeviceFlowError(
             DeviceOutcome.FAILED, f"no response from {url}: {type(err).__name__}"
         ) from err
+    if (too_large := received.too_large) is not None:
+        raise DeviceFlowError(
+            DeviceOutcome.FAILED, f"device authorization answer from {url}: {too_large}"
+        )
     try:
-        answer = decode_body(content_type, body)
+        answer = decode_body(received.content_type, received.body)
     except InvalidTokenResponse:
         answer = {}
-    if status != HTTPStatus.OK or "error" in answer:
+    if (status := received.status) != HTTPStatus.OK or "error" in answer:
         error = answer.get("error", "unknown_error")
         raise DeviceFlowError(
             DeviceOutcome.FAILED, f"device authorization answered {status} {error}"
@@ -267,3 +250,20 @@ async def async_poll_device_token(
                 transient = str(err)
             else:
                 raise DeviceFlowError(DeviceOutcome.FAILED, str(err)) from err
+
+
+@dataclass(slots=True)
+class DeviceLogin:
+    """A device login (RFC 8628) in progress: the code shown, and the wait for it."""
+
+    authorization: DeviceAuthorization
+    task: asyncio.Task[None] | None = None
+    token: dict[str, Any] | None = None
+    error: DeviceFlowError | None = None
+
+    async def async_wait(self, impl: OAuth2RestImplementation) -> None:
+        """Poll until the user approved, denied or gave up (the progress task)."""
+        try:
+            self.token = await async_poll_device_token(impl, self.authorization)
+        except DeviceFlowError as err:
+            self.error = err

@@ -34,7 +34,8 @@ from typing import Any, ClassVar, Final
 import aiohttp
 from yarl import URL
 
-from ..client.response import loads_json
+from ..client.errors import ResponseTooLargeError
+from ..client.response import loads_json, read_capped
 from ..client.urls import http_url, is_secure_transport
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 
@@ -191,17 +192,16 @@ async def _fetch_document(session: aiohttp.ClientSession, url: URL) -> dict[str,
                 raise DiscoveryRedirected(
                     f"{url}: redirected to {URL(response.url).origin()}"
                 )
-            body = bytearray()
-            async for chunk in response.content.iter_chunked(65536):
-                body.extend(chunk)
-                if len(body) > MAX_DOCUMENT_BYTES:
-                    raise DiscoveryInvalidDocument(f"{url}: document too large")
+            try:
+                body = await read_capped(response, MAX_DOCUMENT_BYTES)
+            except ResponseTooLargeError as err:
+                raise DiscoveryInvalidDocument(f"{url}: document too large") from err
     except TimeoutError as err:
         raise DiscoveryConnectionError(f"{url}: timed out") from err
     except aiohttp.ClientError as err:
         raise DiscoveryConnectionError(f"{url}: {err}") from err
     try:
-        document = loads_json(bytes(body))
+        document = loads_json(body)
     except ValueError as err:
         raise DiscoveryInvalidDocument(f"{url}: not JSON") from err
     if not isinstance(document, dict):

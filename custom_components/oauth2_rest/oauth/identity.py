@@ -24,6 +24,7 @@ from ..client.errors import ResponseTooLargeError
 from ..client.response import loads_json, read_capped
 from .provider import ProviderProfile
 from .token_response import MAX_TOKEN_RESPONSE_BYTES, value_at_path
+from .token_set import ACCESS_TOKEN, ID_TOKEN
 
 _LABEL_CLAIMS = (
     "email",
@@ -61,7 +62,7 @@ def id_token_claims(token: dict[str, Any], client_id: str) -> dict[str, Any] | N
     is not base64url JSON of bounded depth (an id_token nested 100 000 deep says
     nothing, it does not crash the lookup).
     """
-    id_token = token.get("id_token")
+    id_token = token.get(ID_TOKEN)
     if not isinstance(id_token, str) or id_token.count(".") != _JWT_DOTS:
         return None
     payload = id_token.split(".")[1]
@@ -103,7 +104,7 @@ async def async_identify(
     ) not in (None, ""):
         return AccountIdentity(str(subject))
     if profile.userinfo_url:
-        return await _async_userinfo(session, profile, token["access_token"])
+        return await _async_userinfo(session, profile, token[ACCESS_TOKEN])
     return None
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 import logging
-import time
 from typing import Any, override
 from urllib.parse import quote
 
@@ -39,14 +38,20 @@ from ..client.response import read_capped
 from ..redirect import redirect_uri
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 from .token_response import (
-    CLIENT_CREDENTIALS_KEY,
     MAX_TOKEN_RESPONSE_BYTES,
-    NON_EXPIRING_MARKER,
     InvalidTokenResponse,
     TokenEndpointError,
     UnsupportedTokenType,
     detect_quirks,
     parse_token_response,
+)
+from .token_set import (
+    ACCESS_TOKEN,
+    CLIENT_CREDENTIALS_KEY,
+    NON_EXPIRING_MARKER,
+    REFRESH_TOKEN,
+    is_client_credentials_token,
+    stamp_expiry,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -59,13 +64,23 @@ CLIENT_CREDENTIALS_GRANT_TYPE = "client_credentials"
 CLIENT_CREDENTIALS_PARAMS = ("resource", "audience")
 
 
-def is_client_credentials_token(token: Mapping[str, Any]) -> bool:
-    """Whether a stored token comes from the client credentials grant."""
-    return isinstance(token.get(CLIENT_CREDENTIALS_KEY), dict)
-
-
 # Removing an account waits for the revocation: keep that short.
 REVOCATION_TIMEOUT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ServerAnswer:
+    """What an authorization server answered a POST, read within the cap.
+
+    ``too_large`` holds the refusal when the body was over the cap; ``body`` is
+    empty then.
+    """
+
+    status: int
+    content_type: str
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    too_large: ResponseTooLargeError | None = None
 
 
 class OAuth2RestImplementation(LocalOAuth2Implementation):
@@ -168,9 +183,7 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         The token keeps ``params``: when it is due, the same request gets the next
         one (see :meth:`_async_refresh_token`).
         """
-        token = await self._client_credentials_request(params, detect=True)
-        token["expires_at"] = time.time() + token["expires_in"]
-        return token
+        return stamp_expiry(await self._client_credentials_request(params, detect=True))
 
     async def _client_credentials_request(
         self, params: dict[str, str], *, detect: bool = False
@@ -179,7 +192,7 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
             {"grant_type": CLIENT_CREDENTIALS_GRANT_TYPE, **params}, detect=detect
         )
         # Never a refresh token: RFC 6749 4.4.3 says none should be issued.
-        token.pop("refresh_token", None)
+        token.pop(REFRESH_TOKEN, None)
         token[CLIENT_CREDENTIALS_KEY] = dict(params)
         return token
 
@@ -189,10 +202,12 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
 
     @override
     async def async_refresh_token(self, token: dict[str, Any]) -> dict[str, Any]:
-        """Refresh, keeping the old refresh token when the provider sends none."""
-        new_token = await self._async_refresh_token(token)
-        new_token["expires_at"] = time.time() + new_token["expires_in"]
-        return new_token
+        """Refresh, keeping the old refresh token when the provider sends none.
+
+        Replaces HA's, which stamps the expiry by the same rule and maps raw
+        aiohttp errors (``_token_request`` raises HA's mapped errors only).
+        """
+        return stamp_expiry(await self._async_refresh_token(token))
 
     @override
     async def _async_refresh_token(self, token: dict[str, Any]) -> dict[str, Any]:
@@ -204,14 +219,14 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         """
         if is_client_credentials_token(token):
             return await self._client_credentials_request(token[CLIENT_CREDENTIALS_KEY])
-        if not token.get("refresh_token"):
+        if not token.get(REFRESH_TOKEN):
             raise self._error(
                 OAuth2TokenRequestReauthError,
                 HTTPStatus.BAD_REQUEST,
                 "no refresh token: the account must be linked again",
             )
         new_token = await self._token_request(
-            {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}
+            {"grant_type": "refresh_token", REFRESH_TOKEN: token[REFRESH_TOKEN]}
         )
         merged = {**token, **new_token}
         if NON_EXPIRING_MARKER not in new_token:
@@ -219,7 +234,7 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
             merged.pop(NON_EXPIRING_MARKER, None)
         return merged
 
-    async def async_revoke(self, token: dict[str, Any]) -> bool:
+    async def async_revoke(self, token: Mapping[str, Any]) -> bool:
         """Revoke the grant at the provider (RFC 7009); True when it confirmed.
 
         Revoking the refresh token ends the whole grant at compliant servers; the
@@ -228,27 +243,54 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         """
         if not (url := self.profile.revocation_url):
             return False
-        kind = "refresh_token" if token.get("refresh_token") else "access_token"
-        data: dict[str, Any] = {"token": token[kind], "token_type_hint": kind}
-        headers = {hdrs.ACCEPT: "application/json", **self.client_auth(data)}
-        session = async_get_clientsession(self.hass)
+        kind = REFRESH_TOKEN if token.get(REFRESH_TOKEN) else ACCESS_TOKEN
         try:
-            async with session.post(
+            answer = await self.async_post_form(
                 url,
-                data=data,
-                headers=headers,
-                timeout=ClientTimeout(total=REVOCATION_TIMEOUT),
-                allow_redirects=False,
-            ) as resp:
-                revoked = resp.status == HTTPStatus.OK
+                {"token": token[kind], "token_type_hint": kind},
+                timeout=REVOCATION_TIMEOUT,
+            )
         except (ClientError, TimeoutError) as err:
             _LOGGER.warning(
                 "Could not revoke the grant at %s: %s", url, type(err).__name__
             )
             return False
-        if not revoked:
-            _LOGGER.warning("Revocation at %s answered HTTP %s", url, resp.status)
+        # The status says it all: the body (empty per RFC 7009) is not looked at.
+        if not (revoked := answer.status == HTTPStatus.OK):
+            _LOGGER.warning("Revocation at %s answered HTTP %s", url, answer.status)
         return revoked
+
+    async def async_post_form(
+        self,
+        url: str,
+        data: dict[str, Any],
+        *,
+        timeout: float = TOKEN_REQUEST_TIMEOUT,
+    ) -> ServerAnswer:
+        """POST a form to the authorization server as this client; read the answer.
+
+        The one way to the authorization server (token requests, revocation,
+        device authorization): client authentication added, JSON asked for, no
+        redirect followed (client secrets and refresh tokens are never replayed to
+        another URL), the body read up to ``MAX_TOKEN_RESPONSE_BYTES``. Raises
+        ClientError or TimeoutError when there is no answer.
+        """
+        headers = {hdrs.ACCEPT: "application/json", **self.client_auth(data)}
+        session = async_get_clientsession(self.hass)
+        async with session.post(
+            url,
+            data=data,
+            headers=headers,
+            timeout=ClientTimeout(total=timeout),
+            allow_redirects=False,
+        ) as resp:
+            status, content_type = resp.status, resp.content_type or ""
+            response_headers = CIMultiDictProxy(CIMultiDict(resp.headers))
+            try:
+                body = await read_capped(resp, MAX_TOKEN_RESPONSE_BYTES)
+            except ResponseTooLargeError as err:
+                return ServerAnswer(status, content_type, response_headers, b"", err)
+        return ServerAnswer(status, content_type, response_headers, body)
 
     def client_auth(self, data: dict[str, Any]) -> dict[str, str]:
         """Add client authentication to a token request; return extra headers."""
@@ -277,33 +319,20 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         ``self.profile``, stored with the entry, used by every later refresh).
         """
         data = {**self.profile.quirks.extra_token_params, **data}
-        headers = {hdrs.ACCEPT: "application/json", **self.client_auth(data)}
-        session = async_get_clientsession(self.hass)
         _LOGGER.debug(
             "Sending %s token request to %s", data["grant_type"], self.token_url
         )
         try:
-            async with session.post(
-                self.token_url,
-                data=data,
-                headers=headers,
-                timeout=ClientTimeout(total=TOKEN_REQUEST_TIMEOUT),
-                # Never replay client secrets and refresh tokens to another URL.
-                allow_redirects=False,
-            ) as resp:
-                status, content_type = resp.status, resp.content_type or ""
-                response_headers = CIMultiDictProxy(CIMultiDict(resp.headers))
-                body = await read_capped(resp, MAX_TOKEN_RESPONSE_BYTES)
-        except ResponseTooLargeError as err:
-            _LOGGER.debug("Token response of %s refused: %s", self.token_url, err)
-            raise self._error(
-                OAuth2TokenRequestTransientError, status, str(err)
-            ) from None
+            answer = await self.async_post_form(self.token_url, data)
         except (ClientError, TimeoutError) as err:
             _LOGGER.debug(
                 "Token request to %s got no response: %s", self.token_url, err
             )
             raise self._error(OAuth2TokenRequestTransientError, 0, str(err)) from err
+        status, content_type, body = answer.status, answer.content_type, answer.body
+        if (too_large := answer.too_large) is not None:
+            _LOGGER.debug("Token response of %s refused: %s", self.token_url, too_large)
+            raise self._error(OAuth2TokenRequestTransientError, status, str(too_large))
 
         if detect:
             quirks = detect_quirks(status, content_type, body, self.profile.quirks)
@@ -318,7 +347,7 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
             _LOGGER.debug("Token request to %s failed: %s", self.token_url, err)
             # Chained: callers that need the error code (device polling) read it
             # from __cause__. It holds no token material.
-            raise self._mapped_error(err, response_headers) from err
+            raise self._mapped_error(err, answer.headers) from err
         except UnsupportedTokenType as err:
             # Not transient: every refresh would get the same kind of token.
             _LOGGER.error("Token endpoint %s: %s", self.token_url, err)

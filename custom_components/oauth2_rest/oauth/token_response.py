@@ -13,19 +13,25 @@ from http import HTTPStatus
 import math
 import re
 import time
-from typing import Any
+from typing import Any, override
 from urllib.parse import parse_qsl
 
 from ..client.response import loads_json
 from .provider import TokenResponseQuirks
+from .token_set import (
+    ACCESS_TOKEN,
+    CLIENT_CREDENTIALS_KEY,
+    EXPIRES_AT,
+    EXPIRES_IN,
+    ID_TOKEN,
+    NON_EXPIRING_MARKER,
+    NON_EXPIRING_SECONDS,
+    REFRESH_TOKEN,
+    REFRESH_TOKEN_EXPIRES_IN,
+    SCOPE,
+    TOKEN_TYPE,
+)
 
-# A token without ``expires_in`` never expires (GitHub's classic tokens). HA's session
-# needs an expiry, so such tokens get one far away and are marked as non-expiring.
-NON_EXPIRING_SECONDS = 10 * 365 * 24 * 3600
-NON_EXPIRING_MARKER = "non_expiring"
-# A token got with the client credentials grant carries, under this key, the
-# parameters of the request that gets the next one (it has no refresh token).
-CLIENT_CREDENTIALS_KEY = "client_credentials"
 # A token endpoint's body larger than this is refused unread.
 MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -72,6 +78,7 @@ class TokenEndpointError(Exception):
     error: str
     description: str | None = None
 
+    @override
     def __str__(self) -> str:
         """Describe the error without any token material."""
         detail = f": {self.description}" if self.description else ""
@@ -158,7 +165,7 @@ _WRAPPER_KEYS = ("body", "data")
 _STATUS_KEYS = ("status", "code")
 # The lifetime and absolute expiry fields tried when ``expires_in`` is missing.
 _EXPIRES_IN_FIELDS = ("expires",)
-_EXPIRES_AT_FIELDS = ("expires_at", "expires_on", "expiry")
+_EXPIRES_AT_FIELDS = (EXPIRES_AT, "expires_on", "expiry")
 # Above this a number under a lifetime field is an absolute time (2001-09-09).
 _ABSOLUTE_ABOVE = 1_000_000_000
 # Above this an absolute expiry is in milliseconds (this is the year 5138 in seconds).
@@ -228,7 +235,7 @@ def detect_quirks(
 
 
 def _has_token(data: Any) -> bool:
-    return isinstance(data, Mapping) and isinstance(data.get("access_token"), str)
+    return isinstance(data, Mapping) and isinstance(data.get(ACCESS_TOKEN), str)
 
 
 def _is_status(value: Any) -> bool:
@@ -282,7 +289,7 @@ def _raise_error_in_success(
             else:  # Rate limits and the provider's own failures: retry.
                 status = HTTPStatus.SERVICE_UNAVAILABLE
             raise TokenEndpointError(status, error, _description(data))
-    if "error" in data and "access_token" not in data:
+    if "error" in data and ACCESS_TOKEN not in data:
         error = str(data["error"])
         raise TokenEndpointError(
             _ERROR_CODE_STATUS.get(error, HTTPStatus.BAD_REQUEST),
@@ -317,23 +324,23 @@ def normalise_token(
       profile's ``subject_field``), so nothing unexpected is stored.
     """
     quirks = quirks or TokenResponseQuirks()
-    access_token = _access_token(data.get("access_token"))
-    token_type = _token_type(data.get("token_type"))
-    token: dict[str, Any] = {"access_token": access_token, "token_type": token_type}
-    refresh_token = data.get("refresh_token")
+    access_token = _access_token(data.get(ACCESS_TOKEN))
+    token_type = _token_type(data.get(TOKEN_TYPE))
+    token: dict[str, Any] = {ACCESS_TOKEN: access_token, TOKEN_TYPE: token_type}
+    refresh_token = data.get(REFRESH_TOKEN)
     if isinstance(refresh_token, str) and refresh_token:
-        token["refresh_token"] = refresh_token
-    scope = data.get("scope")
+        token[REFRESH_TOKEN] = refresh_token
+    scope = data.get(SCOPE)
     if isinstance(scope, list):
-        token["scope"] = " ".join(str(item) for item in scope)
+        token[SCOPE] = " ".join(str(item) for item in scope)
     elif isinstance(scope, str):
-        token["scope"] = scope
-    if isinstance(id_token := data.get("id_token"), str):
-        token["id_token"] = id_token
+        token[SCOPE] = scope
+    if isinstance(id_token := data.get(ID_TOKEN), str):
+        token[ID_TOKEN] = id_token
     if (
-        refresh_lifetime := token_lifetime(data.get("refresh_token_expires_in"))
+        refresh_lifetime := token_lifetime(data.get(REFRESH_TOKEN_EXPIRES_IN))
     ) is not None:
-        token["refresh_token_expires_in"] = refresh_lifetime
+        token[REFRESH_TOKEN_EXPIRES_IN] = refresh_lifetime
     if quirks.subject_field and (root := quirks.subject_field.split(".")[0]) in data:
         token[root] = _storable(data[root])
     expires_in = data.get(quirks.expires_in_field)
@@ -342,10 +349,10 @@ def normalise_token(
             data.get(quirks.expires_at_field), time.time() if now is None else now
         )
     if (lifetime := token_lifetime(expires_in)) is None:
-        token["expires_in"] = NON_EXPIRING_SECONDS
+        token[EXPIRES_IN] = NON_EXPIRING_SECONDS
         token[NON_EXPIRING_MARKER] = True
     else:
-        token["expires_in"] = lifetime
+        token[EXPIRES_IN] = lifetime
     return token
 
 
@@ -381,21 +388,21 @@ def validate_token_set(token: Any) -> dict[str, Any]:
     """
     if not isinstance(token, dict):
         raise InvalidTokenResponse("the token set is not an object")
-    _access_token(token.get("access_token"))
-    if not isinstance(token.get("token_type"), str):
+    _access_token(token.get(ACCESS_TOKEN))
+    if not isinstance(token.get(TOKEN_TYPE), str):
         raise InvalidTokenResponse("the token set has no token_type")
-    _token_type(token["token_type"])
-    expires_at = token.get("expires_at")
+    _token_type(token[TOKEN_TYPE])
+    expires_at = token.get(EXPIRES_AT)
     if (
         not isinstance(expires_at, int | float)
         or parse_number(expires_at) != expires_at
     ):
         raise InvalidTokenResponse("the token set's expires_at is not a finite number")
-    expires_in = token.get("expires_in")
+    expires_in = token.get(EXPIRES_IN)
     if not isinstance(expires_in, int) or token_lifetime(expires_in) != expires_in:
         raise InvalidTokenResponse("the token set's expires_in is not a lifetime")
-    if "refresh_token" in token and not (
-        isinstance(token["refresh_token"], str) and token["refresh_token"]
+    if REFRESH_TOKEN in token and not (
+        isinstance(token[REFRESH_TOKEN], str) and token[REFRESH_TOKEN]
     ):
         raise InvalidTokenResponse("the token set's refresh_token is not a string")
     params = token.get(CLIENT_CREDENTIALS_KEY, {})
