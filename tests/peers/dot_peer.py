@@ -58,6 +58,12 @@ class DotPeer:
             "PYTHONUNBUFFERED": "1",
         }
 
+    def discovery_adds(self, grant: str) -> dict[str, Any]:
+        """What a user adds on the discovery summary: the device endpoint no metadata names."""
+        if grant == "device":
+            return {"device_authorization_url": f"{self.base}/o/device-authorization/"}
+        return {}
+
     async def version(self) -> str:
         """Versions of the server's packages."""
         proc = await asyncio.create_subprocess_exec(

@@ -58,6 +58,15 @@ class GlewlwydPeer:
         self.runner: web.AppRunner | None = None
         self.key_file = workdir / "oidc-key.pem"
 
+    def discovery_adds(self, grant: str) -> dict[str, Any]:
+        """What a user adds on the discovery summary (discovery leaves it out).
+
+        Client credentials: left out of ``grant_types_supported``, although granted.
+        """
+        if grant == "client_credentials":
+            return {"client_credentials": True}
+        return {}
+
     async def version(self) -> str:
         """The Debian package's version."""
         proc = await asyncio.create_subprocess_exec(

@@ -23,6 +23,10 @@ REAUTH_WITHIN = 60.0  # seconds from the revocation to a reauth flow in progress
 STORM = 3  # at most this many token requests from revocation to 15 s after the reauth prompt
 
 
+# Forms whose pre-filled (suggested) values the frontend submits along with the user's.
+PREFILLED_STEPS = frozenset({"adjust_discovered"})
+
+
 class Peer(Protocol):
     """What the scenarios need from a server (dot_peer.DotPeer, glewlwyd_peer.GlewlwydPeer)."""
 
@@ -105,7 +109,7 @@ class Run:
         base: str,
         result: dict[str, Any],
         answers: dict[str, dict[str, Any]],
-        menu: dict[str, str],
+        menu: dict[str, Any],
         *,
         device: bool = False,
     ) -> tuple[dict[str, Any], list[str]]:
@@ -131,6 +135,8 @@ class Run:
             if kind == "menu":
                 options = list(result["menu_options"])
                 choice = menu.get(step)
+                if isinstance(choice, list):  # the same menu again: the next choice
+                    choice = choice.pop(0) if choice else None
                 if choice not in options:
                     raise FlowError(f"menu {step} offers {options}, not {choice!r}")
                 result = await self.ha.api("POST", flow, {"next_step_id": choice})
@@ -148,9 +154,19 @@ class Run:
                 known = answers.get(step)
                 if known is None:
                     raise FlowError(f"unexpected form {step} after {' -> '.join(seen)}")
-                names = {f["name"] for f in result.get("data_schema") or []}
+                fields = result.get("data_schema") or []
+                names = {f["name"] for f in fields}
+                # What the frontend submits: the values it pre-filled, and the user's.
+                prefilled = {
+                    f["name"]: f["description"]["suggested_value"]
+                    for f in fields
+                    if step in PREFILLED_STEPS
+                    and "suggested_value" in (f.get("description") or {})
+                }
                 result = await self.ha.api(
-                    "POST", flow, {k: v for k, v in known.items() if k in names}
+                    "POST",
+                    flow,
+                    prefilled | {k: v for k, v in known.items() if k in names},
                 )
             elif kind in ("progress", "progress_done", "external_done"):
                 await asyncio.sleep(1 if kind == "progress" else 0)
@@ -208,7 +224,17 @@ class Run:
             "account_name": {"account_name": f"{self.peer.key} {grant}"},
             "reauth_confirm": {},
         }
-        menu = {"user": "discovery", "login": grant}
+        # What discovery left out, added on the discovery summary (as a user would).
+        adds = self.peer.discovery_adds(grant)
+        menu: dict[str, Any] = {
+            "user": "discovery",
+            "login": grant,
+            "discovered": ["adjust_discovered", "credentials"]
+            if adds
+            else "credentials",
+        }
+        if adds:
+            answers["adjust_discovered"] = adds
         result, seen = await self.drive(
             FLOW, start, answers, menu, device=grant == "device"
         )
