@@ -20,7 +20,8 @@ from custom_components.oauth2_rest.flow.preview import VALUE_MAX_CHARS, shown_va
 from custom_components.oauth2_rest.redact import Secrets
 from custom_components.oauth2_rest.request import EndpointRequest
 
-from .common import ACCOUNT_SECRETS, count, json_values, leaked, nasty_text
+from ..common import ACCOUNT_SECRETS, leaked
+from .common import count, json_values, nasty_text
 
 # Text that is often a template: plain, broken or working Jinja around nasty text.
 template_text = st.one_of(
