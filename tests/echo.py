@@ -139,8 +139,8 @@ async def echo_servers(socket_enabled: None) -> AsyncIterator[EchoServers]:
     servers = EchoServers(api="", other="")
     api = TestServer(_echo_app("api", servers), host="127.0.0.1")
     other = TestServer(_echo_app("other", servers), host="127.0.0.1")
-    await api.start_server()
-    await other.start_server()
+    await api.start_server(access_log=None)
+    await other.start_server(access_log=None)
     servers.api = str(api.make_url("")).rstrip("/")
     servers.other = str(other.make_url("")).rstrip("/")
     yield servers

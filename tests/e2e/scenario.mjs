@@ -703,6 +703,9 @@ async function main() {
       await page.getByText('Discover from the issuer URL').click();
       await page.getByRole('textbox', { name: 'Issuer URL' }).fill(issuer);
       await submit();
+      // What discovery found (endpoints, grants): go on with it.
+      await page.getByText('Grants offered', { exact: false }).first().waitFor();
+      await page.getByText('Continue', { exact: true }).click();
       await page.getByRole('textbox', { name: 'Client ID' }).waitFor();
     };
     const fillDemoClient = async (scopes) => {
