@@ -490,22 +490,12 @@ async def test_missing_scope_is_a_repair(
 
 # -- shapes found by detection, and the device grant ---------------------------------
 
-_DETECTED_WRAPPER = (
-    "a wrapper found in the first answer, not declared by a preset: its status 401 "
-    "is retried forever as a 503: fixed by issue 19, What to build 2 (dead grants "
-    "behind a detected wrapper)"
-)
-
 
 @pytest.mark.parametrize(
     ("name", "dead"),
     [
-        pytest.param(
-            "status_401_authentication_failed",
-            True,
-            marks=pytest.mark.xfail(strict=True, reason=_DETECTED_WRAPPER),
-        ),
-        pytest.param("status_601_too_many_requests", False),
+        ("status_401_authentication_failed", True),
+        ("status_601_too_many_requests", False),
     ],
 )
 async def test_withings_by_hand_detects_its_wrapper(
