@@ -42,6 +42,8 @@ def entry_origin_policy(config_entry: ConfigEntry[Any]) -> OriginPolicy:
 
 # Refresh at most this long before the token expires.
 MAX_REFRESH_MARGIN = 120.0
+# The early refresh starts at least this long before the token stops being trusted.
+REFRESH_LEAD = 10.0
 # A token the API rejected is force-refreshed at most once in this many seconds.
 FORCED_REFRESH_INTERVAL = 60.0
 
@@ -63,7 +65,7 @@ class AccountSession(OAuth2Session):
     - every refresh goes through the account's ``AccountTokens`` (token_store.py):
       the new token set is on disk before anyone gets it, and one refresh runs per
       account, also across reloads;
-    - refresh ahead of expiry (a quarter of the token's lifetime, 20 s to 2 min
+    - refresh ahead of expiry (a quarter of the token's lifetime, 30 s to 2 min
       before it, at most half of it), and when that early refresh fails
       transiently, keep using the still-valid token instead of failing the caller;
     - a forced refresh after the API rejected a token that looked valid, at most
@@ -109,26 +111,36 @@ class AccountSession(OAuth2Session):
     def refresh_margin(self) -> float:
         """Seconds before expiry at which the token is refreshed.
 
-        A quarter of the lifetime, 20 s to 2 min, but never more than half of it:
-        a token living less than HA's 20 s clock-skew margin is still used.
+        A quarter of the lifetime, at least ``REFRESH_LEAD`` beyond HA's 20 s
+        clock-skew margin and at most 2 min, but never more than half of it. It
+        always starts before ``trust_margin``: an early refresh that fails leaves
+        time to try again while the token is still used.
         """
         if (lifetime := self._lifetime) is None:
             return MAX_REFRESH_MARGIN
         return min(
             MAX_REFRESH_MARGIN,
-            max(CLOCK_OUT_OF_SYNC_MAX_SEC, lifetime / 4),
+            max(CLOCK_OUT_OF_SYNC_MAX_SEC + REFRESH_LEAD, lifetime / 4),
             lifetime / 2,
         )
+
+    @property
+    def trust_margin(self) -> float:
+        """Seconds before expiry at which the token is no longer sent.
+
+        HA's 20 s clock-skew margin, but at most a quarter of the lifetime: a short
+        token (60 s) is still used after its early refresh (30 s before) failed.
+        """
+        if (lifetime := self._lifetime) is None:
+            return CLOCK_OUT_OF_SYNC_MAX_SEC
+        return min(CLOCK_OUT_OF_SYNC_MAX_SEC, lifetime / 4)
 
     @property
     def usable(self) -> bool:
         """Whether the current token can still be sent (not expired, not rejected)."""
         if self.access_token == self._rejected_access_token:
             return False
-        skew: float = CLOCK_OUT_OF_SYNC_MAX_SEC
-        if (lifetime := self._lifetime) is not None:
-            skew = min(skew, lifetime / 2)
-        return cast("float", self.token["expires_at"]) > time.time() + skew
+        return cast("float", self.token["expires_at"]) > time.time() + self.trust_margin
 
     @property
     @override
