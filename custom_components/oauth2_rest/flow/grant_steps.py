@@ -15,6 +15,7 @@ from homeassistant.helpers.config_entry_oauth2_flow import AUTH_CALLBACK_PATH
 from homeassistant.helpers.http import current_request
 
 from ..errors import Failure, authorization_refused, client_credentials_failed
+from ..oauth.identity import NonceMismatchError
 from ..redact import Secrets
 from .account import AccountFlowBase, Grant
 
@@ -80,6 +81,17 @@ class GrantSteps(AccountFlowBase):
         if user_input is not None and "error" in user_input:
             user_input = {ERROR_DESCRIPTION: _callback_description(), **user_input}
         return await super().async_step_auth(user_input)
+
+    @override
+    async def async_step_creation(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Exchange the code; an id_token of another login ends the flow."""
+        try:
+            return await super().async_step_creation(user_input)
+        except NonceMismatchError as err:
+            self.logger.warning("The id_token was refused: %s", err)
+            return self.async_abort(reason="nonce_mismatch")
 
     @override
     async def async_step_authorize_rejected(
