@@ -248,9 +248,8 @@ async def test_code_exchange_identifies_the_account(
             provider.answer(path_of(impl.profile.userinfo_url), identity["userinfo"])
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(
-                "homeassistant.helpers.config_entry_oauth2_flow.async_get_redirect_uri",
+                "custom_components.oauth2_rest.oauth.implementation.redirect_uri",
                 lambda hass: REDIRECT_URI,
-                raising=False,
             )
             await impl.async_generate_authorize_url("flow")
         state = {"flow_id": "flow", "redirect_uri": REDIRECT_URI}
