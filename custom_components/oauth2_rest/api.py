@@ -48,6 +48,8 @@ def entry_origin_policy(config_entry: ConfigEntry[Any]) -> OriginPolicy:
 
 # Refresh at most this long before the token expires.
 MAX_REFRESH_MARGIN = 120.0
+# The early refresh starts at least this long before the token stops being trusted.
+REFRESH_LEAD = 10.0
 # A token the API rejected is force-refreshed at most once in this many seconds.
 FORCED_REFRESH_INTERVAL = 60.0
 
@@ -69,7 +71,7 @@ class AccountSession(OAuth2Session):
     - every refresh goes through the account's ``AccountTokens`` (token_store.py):
       the new token set is on disk before anyone gets it, and one refresh runs per
       account, also across reloads;
-    - refresh ahead of expiry (a quarter of the token's lifetime, 20 s to 2 min
+    - refresh ahead of expiry (a quarter of the token's lifetime, 30 s to 2 min
       before it, at most half of it), and when that early refresh fails
       transiently, keep using the still-valid token instead of failing the caller;
     - a forced refresh after the API rejected a token that looked valid, at most
@@ -128,16 +130,29 @@ class AccountSession(OAuth2Session):
     def refresh_margin(self) -> float:
         """Seconds before expiry at which the token is refreshed.
 
-        A quarter of the lifetime, 20 s to 2 min, but never more than half of it:
-        a token living less than HA's 20 s clock-skew margin is still used.
+        A quarter of the lifetime, at least ``REFRESH_LEAD`` beyond HA's 20 s
+        clock-skew margin and at most 2 min, but never more than half of it. It
+        always starts before ``trust_margin``: an early refresh that fails leaves
+        time to try again while the token is still used.
         """
         if (seconds := lifetime(self.token_set)) is None:
             return MAX_REFRESH_MARGIN
         return min(
             MAX_REFRESH_MARGIN,
-            max(CLOCK_OUT_OF_SYNC_MAX_SEC, seconds / 4),
+            max(CLOCK_OUT_OF_SYNC_MAX_SEC + REFRESH_LEAD, seconds / 4),
             seconds / 2,
         )
+
+    @property
+    def trust_margin(self) -> float:
+        """Seconds before expiry at which the token is no longer sent.
+
+        HA's 20 s clock-skew margin, but at most a quarter of the lifetime: a short
+        token (60 s) is still used after its early refresh (30 s before) failed.
+        """
+        if (seconds := lifetime(self.token_set)) is None:
+            return CLOCK_OUT_OF_SYNC_MAX_SEC
+        return min(CLOCK_OUT_OF_SYNC_MAX_SEC, seconds / 4)
 
     @property
     def usable(self) -> bool:
@@ -145,10 +160,7 @@ class AccountSession(OAuth2Session):
         token = self.token_set
         if token[ACCESS_TOKEN] == self._rejected_access_token:
             return False
-        skew: float = CLOCK_OUT_OF_SYNC_MAX_SEC
-        if (seconds := lifetime(token)) is not None:
-            skew = min(skew, seconds / 2)
-        return token[EXPIRES_AT] > time.time() + skew
+        return token[EXPIRES_AT] > time.time() + self.trust_margin
 
     @property
     @override

@@ -250,7 +250,6 @@ async def test_code_exchange_identifies_the_account(
             patch.setattr(
                 "custom_components.oauth2_rest.oauth.implementation.redirect_uri",
                 lambda hass: REDIRECT_URI,
-                raising=False,
             )
             await impl.async_generate_authorize_url("flow")
         state = {"flow_id": "flow", "redirect_uri": REDIRECT_URI}
@@ -490,22 +489,12 @@ async def test_missing_scope_is_a_repair(
 
 # -- shapes found by detection, and the device grant ---------------------------------
 
-_DETECTED_WRAPPER = (
-    "a wrapper found in the first answer, not declared by a preset: its status 401 "
-    "is retried forever as a 503: fixed by issue 19, What to build 2 (dead grants "
-    "behind a detected wrapper)"
-)
-
 
 @pytest.mark.parametrize(
     ("name", "dead"),
     [
-        pytest.param(
-            "status_401_authentication_failed",
-            True,
-            marks=pytest.mark.xfail(strict=True, reason=_DETECTED_WRAPPER),
-        ),
-        pytest.param("status_601_too_many_requests", False),
+        ("status_401_authentication_failed", True),
+        ("status_601_too_many_requests", False),
     ],
 )
 async def test_withings_by_hand_detects_its_wrapper(

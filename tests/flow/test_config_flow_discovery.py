@@ -74,6 +74,7 @@ async def test_discovery_flow_with_id_token(
             "sub": "oidc-subject",
             "aud": CLIENT_ID,
             "email": "me@example.org",
+            "nonce": url.query["nonce"],
         }
     )
     aioclient_mock.post(

@@ -19,8 +19,11 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from custom_components.oauth2_rest.oauth.identity import (
     AccountIdentity,
     IdentityLookupError,
+    NonceMismatchError,
     async_identify,
+    check_nonce,
     id_token_claims,
+    new_nonce,
 )
 
 from ..common import CLIENT_ID, USERINFO_URL, manual_profile
@@ -68,6 +71,39 @@ def test_id_token_claims_never_raise(id_token: Any) -> None:
     count("id_token_claims")
     claims = id_token_claims({"id_token": id_token}, CLIENT_ID)
     assert claims is None or isinstance(claims, dict)
+
+
+@given(id_token=id_tokens(), claim=json_values | nasty_text)
+@example(id_token="h.e30.s", claim=None)
+def test_nonce_check_passes_only_with_the_nonce(id_token: Any, claim: Any) -> None:
+    """Any id_token, any nonce claim: only this login's nonce links the account.
+
+    An id_token whose claims are read for this client must carry the nonce sent;
+    one that is not read (no claims, another audience) is not used at all.
+    """
+    count("check_nonce")
+    nonce = new_nonce()
+    token = {"id_token": id_token}
+    claims = id_token_claims(token, CLIENT_ID)
+    check_nonce(token, CLIENT_ID, None)  # nothing sent: nothing to check
+    if claims is not None:
+        # The same claims with a nonce claim drawn at random.
+        token = {"id_token": f"h.{_claims_with_nonce(claims, claim)}.s"}
+        try:
+            check_nonce(token, CLIENT_ID, nonce)
+        except NonceMismatchError as err:
+            assert nonce not in str(err)
+        else:
+            raise AssertionError("a drawn nonce claim was taken for the one sent")
+        token = {"id_token": f"h.{_claims_with_nonce(claims, nonce)}.s"}
+        check_nonce(token, CLIENT_ID, nonce)
+    else:
+        check_nonce(token, CLIENT_ID, nonce)
+
+
+def _claims_with_nonce(claims: dict[str, Any], nonce: Any) -> str:
+    body = json.dumps({**claims, "nonce": nonce}).encode()
+    return base64.urlsafe_b64encode(body).decode().rstrip("=")
 
 
 @given(id_token=id_tokens(), userinfo=json_values | deep_json)

@@ -210,6 +210,43 @@ def test_detected_status_tells_an_error_in_a_200() -> None:
     assert err.value.status == 400  # a known code: the grant is dead
 
 
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        ({"status": 401}, 400),  # read as HTTP: the grant is dead
+        ({"status": 400, "error": "bad"}, 400),
+        ({"status": 499}, 400),
+        ({"status": 429}, 503),  # too many requests: retried
+        ({"status": 503}, 503),
+        ({"status": 601}, 503),
+        ({"status": 399}, 503),
+        ({"status": 7, "error": "invalid_token"}, 400),
+        ({"status": 7, "error": "invalid_grant"}, 400),
+    ],
+)
+def test_detected_wrapper_status_ends_a_dead_grant(
+    answer: dict[str, Any], status: int
+) -> None:
+    """A wrapper found by detection: a 4xx status or a dead-grant error is final."""
+    quirks = detect_quirks(
+        200, JSON, body({"status": 0, "body": {**TOKEN, "expires_in": 60}}), PLAIN
+    )
+    with pytest.raises(TokenEndpointError) as err:
+        parse_token_response(200, JSON, body(answer), quirks)
+    assert err.value.status == status
+
+
+def test_a_preset_list_of_dead_statuses_wins() -> None:
+    """A preset that names its dead-grant statuses: only those end the grant."""
+    quirks = TokenResponseQuirks(
+        wrapper_key="body", status_key="status", status_ok=0, reauth_statuses=(100,)
+    )
+    for code, status in ((100, 400), (401, 503)):
+        with pytest.raises(TokenEndpointError) as err:
+            parse_token_response(200, JSON, body({"status": code}), quirks)
+        assert err.value.status == status
+
+
 # -- in the flow: found at link time, stored, used by every refresh ----------------
 
 

@@ -63,6 +63,12 @@ class AccountFlowBase(AbstractOAuth2FlowHandler):
             data["prompt"] = "consent"
         return data
 
+    @override
+    async def async_generate_authorize_url(self) -> str:
+        """The authorize URL, with a fresh OIDC nonce when it asks for openid."""
+        url = await super().async_generate_authorize_url()
+        return self._rest_impl().add_nonce(self.flow_id, url)
+
     @abstractmethod
     async def async_step_credentials(
         self, user_input: dict[str, Any] | None = None, failed: Failure | None = None

@@ -22,6 +22,7 @@ from ..oauth.device import (
     DeviceOutcome,
     async_start_device_authorization,
 )
+from ..oauth.identity import NonceMismatchError
 from ..oauth.token_set import stamp_expiry
 from ..redact import Secrets
 from .account import AccountFlowBase, Grant
@@ -106,6 +107,17 @@ class GrantSteps(AccountFlowBase):
         if user_input is not None and "error" in user_input:
             user_input = {ERROR_DESCRIPTION: _callback_description(), **user_input}
         return await super().async_step_auth(user_input)
+
+    @override
+    async def async_step_creation(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Exchange the code; an id_token of another login ends the flow."""
+        try:
+            return await super().async_step_creation(user_input)
+        except NonceMismatchError as err:
+            self.logger.warning("The id_token was refused: %s", err)
+            return self.async_abort(reason="nonce_mismatch")
 
     @override
     async def async_step_authorize_rejected(

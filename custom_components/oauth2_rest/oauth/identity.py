@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+import hmac
 from http import HTTPStatus
+import secrets
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, hdrs
@@ -40,6 +42,45 @@ _JWT_DOTS = 2  # header.payload.signature
 
 class IdentityLookupError(Exception):
     """The provider's userinfo endpoint should say who the account is, but did not."""
+
+
+class NonceMismatchError(Exception):
+    """The id_token does not carry the nonce of this authorization request.
+
+    It was issued for another login (replayed or injected): the link must fail.
+    The message never holds the nonce.
+    """
+
+
+OPENID_SCOPE = "openid"
+
+
+def wants_nonce(scope: str | None, separator: str = " ") -> bool:
+    """Whether an authorization request with ``scope`` asks for an id_token."""
+    if not scope:
+        return False
+    return OPENID_SCOPE in scope.replace(separator, " ").split()
+
+
+def new_nonce() -> str:
+    """A fresh random nonce (256 bits) for one authorization request."""
+    return secrets.token_urlsafe(32)
+
+
+def check_nonce(token: dict[str, Any], client_id: str, nonce: str | None) -> None:
+    """Raise NonceMismatchError unless the id_token carries ``nonce``.
+
+    OIDC Core 3.1.3.7, step 11: when a nonce was sent, the id_token's ``nonce``
+    claim must be present and equal to it. Nothing to check when no nonce was sent,
+    no id_token came back, or it is not one for this client (it is then not read).
+    """
+    if nonce is None or (claims := id_token_claims(token, client_id)) is None:
+        return
+    claim = claims.get("nonce")
+    if not isinstance(claim, str):
+        raise NonceMismatchError("the id_token has no nonce")
+    if not hmac.compare_digest(claim.encode(), nonce.encode()):
+        raise NonceMismatchError("the id_token's nonce is not this login's")
 
 
 @dataclass(frozen=True, slots=True)

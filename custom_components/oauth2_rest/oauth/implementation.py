@@ -1,8 +1,8 @@
 """Our OAuth 2.0 implementation: HA's local implementation, driven by a provider profile.
 
 Adds to ``LocalOAuth2Implementation``: the three client authentication methods, PKCE
-with a fresh verifier for every flow, ``Accept: application/json``, the token-response
-quirks of the profile, refresh tokens kept when the provider does not rotate them,
+with a fresh verifier for every flow, an OIDC nonce checked in the id_token,
+``Accept: application/json``, the token-response quirks of the profile, refresh tokens kept when the provider does not rotate them,
 tokens without ``expires_in``, and errors mapped exactly as HA's
 ``OAuth2TokenRequest*Error`` hierarchy defines them (also for errors hidden in a 200).
 """
@@ -36,6 +36,7 @@ from yarl import URL
 from ..client.errors import ResponseTooLargeError
 from ..client.response import read_capped
 from ..redirect import redirect_uri
+from .identity import check_nonce, new_nonce, wants_nonce
 from .provider import ClientAuthMethod, PkceMode, ProviderProfile
 from .token_response import (
     MAX_TOKEN_RESPONSE_BYTES,
@@ -106,6 +107,8 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         self._credential_name = credential.name
         # One PKCE verifier per flow: the instance may serve several flows at once.
         self._verifiers: dict[str, str] = {}
+        # One OIDC nonce per flow that asks for ``openid``; never logged.
+        self._nonces: dict[str, str] = {}
 
     @property
     @override
@@ -139,6 +142,18 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
             extra["code_challenge_method"] = "S256"
         return str(url.update_query(extra))
 
+    def add_nonce(self, flow_id: str, authorize_url: str) -> str:
+        """``authorize_url`` with a fresh nonce for this flow when it asks for openid.
+
+        The nonce is kept until the code exchange checks it in the id_token.
+        """
+        url = URL(authorize_url)
+        if not wants_nonce(url.query.get("scope"), self.profile.scope_separator):
+            self._nonces.pop(flow_id, None)
+            return authorize_url
+        self._nonces[flow_id] = nonce = new_nonce()
+        return str(url.update_query(nonce=nonce))
+
     @override
     async def async_resolve_external_data(self, external_data: Any) -> dict[str, Any]:
         """Exchange the authorization code, with this flow's PKCE verifier."""
@@ -150,7 +165,10 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         flow_id = external_data["state"].get("flow_id")
         if (verifier := self._verifiers.pop(flow_id, None)) is not None:
             data["code_verifier"] = verifier
-        return await self._token_request(data, detect=True)
+        nonce = self._nonces.pop(flow_id, None)
+        token = await self._token_request(data, detect=True)
+        check_nonce(token, self.client_id, nonce)  # NonceMismatchError
+        return token
 
     async def async_device_code_token(self, device_code: str) -> dict[str, Any]:
         """Poll the token endpoint once for a device code (RFC 8628 section 3.4).
@@ -197,8 +215,9 @@ class OAuth2RestImplementation(LocalOAuth2Implementation):
         return token
 
     def forget_flow(self, flow_id: str) -> None:
-        """Drop the PKCE verifier of a flow that ended without a code."""
+        """Drop the PKCE verifier and nonce of a flow that ended without a code."""
         self._verifiers.pop(flow_id, None)
+        self._nonces.pop(flow_id, None)
 
     @override
     async def async_refresh_token(self, token: dict[str, Any]) -> dict[str, Any]:

@@ -282,13 +282,9 @@ def _raise_error_in_success(
         code = data[quirks.status_key]
         if code != quirks.status_ok:
             error = str(data.get("error", f"status_{code}"))
-            if error in _ERROR_CODE_STATUS:
-                status = _ERROR_CODE_STATUS[error]
-            elif code in quirks.reauth_statuses:
-                status = HTTPStatus.BAD_REQUEST
-            else:  # Rate limits and the provider's own failures: retry.
-                status = HTTPStatus.SERVICE_UNAVAILABLE
-            raise TokenEndpointError(status, error, _description(data))
+            raise TokenEndpointError(
+                _wrapped_error_status(code, error, quirks), error, _description(data)
+            )
     if "error" in data and ACCESS_TOKEN not in data:
         error = str(data["error"])
         raise TokenEndpointError(
@@ -296,6 +292,34 @@ def _raise_error_in_success(
             error,
             _description(data),
         )
+
+
+# Error codes in a wrapper that end the grant whatever its status says.
+_DEAD_GRANT_ERRORS = ("invalid_grant", "invalid_token")
+
+
+def _wrapped_error_status(code: Any, error: str, quirks: TokenResponseQuirks) -> int:
+    """The HTTP status an error inside an HTTP 200 wrapper stands for.
+
+    A known error code says it (``invalid_token`` too: the grant is dead). Else a
+    preset's explicit list of dead-grant statuses decides; a wrapper found by
+    detection has no such list, so its status read as HTTP (400-499) is a dead
+    grant, 429 excepted. Anything else (rate limits, the provider's own failures) is retried.
+    """
+    if error in _DEAD_GRANT_ERRORS:
+        return HTTPStatus.BAD_REQUEST
+    if error in _ERROR_CODE_STATUS:
+        return _ERROR_CODE_STATUS[error]
+    if quirks.reauth_statuses:
+        dead = code in quirks.reauth_statuses
+    else:
+        dead = (
+            "status_key" in quirks.detected
+            and _is_status(code)
+            and HTTPStatus.BAD_REQUEST <= code < HTTPStatus.INTERNAL_SERVER_ERROR
+            and code != HTTPStatus.TOO_MANY_REQUESTS
+        )
+    return HTTPStatus.BAD_REQUEST if dead else HTTPStatus.SERVICE_UNAVAILABLE
 
 
 def _description(data: Mapping[str, Any]) -> str | None:
