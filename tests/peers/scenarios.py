@@ -208,7 +208,8 @@ class Run:
             "account_name": {"account_name": f"{self.peer.key} {grant}"},
             "reauth_confirm": {},
         }
-        menu = {"user": "discovery", "login": grant}
+        # "discovered": what discovery found is taken as it is (no adjustment).
+        menu = {"user": "discovery", "discovered": "credentials", "login": grant}
         result, seen = await self.drive(
             FLOW, start, answers, menu, device=grant == "device"
         )
