@@ -349,7 +349,7 @@ async def test_reload_keeps_other_accounts_issues_and_removal_clears_own(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Issue clean-up touches only the account it runs for."""
-    aioclient_mock.get(f"{API_BASE}/weather", status=403)
+    aioclient_mock.get(f"{API_BASE}/weather", status=403, text="Forbidden")
     aioclient_mock.post("https://auth.example.com/revoke", status=200)
     other_issue = "forbidden_OTHERACCOUNT_endpoint_x"
     ir.async_create_issue(

@@ -106,7 +106,7 @@ async def test_403_repair_issue_created_and_cleared(
     respond(
         aioclient_mock,
         WEATHER,
-        {"status": HTTPStatus.FORBIDDEN},
+        {"status": HTTPStatus.FORBIDDEN, "text": "Forbidden"},
         {"json": {"temperature": 23}},
     )
     await setup_integration()
@@ -141,7 +141,7 @@ async def test_stale_403_issue_removed_with_endpoint(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Removing the endpoint removes its repair issue on the reload."""
-    aioclient_mock.get(WEATHER, status=HTTPStatus.FORBIDDEN)
+    aioclient_mock.get(WEATHER, status=HTTPStatus.FORBIDDEN, text="Forbidden")
     await setup_integration()
     ir.async_create_issue(
         hass,

@@ -111,6 +111,7 @@ class AccountSession(OAuth2Session):
         self._attempts = 0
         self._last_failure: ClientError | None = None
         self._last_forced: tuple[str, float] | None = None
+        self._last_refreshed: tuple[str, float] | None = None
         self._tokens = account_tokens(hass, config_entry.entry_id)
         # What must never be shown: the client secret and every token issued.
         self.secrets = Secrets(implementation.client_secret)
@@ -217,8 +218,21 @@ class AccountSession(OAuth2Session):
         self.secrets.add_token(token)
         # The token endpoint stands by the token, even when it is the same one.
         self._rejected_access_token = None
+        self._last_refreshed = (token[ACCESS_TOKEN], time.monotonic())
         if token[ACCESS_TOKEN] != before:
             self._report(RefreshOutcome(True, time.time()))
+
+    def just_refreshed(self, token: str) -> bool:
+        """Whether ``token`` is what a refresh gave less than a minute ago.
+
+        The API refusing such a token with a bare 403 refuses the request, not the
+        token: no second refresh for it.
+        """
+        return (
+            self._last_refreshed is not None
+            and self._last_refreshed[0] == token
+            and time.monotonic() - self._last_refreshed[1] < FORCED_REFRESH_INTERVAL
+        )
 
     async def async_force_refresh(self, rejected_token: str) -> None:
         """Refresh because the API rejected ``rejected_token``.
@@ -258,7 +272,10 @@ class ConfigEntryAuth(AbstractAuth):
         actions alike.
         """
         super().__init__(
-            websession, entry_origin_policy(config_entry), on_response=on_response
+            websession,
+            entry_origin_policy(config_entry),
+            on_response=on_response,
+            dead_token_answers=entry_profile(config_entry).api_dead_token,
         )
         self._session = session
         self.apply_options(config_entry)
@@ -277,7 +294,12 @@ class ConfigEntryAuth(AbstractAuth):
         return self._session.access_token
 
     @override
+    def just_refreshed(self, token: str) -> bool:
+        """Whether the session's last refresh gave ``token`` moments ago."""
+        return self._session.just_refreshed(token)
+
+    @override
     async def async_force_refresh(self, rejected_token: str) -> str:
-        """Refresh once after a 401 and return the new token."""
+        """Refresh once after the API refused the token; return the new token."""
         await self._session.async_force_refresh(rejected_token)
         return self._session.access_token

@@ -371,7 +371,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
                     "Request of %s not sent: %s", endpoint.name, err.__cause__
                 )
             if isinstance(err.error, ApiForbiddenError):
-                self._async_raise_forbidden_issue()
+                self._async_raise_forbidden_issue(err.error.scope)
             raise update_failed(err, endpoint.name) from err.__cause__
         response, request = sent.response, sent.request.target
         if self._forbidden_issue:
@@ -424,18 +424,26 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             self._too_deep_logged = True
 
     @callback
-    def _async_raise_forbidden_issue(self) -> None:
-        """A 403: the granted scopes probably don't cover this endpoint."""
+    def _async_raise_forbidden_issue(self, scope: str | None) -> None:
+        """A 403: the granted scopes probably don't cover this endpoint.
+
+        When the API named the ``scope`` it needs, the issue says which.
+        """
         self._forbidden_issue = True
+        placeholders = {
+            "endpoint": self.endpoint.name,
+            "account": self.config_entry.title,
+        }
+        if scope is not None:
+            placeholders["scope"] = scope
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             self.forbidden_issue_id,
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key="endpoint_forbidden",
-            translation_placeholders={
-                "endpoint": self.endpoint.name,
-                "account": self.config_entry.title,
-            },
+            translation_key="endpoint_forbidden"
+            if scope is None
+            else "endpoint_forbidden_scope",
+            translation_placeholders=placeholders,
         )

@@ -73,19 +73,7 @@ REDIRECT_URI = "https://my.home-assistant.io/redirect/oauth"
 ENTITY_ID = "sensor.contract"
 
 # (preset, kind, case name) -> why it fails today and what fixes it.
-_SCOPE_REPAIR = (
-    "a 403 saying the token is invalid or expired is taken for a missing scope: "
-    "fixed by issue 19, What to build 2 (RFC 6750 section 3)"
-)
-_WRAPPED_API_ERROR = (
-    "an API answering HTTP 200 with its own status 401 in a wrapper is read as "
-    "data: no refresh, no reauth (not in issue 19's list)"
-)
-KNOWN_BUGS: dict[tuple[str, str, str], str] = {
-    ("netatmo", "dead_token", "code_2_invalid_access_token"): _SCOPE_REPAIR,
-    ("netatmo", "dead_token", "code_3_access_token_expired"): _SCOPE_REPAIR,
-    ("withings", "dead_token", "status_401_in_http_200"): _WRAPPED_API_ERROR,
-}
+KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 
 
 def cases(kind: str, *, needs_refresh_token: bool = False) -> Iterator[Any]:

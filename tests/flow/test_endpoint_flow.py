@@ -281,7 +281,9 @@ async def test_absolute_url_in_allowed_origins(
 
 def _error_preview_cases() -> list[Any]:
     return [
-        pytest.param({"status": HTTPStatus.FORBIDDEN}, "forbidden", id="403"),
+        pytest.param(
+            {"status": HTTPStatus.FORBIDDEN, "text": "Forbidden"}, "forbidden", id="403"
+        ),
         pytest.param({"status": HTTPStatus.NOT_FOUND}, "not_found", id="404"),
         pytest.param(
             {"status": HTTPStatus.INTERNAL_SERVER_ERROR}, "http_error", id="500"

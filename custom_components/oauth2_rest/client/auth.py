@@ -10,8 +10,12 @@ On top of the guide it enforces what keeps the token safe and the API happy:
   another origin gets neither it nor the caller's headers, and never the body
   (301/302/303 continue as GET without one, as browsers do; a 307/308 that would
   resend a body to another origin is refused);
-- 401 with a token that looked valid forces one refresh and one retry;
-- 429/503 carry Retry-After to the caller; 403 is its own error;
+- an answer that refuses the token (a 401, a 403 saying ``invalid_token``, a
+  provider's own shape; ``refusal.py`` says which) forces one refresh and one
+  retry; so does a bare 403, which is a missing scope when the fresh token gets
+  it too;
+- 429/503 carry Retry-After to the caller; 403 is its own error, naming the
+  scope the resource needs when it said so;
 - conditional requests (ETag / Last-Modified) and a response size cap (a HEAD
   response has no body: never too large).
 
@@ -26,7 +30,8 @@ info is not followed.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from hashlib import sha256
 from http import HTTPStatus
 import logging
 from ssl import SSLContext
@@ -60,6 +65,7 @@ from .errors import (
     UnsafeRedirectError,
 )
 from .headers import check_headers
+from .refusal import DeadTokenAnswer, Refusal, Verdict, judge
 from .response import ApiResponse, ConditionalState, read_capped, retry_after_seconds
 from .urls import HTTP_SCHEMES, check_request_url, has_user_info, origin_of, parse_url
 
@@ -82,6 +88,11 @@ _BODY_HEADERS = (
 
 # URLs an OriginPolicy remembers as resolved (templated URLs may vary endlessly).
 _RESOLVED_MAX = 512
+
+
+def _fingerprint(token: str) -> bytes:
+    """What is remembered of a token: never the token itself."""
+    return sha256(token.encode()).digest()
 
 
 class OriginPolicy:
@@ -153,15 +164,20 @@ class AbstractAuth(ABC):
         *,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         on_response: Callable[[ApiResponse], None] | None = None,
+        dead_token_answers: Sequence[DeadTokenAnswer] = (),
     ) -> None:
         """Initialise with the session, the origin policy and the body size cap.
 
-        ``on_response`` hears about every response read (rate-limit headers…).
+        ``on_response`` hears about every response read (rate-limit headers…);
+        ``dead_token_answers`` are the provider's own shapes of a dead token.
         """
         self._websession = websession
         self.policy = policy
         self.max_response_bytes = max_response_bytes
         self._on_response = on_response
+        self.dead_token_answers = tuple(dead_token_answers)
+        # URL -> fingerprint of a fresh token that got a bare 403 there.
+        self._forbidden: dict[str, bytes] = {}
 
     @abstractmethod
     async def async_get_access_token(self) -> str:
@@ -192,7 +208,7 @@ class AbstractAuth(ABC):
         """Make an authenticated request and return the response, body read.
 
         Raises an ApiError subclass for refused origins, failed connections,
-        oversized bodies, a 401 that survives a refresh, and (unless
+        oversized bodies, a refused token that survives a refresh, and (unless
         ``raise_for_status`` is False) other error statuses. 304 is returned
         (``not_modified``), not raised. ``ssl`` is aiohttp's: True verifies with
         the session's context, False does not verify, a context verifies with it.
@@ -216,19 +232,60 @@ class AbstractAuth(ABC):
         response = await self._send(
             method, target, request_headers, token, json, data, timeout, ssl
         )
-        # A 401 from another origin (reached by a redirect, which never carries the
-        # token) says nothing about the token: no refresh for it.
-        if response.status == HTTPStatus.UNAUTHORIZED and origin_of(
-            URL(response.url)
-        ) == origin_of(target):
-            _LOGGER.debug("401 from %s; refreshing the token once", origin_of(target))
+        verdict = self._judge(response)
+        if verdict is not None and self._refresh_for(verdict, target, token):
+            _LOGGER.debug(
+                "%s from %s refuses the token; refreshing it once",
+                response.status,
+                origin_of(target),
+            )
             token = await self.async_force_refresh(token)
             response = await self._send(
                 method, target, request_headers, token, json, data, timeout, ssl
             )
-            if response.status == HTTPStatus.UNAUTHORIZED:
+            verdict = self._judge(response)
+            if verdict is not None and verdict.refusal is Refusal.DEAD_TOKEN:
                 raise ApiAuthError(response.status, "unauthorized after refresh")
-        return self._checked(response) if raise_for_status else response
+            if verdict is not None and verdict.refusal is Refusal.MAYBE_DEAD:
+                # A fresh token refused alike: this endpoint lacks a scope.
+                self._remember_forbidden(target, token)
+        if not raise_for_status:
+            return response
+        return self._checked(response, verdict)
+
+    def _judge(self, response: ApiResponse) -> Verdict | None:
+        """What the answer says of the token it carried (None when it carried none).
+
+        A 401 from another origin (reached by a redirect, which never carries the
+        token) says nothing about the token.
+        """
+        if not response.token_sent:
+            return None
+        return judge(response, self.dead_token_answers)
+
+    def _refresh_for(self, verdict: Verdict, target: URL, token: str) -> bool:
+        """Whether the refusal calls for the one forced refresh of the request.
+
+        A dead token does. A bare 403 does unless the token was just refreshed or
+        a fresh token was refused alike at this URL before: then it is a missing
+        scope, and asking for new tokens at every poll would change nothing.
+        """
+        if verdict.refusal is Refusal.DEAD_TOKEN:
+            return True
+        if verdict.refusal is Refusal.FORBIDDEN:
+            return False
+        return not self.just_refreshed(token) and self._forbidden.get(
+            str(target)
+        ) != _fingerprint(token)
+
+    def _remember_forbidden(self, target: URL, token: str) -> None:
+        if len(self._forbidden) >= _RESOLVED_MAX:
+            self._forbidden.clear()
+        self._forbidden[str(target)] = _fingerprint(token)
+
+    def just_refreshed(self, token: str) -> bool:
+        """Whether ``token`` came from a refresh moments ago (default: never known)."""
+        return False
 
     async def _send(
         self,
@@ -337,13 +394,15 @@ class AbstractAuth(ABC):
         return response
 
     @staticmethod
-    def _checked(response: ApiResponse) -> ApiResponse:
+    def _checked(response: ApiResponse, verdict: Verdict | None) -> ApiResponse:
         """Raise the typed error for an error status."""
         status = response.status
         if status < HTTPStatus.BAD_REQUEST:
             return response
         if status == HTTPStatus.FORBIDDEN:
-            raise ApiForbiddenError(status, "forbidden")
+            raise ApiForbiddenError(
+                status, "forbidden", scope=verdict.scope if verdict else None
+            )
         if status == HTTPStatus.NOT_FOUND:
             raise ApiNotFoundError(status, "not found")
         if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):

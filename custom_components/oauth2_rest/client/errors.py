@@ -127,15 +127,23 @@ class ApiNotFoundError(ApiResponseError):
 
 
 class ApiAuthError(ApiResponseError):
-    """401 even with a freshly refreshed token: the grant no longer works."""
+    """The token refused even when freshly refreshed: the grant no longer works."""
 
     translation_key = "unauthorized"
 
 
 class ApiForbiddenError(ApiResponseError):
-    """403: the token is valid but its scopes don't allow this request."""
+    """403: the token is valid but its scopes don't allow this request.
+
+    ``scope`` is what the resource said it needs (RFC 6750 ``scope``), if it did.
+    """
 
     translation_key = "forbidden"
+
+    def __init__(self, status: int, reason: str = "", scope: str | None = None) -> None:
+        """Remember the status and the scope the resource needs."""
+        super().__init__(status, reason)
+        self.scope = scope
 
 
 class ApiRateLimitedError(ApiResponseError):

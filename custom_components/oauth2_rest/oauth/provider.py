@@ -19,6 +19,7 @@ from typing import Any, Self
 
 from yarl import URL
 
+from ..client.refusal import DeadTokenAnswer
 from ..client.urls import origin_of
 
 PRESETS_FILE = Path(__file__).with_name("presets.json")
@@ -91,6 +92,9 @@ class ProviderProfile:
     # The client credentials grant (RFC 6749 section 4.4) is offered.
     client_credentials: bool = False
     quirks: TokenResponseQuirks = field(default_factory=TokenResponseQuirks)
+    # The API's own ways of saying the access token is dead, beyond RFC 6750
+    # (Netatmo: 403 with error.code 2 or 3; Withings: status 401 in HTTP 200).
+    api_dead_token: tuple[DeadTokenAnswer, ...] = ()
     documentation_url: str | None = None
 
     @property
@@ -168,6 +172,10 @@ class ProviderProfile:
         data["quirks"]["extra_token_params"] = dict(self.quirks.extra_token_params)
         data["quirks"]["reauth_statuses"] = list(self.quirks.reauth_statuses)
         data["quirks"]["detected"] = list(self.quirks.detected)
+        if self.api_dead_token:
+            data["api_dead_token"] = [a.as_dict() for a in self.api_dead_token]
+        else:
+            del data["api_dead_token"]
         return {k: v for k, v in data.items() if v is not None}
 
     @classmethod
@@ -192,6 +200,10 @@ class ProviderProfile:
         quirks["reauth_statuses"] = tuple(quirks.get("reauth_statuses", ()))
         quirks["detected"] = tuple(quirks.get("detected", ()))
         values["quirks"] = TokenResponseQuirks(**quirks)
+        values["api_dead_token"] = tuple(
+            DeadTokenAnswer.from_dict(answer)
+            for answer in values.get("api_dead_token", ())
+        )
         return cls(**values)
 
 
