@@ -20,9 +20,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.oauth2_rest.const import DOMAIN
 
-from .common import CLIENT_ID, CLIENT_SECRET
-from .test_config_flow import (
-    TOKEN_RESPONSE,
+from ..common import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    NEW_TOKEN,
     authorize,
     fake_id_token,
     start_manual_flow,
@@ -45,7 +46,7 @@ class TokenEndpoint:
     async def token(self, request: web.Request) -> web.Response:
         """Answer a code exchange."""
         self.forms.append(dict(await request.post()))  # type: ignore[arg-type]
-        answer: dict[str, Any] = dict(TOKEN_RESPONSE)
+        answer: dict[str, Any] = dict(NEW_TOKEN)
         if self.id_token is not None:
             answer["id_token"] = self.id_token
         return web.json_response(answer)
