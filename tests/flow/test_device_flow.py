@@ -386,7 +386,10 @@ async def test_reauth_on_device(
         calls = [c for c in aioclient_mock.mock_calls if str(c[1]) == url]
         assert calls
         assert all(c[3]["Authorization"].startswith("Basic ") for c in calls)
-    assert posted_forms(aioclient_mock, DEVICE_URL) == [{"scope": "read"}]
+    # The client id in the body too (servers that read the client from it alone).
+    assert posted_forms(aioclient_mock, DEVICE_URL) == [
+        {"client_id": CLIENT_ID, "scope": "read"}
+    ]
     assert posted_forms(aioclient_mock, TOKEN_URL)[-1] == {
         "grant_type": DEVICE_GRANT,
         "device_code": "the-device-code",

@@ -64,7 +64,8 @@ async def test_start_sends_scope_and_client_auth(
         expires_in=1800,
     )
     _, _, data, headers = aioclient_mock.mock_calls[0]
-    assert data == {"scope": "read write"}
+    # The client id in the body too: servers that read the client from it alone.
+    assert data == {"client_id": CLIENT_ID, "scope": "read write"}
     assert headers["Authorization"].startswith("Basic ")
     assert headers["Accept"] == "application/json"
 

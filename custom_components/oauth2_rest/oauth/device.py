@@ -144,7 +144,11 @@ async def async_start_device_authorization(
     url = impl.profile.device_authorization_url
     if not url:
         raise DeviceFlowError(DeviceOutcome.FAILED, "no device authorization endpoint")
-    data: dict[str, Any] = {}
+    # RFC 8628 3.1 asks for client_id only from a client that does not authenticate;
+    # it is sent always, since some servers (oauthlib, so django-oauth-toolkit) read
+    # the client from the body alone and refuse a Basic-authenticated request
+    # without it. It identifies, it does not authenticate (RFC 6749 2.3.1 holds).
+    data: dict[str, Any] = {"client_id": impl.client_id}
     if scope:
         data["scope"] = scope
     try:
