@@ -167,6 +167,17 @@ async def echo_entry(
     By default its endpoint ``Echo`` polls ``/v1/data`` and keeps the echoed
     request as a sensor with every key of the response as ``json_attributes``.
     """
+    return await async_load_echo_entry(hass, echo_servers, token_data, echo_subentries)
+
+
+async def async_load_echo_entry(
+    hass: HomeAssistant,
+    echo_servers: EchoServers,
+    token_data: dict[str, Any],
+    subentries: list[ConfigSubentryData],
+    token_path: str = "/token",
+) -> MockConfigEntry:
+    """Set up the test account with its API (and token endpoint) at the echo server."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Echo (user@example.com)",
@@ -176,12 +187,12 @@ async def echo_entry(
             "token": token_data,
             "provider": manual_profile(
                 api_base_url=f"{echo_servers.api}/v1",
-                token_url=f"{echo_servers.api}/token",
+                token_url=f"{echo_servers.api}{token_path}",
             ).as_dict(),
             "scopes": ["read"],
             "subject": "subject-1",
         },
-        subentries_data=echo_subentries,
+        subentries_data=subentries,
     )
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)

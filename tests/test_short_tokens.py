@@ -16,12 +16,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.oauth2_rest.const import DOMAIN
-
-from .common import AUTH_DOMAIN, ISSUER, manual_profile
-from .echo import EchoServers, echo_subentry
+from .echo import EchoServers, async_load_echo_entry, echo_subentry
 
 LIFETIME = 60
 
@@ -46,25 +42,9 @@ async def test_failed_early_refresh_of_a_60s_token_keeps_values(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """25 s and 18 s before expiry the refresh fails; the token is still sent."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Echo (user@example.com)",
-        unique_id=f"{ISSUER}#subject-1",
-        data={
-            "auth_implementation": AUTH_DOMAIN,
-            "token": token_data,
-            "provider": manual_profile(
-                api_base_url=f"{echo_servers.api}/v1",
-                token_url=f"{echo_servers.api}/status/503",
-            ).as_dict(),
-            "scopes": ["read"],
-            "subject": "subject-1",
-        },
-        subentries_data=[echo_subentry()],
+    entry = await async_load_echo_entry(
+        hass, echo_servers, token_data, [echo_subentry()], token_path="/status/503"
     )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     coordinator = entry.runtime_data.endpoints["endpoint_echo"]
 
