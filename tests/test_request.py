@@ -34,7 +34,7 @@ from custom_components.oauth2_rest.errors import (
 )
 from custom_components.oauth2_rest.request import (
     ActionRequest,
-    EndpointRequest,
+    StoredRequest,
     async_send,
     read_values,
 )
@@ -124,7 +124,7 @@ async def test_endpoint_request_rendered_and_sent(
         headers={"X-Room": "{{ states('input_text.room') | upper }}"},
         body='{"room": "{{ states(\'input_text.room\') }}"}',
     )
-    sent = await async_send(auth, EndpointRequest(hass, endpoint))
+    sent = await async_send(auth, StoredRequest(hass, endpoint))
     method, path, headers, body = api[1].requests[-1]
     assert (method, path) == ("POST", "/v1/echo?room=kitchen&on=true")
     assert headers["X-Room"] == "KITCHEN"
@@ -140,7 +140,7 @@ async def test_conditional_request_of_the_same_target(
     hass: HomeAssistant, api: tuple[str, Seen], auth: TokenAuth
 ) -> None:
     """The earlier answer's validators go with the rendered request they belong to."""
-    request = EndpointRequest(hass, _endpoint())
+    request = StoredRequest(hass, _endpoint())
     first = await async_send(auth, request)
     asked: list[Any] = []
 
@@ -174,7 +174,7 @@ async def test_endpoint_request_not_sent(
 ) -> None:
     """A template or CA file that fails: its key, nothing sent, nothing to blame."""
     with pytest.raises(RequestFailed) as raised:
-        await async_send(auth, EndpointRequest(hass, _endpoint(**changes)))
+        await async_send(auth, StoredRequest(hass, _endpoint(**changes)))
     assert raised.value.failure.key == key
     assert raised.value.error is None
     assert raised.value.url is None
@@ -193,18 +193,18 @@ async def test_ca_file_read_once(
     """A request reads its CA file at its first send only (polls keep the context)."""
     ca_file = tmp_path / "ca.pem"
     shutil.copyfile(certifi.where(), ca_file)
-    request = EndpointRequest(hass, _endpoint(ca_file=str(ca_file)))
+    request = StoredRequest(hass, _endpoint(ca_file=str(ca_file)))
     first = await request.async_ssl()
     ca_file.unlink()
     assert await request.async_ssl() is first
     assert (await async_send(auth, request)).response.status == 200
     with pytest.raises(RequestFailed):
-        await EndpointRequest(hass, _endpoint(ca_file=str(ca_file))).async_ssl()
+        await StoredRequest(hass, _endpoint(ca_file=str(ca_file))).async_ssl()
 
 
 async def test_verification_off(hass: HomeAssistant) -> None:
     """Verification off is aiohttp's ``ssl=False``; no CA file is read then."""
-    request = EndpointRequest(
+    request = StoredRequest(
         hass, _endpoint(verify_ssl=False, ca_file="/nonexistent/ca.pem")
     )
     assert await request.async_ssl() is False
@@ -215,7 +215,7 @@ async def test_failed_request_keeps_its_error(
 ) -> None:
     """A 403: its key, the error itself (a poll raises a repair issue) and the URL."""
     with pytest.raises(RequestFailed) as raised:
-        await async_send(auth, EndpointRequest(hass, _endpoint(url="/forbidden")))
+        await async_send(auth, StoredRequest(hass, _endpoint(url="/forbidden")))
     assert raised.value.failure.key == "forbidden"
     assert isinstance(raised.value.error, ApiForbiddenError)
     assert isinstance(raised.value.__cause__, ApiForbiddenError)
@@ -230,7 +230,7 @@ async def test_refused_origin_is_the_callers_mistake(
     """A URL the token may not go to is refused before connecting."""
     with pytest.raises(RequestFailed) as raised:
         await async_send(
-            auth, EndpointRequest(hass, _endpoint(url="https://other.example/x"))
+            auth, StoredRequest(hass, _endpoint(url="https://other.example/x"))
         )
     assert raised.value.failure.key == OriginNotAllowedError.translation_key
     assert raised.value.caller_error
@@ -242,7 +242,7 @@ async def test_undecodable_answer(
     hass: HomeAssistant, api: tuple[str, Seen], auth: TokenAuth
 ) -> None:
     """An encoding that is not text (stored before it was refused): its own key."""
-    sent = await async_send(auth, EndpointRequest(hass, _endpoint(url="/raw")))
+    sent = await async_send(auth, StoredRequest(hass, _endpoint(url="/raw")))
     with pytest.raises(RequestFailed) as raised:
         read_values(sent.response, "rot13")
     assert raised.value.failure.key == "undecodable_body"

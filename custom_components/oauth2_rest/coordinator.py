@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 import logging
 import time
-from typing import Any, override
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -26,6 +26,7 @@ from .client.response import (
     json_too_deep,
 )
 from .const import DOMAIN
+from .control import SUBENTRY_TYPE_CONTROL, ControlConfig
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
 from .errors import REQUEST_ERRORS, RequestFailed, update_failed
 from .oauth.implementation import OAuth2RestImplementation
@@ -33,8 +34,11 @@ from .oauth.token_set import expiry
 from .polling import PollScheduler
 from .rate_limit import RateBudget, polls_per_second
 from .redact import Secrets
-from .request import EndpointRequest, RenderedRequest, async_send, read_values
+from .request import RenderedRequest, StoredRequest, async_send, read_values
 from .tls import log_unverified
+
+if TYPE_CHECKING:
+    from .controls import Control
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,6 +86,8 @@ class RuntimeData:
     title: str
     provider: Any
     endpoints: dict[str, EndpointCoordinator] = field(default_factory=dict)
+    # Switches, buttons and notify entities (``controls.py``), by subentry id.
+    controls: dict[str, Control] = field(default_factory=dict)
     # Endpoint and option changes are applied one at a time.
     changes: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -167,17 +173,23 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
             self.async_update_listeners()
 
     def _configured_intervals(self) -> list[timedelta]:
-        """The endpoints' configured intervals (worked out again when they change)."""
+        """The configured intervals of what polls: endpoints, switches' own states.
+
+        Worked out again when the subentries change.
+        """
         subentries = self.config_entry.subentries
         if self._polling[0] is not subentries:
-            self._polling = (
-                subentries,
-                [
-                    EndpointConfig.from_subentry(subentry).scan_interval
-                    for subentry in subentries.values()
-                    if subentry.subentry_type == SUBENTRY_TYPE_ENDPOINT
-                ],
-            )
+            intervals = []
+            for subentry in subentries.values():
+                if subentry.subentry_type == SUBENTRY_TYPE_ENDPOINT:
+                    intervals.append(
+                        EndpointConfig.from_subentry(subentry).scan_interval
+                    )
+                elif subentry.subentry_type == SUBENTRY_TYPE_CONTROL and (
+                    poll := ControlConfig.from_subentry(subentry).state_poll()
+                ):
+                    intervals.append(poll.scan_interval)
+            self._polling = (subentries, intervals)
         return self._polling[1]
 
     def poll_interval(self, configured: timedelta) -> timedelta:
@@ -241,7 +253,10 @@ class EndpointData:
 
 
 class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
-    """Polls one endpoint through the account's session."""
+    """Polls one endpoint through the account's session.
+
+    Also a switch's own state request (a ``control`` subentry's ``state_poll``).
+    """
 
     config_entry: OAuth2RestConfigEntry
 
@@ -251,9 +266,12 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         config_entry: OAuth2RestConfigEntry,
         subentry: ConfigSubentry,
         account: AccountCoordinator,
+        endpoint: EndpointConfig | None = None,
     ) -> None:
-        """Initialise for one endpoint subentry."""
-        self.endpoint = EndpointConfig.from_subentry(subentry)
+        """Initialise for one endpoint subentry (or ``endpoint`` of a control's)."""
+        self.endpoint = (
+            EndpointConfig.from_subentry(subentry) if endpoint is None else endpoint
+        )
         super().__init__(
             hass,
             _LOGGER,
@@ -272,7 +290,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         self._auth = account.auth
         self._polls = account.polls
         self._listening = 0
-        self._request = EndpointRequest(hass, self.endpoint)
+        self._request = StoredRequest(hass, self.endpoint)
         self._unverified_logged = False
         self._too_deep_logged = False
         # The entities showing this endpoint's values, while they are in HA.
@@ -341,6 +359,15 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     def secrets(self) -> Secrets:
         """The account's secrets: what this endpoint's entities never show."""
         return self._account.secrets
+
+    async def async_poll_now(self) -> None:
+        """Poll now (a command changed what this endpoint reads), then tell listeners.
+
+        Listeners hear of it even when the answer is unchanged: a switch then
+        leaves the state it assumed for the one polled.
+        """
+        await self._polls.async_poll_now(self)
+        self.async_update_listeners()
 
     @property
     def forbidden_issue_id(self) -> str:

@@ -58,7 +58,7 @@ from .flow.endpoint_forms import (
 )
 from .flow.preview import VALUE_STEP_MAX_CHARS, Preview
 from .redact import NO_SECRETS, Secrets
-from .request import EndpointRequest
+from .request import StoredRequest
 from .suggest import PickList, has_leaves, pick_list, suggest
 
 
@@ -171,7 +171,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         if safe or user_input is not None:
             await preview.async_fetch(
                 self._entry.runtime_data.account.auth,
-                EndpointRequest(self.hass, self._request),
+                StoredRequest(self.hass, self._request),
+                self._request.encoding,
             )
         return self.async_show_form(
             step_id="preview",

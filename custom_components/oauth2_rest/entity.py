@@ -1,6 +1,7 @@
-"""Base entities: endpoint values rendered from coordinator data, and account health.
+"""Base entities: endpoint values rendered from coordinator data, account health, controls.
 
-Entities never see a token and never call the network; coordinators do.
+Entities never see a token and never call the network: coordinators poll, and a
+control's entity asks its ``Control`` (``controls.py``) to send a command.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from homeassistant.helpers.update_coordinator import (
 )
 
 from .const import DOMAIN
+from .controls import Control, signal_control_added
 from .coordinator import (
     AccountCoordinator,
     EndpointCoordinator,
@@ -233,6 +235,55 @@ def async_setup_endpoint_entities(
     entry.async_on_unload(
         async_dispatcher_connect(hass, signal_endpoint_added(entry.entry_id), add)
     )
+
+
+@callback
+def async_setup_control_entities(
+    hass: HomeAssistant,
+    entry: OAuth2RestConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    kind: str,
+    entity_of: Callable[[Control], Entity],
+) -> None:
+    """Add a platform's entity for every control of ``kind``, now and as they start."""
+
+    @callback
+    def add(control: Control) -> None:
+        if control.config.kind == kind:
+            async_add_entities(
+                [entity_of(control)], config_subentry_id=control.subentry_id
+            )
+
+    for control in entry.runtime_data.controls.values():
+        add(control)
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_control_added(entry.entry_id), add)
+    )
+
+
+class ControlEntity(Entity):
+    """The one entity of a control: its device's main entity, named after it."""
+
+    _attr_has_entity_name = True
+    _attr_name = None
+
+    def __init__(self, control: Control, *args: Any) -> None:
+        """Initialise for ``control`` (``args``: for the next base, a coordinator's)."""
+        super().__init__(*args)
+        self.control = control
+        self._attr_unique_id = control.subentry_id
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, control.subentry_id)},
+            name=control.config.name,
+            entry_type=DeviceEntryType.SERVICE,
+        )
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Be known to the control, which takes its entity out when it stops."""
+        await super().async_added_to_hass()
+        self.control.entities.add(self)
+        self.async_on_remove(lambda: self.control.entities.discard(self))
 
 
 def account_device_info(coordinator: AccountCoordinator) -> DeviceInfo:

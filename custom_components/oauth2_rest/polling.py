@@ -69,6 +69,8 @@ class PollScheduler:
         self._timers: dict[float, asyncio.TimerHandle] = {}
         # Member -> its pending tick (one at most).
         self._due_at: dict[Pollable, float] = {}
+        # Member polling now -> who waits for that poll to end (async_poll_now).
+        self._ends: dict[Pollable, asyncio.Future[None]] = {}
 
     @property
     def ticks(self) -> dict[float, list[Pollable]]:
@@ -110,6 +112,24 @@ class PollScheduler:
         self._due_at.clear()
         for when in list(self._ticks):
             self._drop_tick(when)
+
+    async def async_poll_now(self, member: Pollable) -> None:
+        """Poll ``member`` now, then on its grid again (a command changed what it reads).
+
+        A poll already in flight is waited for and followed by a new one: its
+        answer may predate the command.
+        """
+        while member in self._running:
+            end = self._ends.get(member)
+            if end is None:
+                end = self._ends[member] = self._hass.loop.create_future()
+            await end
+        if (when := self._due_at.pop(member, None)) is not None:
+            members = self._ticks[when]
+            members.remove(member)
+            if not members:
+                self._drop_tick(when)
+        await self._work([member], reschedule_after=self._hass.loop.time())
 
     async def async_refresh_all(self, members: Iterable[Pollable]) -> None:
         """Poll ``members`` now, a few at a time (an account's first polls)."""
@@ -194,6 +214,8 @@ class PollScheduler:
                         await member.async_refresh()
                 finally:
                     self._running.discard(member)
+                    if (end := self._ends.pop(member, None)) is not None:
+                        end.set_result(None)
                 if reschedule_after is not None:
                     self._schedule(member, after=reschedule_after)
 

@@ -1,7 +1,8 @@
 """The one way a request is made with an account's token.
 
 An endpoint's poll (``coordinator.py``), the endpoint flow's preview (a test
-request) and the ``oauth2_rest.request`` action all go through
+request), a control's commands (``controls.py``) and the control flow's test, and
+the ``oauth2_rest.request`` action all go through
 :func:`async_send`: the request is rendered (its source's templates), its TLS
 chosen (``tls.py``), and sent through the account's ``AbstractAuth``. Whatever
 goes wrong on the way is a :class:`RequestFailed` carrying its translation key
@@ -11,18 +12,20 @@ token error the request failed with. Each caller maps it to its own surface:
 ``update_failed`` (a poll), a form error (the preview), ``action_failed`` (the
 action).
 
-Two sources render a request: :class:`EndpointRequest` (an endpoint's stored
-request, its :class:`RequestTemplates` and body compiled once, as core ``rest``)
-and :class:`ActionRequest` (the action's fields, rendered with its variables, as
-core ``rest_command``).
+Three sources render a request: :class:`StoredRequest` (an endpoint's or a
+control's stored request, its :class:`RequestTemplates` and body compiled once, as
+core ``rest``), :class:`MessageRequest` (a notification: a stored request with the
+message and title where core ``rest`` notify puts them) and :class:`ActionRequest`
+(the action's fields, rendered with its variables, as core ``rest_command``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ssl import SSLContext
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from aiohttp import hdrs
 from homeassistant.core import HomeAssistant
@@ -32,10 +35,16 @@ from homeassistant.helpers.template import Template, is_template_string
 from .client.auth import AbstractAuth
 from .client.errors import UndecodableBodyError
 from .client.response import ApiResponse, ConditionalState, loads_json
-from .endpoint import EndpointConfig
+from .control import SEND_AS_JSON, SEND_AS_QUERY
 from .errors import REQUEST_ERRORS, Failure, RequestFailed, request_failed
 from .tls import CaFileError, async_ssl_for
 from .values import response_values
+
+# Variables a stored request's templates see (a notification's message and title).
+type Variables = Mapping[str, Any] | None
+
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 def _template(hass: HomeAssistant, text: str) -> Template | None:
@@ -93,48 +102,56 @@ class RequestTemplates:
         ):
             self._static = RenderedRequest(url, dict(params), dict(headers))
 
-    def render_url(self) -> str:
+    def render_url(self, variables: Variables = None) -> str:
         """The URL or path to request. Raises TemplateError."""
         if self._url_template is None:
             return self._url
-        return str(self._url_template.async_render(parse_result=False)).strip()
+        return str(
+            self._url_template.async_render(variables, parse_result=False)
+        ).strip()
 
-    def render_params(self) -> dict[str, str]:
+    def render_params(self, variables: Variables = None) -> dict[str, str]:
         """The query parameters. Raises TemplateError."""
         return {
             name: value
             if template is None
-            else _param_text(template.async_render(parse_result=True))
+            else _param_text(template.async_render(variables, parse_result=True))
             for name, (value, template) in self._params.items()
         }
 
-    def render_headers(self) -> dict[str, str]:
+    def render_headers(self, variables: Variables = None) -> dict[str, str]:
         """The header values. Raises TemplateError (a line break is one too)."""
         return {
             name: value
             if template is None
-            else _check_header(name, str(template.async_render(parse_result=False)))
+            else _check_header(
+                name, str(template.async_render(variables, parse_result=False))
+            )
             for name, (value, template) in self._headers.items()
         }
 
-    def render(self) -> RenderedRequest:
+    def render(self, variables: Variables = None) -> RenderedRequest:
         """Everything, rendered now. Raises TemplateError."""
         if self._static is not None:
             return self._static
         return RenderedRequest(
-            self.render_url(), self.render_params(), self.render_headers()
+            self.render_url(variables),
+            self.render_params(variables),
+            self.render_headers(variables),
         )
 
 
-def render_body(hass: HomeAssistant, body: str | None) -> tuple[Any, str | None]:
-    """Render an endpoint's body template: ``(json, None)`` or ``(None, text)``.
+def render_body(
+    hass: HomeAssistant, body: str | None, variables: Variables = None
+) -> tuple[Any, str | None]:
+    """Render a stored body template: ``(json, None)`` or ``(None, text)``.
 
     A body that renders to JSON is sent as JSON, anything else as text.
     Raises TemplateError when the template fails.
     """
     if not body:
         return None, None
-    rendered = Template(body, hass).async_render(parse_result=False)
+    rendered = Template(body, hass).async_render(variables, parse_result=False)
     try:
         return loads_json(rendered), None  # bounded depth: else sent as text
     except ValueError:
@@ -230,45 +247,186 @@ async def _async_tls(
         raise RequestFailed(Failure(err.translation_key, {})) from err
 
 
-class EndpointRequest:
-    """An endpoint's request: templates compiled once, rendered at every send.
+class RequestFields(Protocol):
+    """A stored request: an endpoint's (``EndpointConfig``) or a control's."""
 
+    @property
+    def method(self) -> str:
+        """The HTTP method."""
+
+    @property
+    def url(self) -> str:
+        """The URL or path (a template or not)."""
+
+    @property
+    def params(self) -> Mapping[str, str]:
+        """Query parameters (values may be templates)."""
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Extra headers (values may be templates)."""
+
+    @property
+    def body(self) -> str | None:
+        """The body: JSON or a template."""
+
+    @property
+    def timeout(self) -> float:
+        """Seconds the request may take."""
+
+    @property
+    def verify_ssl(self) -> bool:
+        """Whether the server's certificate is verified."""
+
+    @property
+    def ca_file(self) -> str | None:
+        """A CA file to verify it with."""
+
+
+class StoredRequest:
+    """A stored request: templates compiled once, rendered at every send.
+
+    An endpoint's poll and preview, a control's commands and its state poll.
     Its CA file is read once (in the executor), at the first send that works.
     """
 
-    def __init__(self, hass: HomeAssistant, endpoint: EndpointConfig) -> None:
-        """Compile the endpoint's templates."""
+    def __init__(self, hass: HomeAssistant, config: RequestFields) -> None:
+        """Compile the request's templates."""
         self._hass = hass
-        self.endpoint = endpoint
+        self.config = config
         self._templates = RequestTemplates(
-            hass, endpoint.url, endpoint.params, endpoint.headers
+            hass, config.url, config.params, config.headers
         )
         self._ssl: SSLContext | bool | None = None
 
     @property
     def timeout(self) -> float:
-        """The endpoint's timeout."""
-        return self.endpoint.timeout
+        """The request's timeout."""
+        return self.config.timeout
 
-    def render(self) -> Outgoing:
+    def render(self, variables: Variables = None) -> Outgoing:
         """URL, params, headers, then the body. Raises RequestFailed."""
         try:
-            target = self._templates.render()
+            target = self._templates.render(variables)
         except TemplateError as err:
             raise RequestFailed(Failure("invalid_request_template", {})) from err
         try:
-            json_body, text_body = render_body(self._hass, self.endpoint.body)
+            json_body, text_body = render_body(self._hass, self.config.body, variables)
         except TemplateError as err:
             raise RequestFailed(Failure("invalid_body", {})) from err
-        return Outgoing(self.endpoint.method, target, json_body, text_body)
+        return Outgoing(self.config.method, target, json_body, text_body)
 
     async def async_ssl(self) -> SSLContext | bool:
-        """The endpoint's TLS choice. Raises RequestFailed."""
+        """The request's TLS choice. Raises RequestFailed."""
         if self._ssl is None:
             self._ssl = await _async_tls(
-                self._hass, self.endpoint.verify_ssl, self.endpoint.ca_file
+                self._hass, self.config.verify_ssl, self.config.ca_file
             )
         return self._ssl
+
+
+class MessageFields(Protocol):
+    """Where a notification puts its message (a control's settings)."""
+
+    @property
+    def message_param(self) -> str:
+        """The name the message is sent under."""
+
+    @property
+    def title_param(self) -> str | None:
+        """The name the title is sent under, if it is sent."""
+
+    @property
+    def send_as(self) -> str:
+        """``json``, ``form`` or ``query``."""
+
+    @property
+    def data(self) -> Mapping[str, str]:
+        """Extra fields (values may be templates seeing ``message`` and ``title``)."""
+
+
+class MessageRequest:
+    """A notification: a stored request carrying a message, as core ``rest`` notify.
+
+    The message (and the title, when the control names a parameter for it) go
+    under their parameter names, then the ``data`` fields rendered with the
+    variables ``message`` and ``title`` (a field may replace them, as core's
+    ``data_template`` does): a JSON body (values rendered as types), a form body,
+    or query parameters. The stored request's own templates see the same
+    variables.
+    """
+
+    def __init__(
+        self,
+        request: StoredRequest,
+        fields: MessageFields,
+        data: Mapping[str, Template | str],
+        message: str,
+        title: str | None,
+    ) -> None:
+        """Keep the request and the message; ``data``: the compiled fields."""
+        self._request = request
+        self._fields = fields
+        self._data = data
+        self._variables = {"message": message, "title": title}
+
+    @staticmethod
+    def compile(
+        hass: HomeAssistant, fields: MessageFields
+    ) -> dict[str, Template | str]:
+        """The ``data`` fields, templates compiled (once per control)."""
+        compiled: dict[str, Template | str] = {}
+        for name, value in fields.data.items():
+            template = _template(hass, value)
+            compiled[name] = value if template is None else template
+        return compiled
+
+    @property
+    def timeout(self) -> float:
+        """The stored request's timeout."""
+        return self._request.timeout
+
+    async def async_ssl(self) -> SSLContext | bool:
+        """The stored request's TLS choice. Raises RequestFailed."""
+        return await self._request.async_ssl()
+
+    def render(self) -> Outgoing:
+        """The stored request with the message where it goes. Raises RequestFailed."""
+        variables = self._variables
+        outgoing = self._request.render(variables)
+        fields = self._fields
+        as_json = fields.send_as == SEND_AS_JSON
+        payload: dict[str, Any] = {fields.message_param: variables["message"]}
+        if fields.title_param and variables["title"] is not None:
+            payload[fields.title_param] = variables["title"]
+        try:
+            for name, value in self._data.items():
+                payload[name] = (
+                    value
+                    if isinstance(value, str)
+                    else value.async_render(variables, parse_result=as_json)
+                )
+        except TemplateError as err:
+            raise RequestFailed(Failure("invalid_body", {})) from err
+        target = outgoing.target
+        if fields.send_as == SEND_AS_QUERY:
+            params = {
+                **target.params,
+                **{k: _param_text(v) for k, v in payload.items()},
+            }
+            return replace(outgoing, target=replace(target, params=params))
+        if as_json:
+            return replace(outgoing, json=payload, data=None)
+        headers = {
+            name: value
+            for name, value in target.headers.items()
+            if name.lower() != hdrs.CONTENT_TYPE.lower()
+        }
+        headers[hdrs.CONTENT_TYPE] = FORM_CONTENT_TYPE
+        form = urlencode({k: _param_text(v) for k, v in payload.items()})
+        return replace(
+            outgoing, target=replace(target, headers=headers), json=None, data=form
+        )
 
 
 class ActionRequest:

@@ -18,7 +18,7 @@ from custom_components.oauth2_rest.endpoint import EndpointConfig, ValueConfig
 from custom_components.oauth2_rest.errors import RequestFailed
 from custom_components.oauth2_rest.flow.preview import VALUE_MAX_CHARS, shown_value
 from custom_components.oauth2_rest.redact import Secrets
-from custom_components.oauth2_rest.request import EndpointRequest
+from custom_components.oauth2_rest.request import StoredRequest
 
 from ..common import ACCOUNT_SECRETS, leaked
 from .common import count, json_values, nasty_text
@@ -65,7 +65,7 @@ async def test_rendering_gives_a_request_or_its_key(
         name="Fuzz", url=url, params=params, headers=headers, body=body
     )
     try:
-        sent = EndpointRequest(hass, endpoint).render()
+        sent = StoredRequest(hass, endpoint).render()
     except RequestFailed as err:
         assert err.failure.key in ("invalid_request_template", "invalid_body")
         assert err.error is None

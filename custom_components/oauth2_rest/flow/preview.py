@@ -29,7 +29,7 @@ from ..const import DOMAIN
 from ..endpoint import EndpointConfig, ValueConfig
 from ..errors import Failure, RequestFailed
 from ..redact import Secrets, redact_data, redact_text
-from ..request import EndpointRequest, async_send, read_values
+from ..request import StoredRequest, async_send, read_values
 from ..values import ValueRenderer, response_values
 from .text import code_block, code_span
 
@@ -109,13 +109,18 @@ class Preview:
     data: tuple[Any, str] = (None, "")
     failure: Failure | None = None
 
-    async def async_fetch(self, auth: AbstractAuth, request: EndpointRequest) -> None:
-        """Make the request once with the account's token, keep the outcome."""
+    async def async_fetch(
+        self, auth: AbstractAuth, request: StoredRequest, encoding: str | None
+    ) -> None:
+        """Make the request once with the account's token, keep the outcome.
+
+        ``encoding``: the endpoint's, for an answer that declares no charset.
+        """
         self.response = None
         self.failure = None
         try:
             sent = await async_send(auth, request)
-            self.data = read_values(sent.response, request.endpoint.encoding)
+            self.data = read_values(sent.response, encoding)
         except RequestFailed as err:
             self.failure = err.failure
             return
