@@ -26,6 +26,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import UNDEFINED
 
 from .const import DOMAIN, EXAMPLE_URLS, LINKING_DOCS_URL
+from .control import SUBENTRY_TYPE_CONTROL
+from .control_flow import ControlSubentryFlow
 from .credentials import (
     async_delete_unused_credential,
     async_store_credential,
@@ -84,8 +86,11 @@ class OAuth2RestConfigFlow(DiscoverySteps, RelinkSteps, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Endpoints are subentries of an account."""
-        return {SUBENTRY_TYPE_ENDPOINT: EndpointSubentryFlow}
+        """Endpoints and controls (switches, buttons, notify entities) are subentries of an account."""
+        return {
+            SUBENTRY_TYPE_ENDPOINT: EndpointSubentryFlow,
+            SUBENTRY_TYPE_CONTROL: ControlSubentryFlow,
+        }
 
     @staticmethod
     @callback

@@ -38,6 +38,32 @@ from .tls import log_unverified
 _LOGGER = logging.getLogger(__name__)
 
 
+class Commands:
+    """A control's requests, compiled once: what each of its commands sends."""
+
+    def __init__(self, hass: HomeAssistant, config: ControlConfig) -> None:
+        """Compile every request of ``config`` (templates, TLS read at first send)."""
+        self.config = config
+        self._requests = {
+            which: StoredRequest(hass, config.command(which))
+            for which in config.requests
+        }
+        self._message_data = (
+            MessageRequest.compile(hass, config) if config.kind == KIND_NOTIFY else {}
+        )
+
+    def source(
+        self, which: str, *, message: str = "", title: str | None = None
+    ) -> RequestSource:
+        """The request ``which`` (a notification's with its message)."""
+        request = self._requests[which]
+        if which == SEND and self.config.kind == KIND_NOTIFY:
+            return MessageRequest(
+                request, self.config, self._message_data, message, title
+            )
+        return request
+
+
 class Control:
     """A switch, button or notify entity's requests, and where a switch's state is."""
 
@@ -63,15 +89,7 @@ class Control:
         self.state = state
         self.owns_state = owns_state
         self._account = account
-        self._requests = {
-            which: StoredRequest(hass, self.config.command(which))
-            for which in self.config.commands
-        }
-        self._message_data = (
-            MessageRequest.compile(hass, self.config)
-            if self.config.kind == KIND_NOTIFY
-            else {}
-        )
+        self._commands = Commands(hass, self.config)
         self._unverified_logged = False
         # The control's entity, while it is in HA.
         self.entities: set[Entity] = set()
@@ -90,11 +108,7 @@ class Control:
         an error status included.
         """
         config = self.config
-        source: RequestSource = self._requests[which]
-        if which == SEND and config.kind == KIND_NOTIFY:
-            source = MessageRequest(
-                self._requests[which], config, self._message_data, message, title
-            )
+        source = self._commands.source(which, message=message, title=title)
         if not config.verify_ssl and not self._unverified_logged:
             log_unverified(config.name, self.entry.title)
             self._unverified_logged = True

@@ -9,6 +9,7 @@ remove.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -92,7 +93,8 @@ CONF_DIAGNOSTIC = "diagnostic"
 CONF_PICKED = "picked"
 
 
-def _seconds(minimum: int, maximum: int) -> NumberSelector:
+def seconds(minimum: int, maximum: int) -> NumberSelector:
+    """A number of seconds between ``minimum`` and ``maximum``, typed in a box."""
     return NumberSelector(
         NumberSelectorConfig(
             min=minimum,
@@ -116,10 +118,10 @@ REQUEST_SCHEMA = vol.Schema(
         vol.Optional(CONF_PARAMS): TextSelector(TextSelectorConfig(multiline=True)),
         vol.Optional(CONF_HEADERS): TextSelector(TextSelectorConfig(multiline=True)),
         vol.Optional(CONF_BODY): TemplateSelector(),
-        vol.Required(CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVAL): _seconds(
+        vol.Required(CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVAL): seconds(
             MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL
         ),
-        vol.Required(CONF_TIMEOUT, default=DEFAULT_TIMEOUT): _seconds(
+        vol.Required(CONF_TIMEOUT, default=DEFAULT_TIMEOUT): seconds(
             MIN_TIMEOUT, MAX_TIMEOUT
         ),
         vol.Optional(CONF_ENCODING): TextSelector(),
@@ -151,18 +153,26 @@ def request_form_values(request: EndpointConfig | None) -> dict[str, Any]:
     }
 
 
-async def async_validate_request(
+@dataclass(frozen=True, slots=True)
+class RequestFields:
+    """What a request form's URL, parameters, headers and body fields hold, checked."""
+
+    url: str
+    params: dict[str, str]
+    headers: dict[str, str]
+    body: str | None
+
+
+def validate_request_fields(
     hass: HomeAssistant, policy: OriginPolicy, user_input: dict[str, Any]
-) -> tuple[dict[str, str], EndpointConfig | None]:
-    """Return form errors, or the request the user described.
+) -> tuple[dict[str, str], RequestFields | None]:
+    """Return form errors, or the URL, parameters, headers and body typed in.
 
     Templates (URL, parameters, headers, body) are rendered once to check them;
-    the URL they render to must be one the token may go to (``policy``).
+    the URL they render to must be one the token may go to (``policy``). The
+    endpoint form and a control's request forms share this rule.
     """
     errors: dict[str, str] = {}
-    name = user_input[CONF_NAME].strip()
-    if not name:
-        errors[CONF_NAME] = "name_required"
     raw_url = user_input[CONF_URL].strip()
     if (params := parse_lines(user_input.get(CONF_PARAMS), "=")) is None:
         errors[CONF_PARAMS] = "invalid_params"
@@ -195,9 +205,15 @@ async def async_validate_request(
         render_body(hass, body)
     except TemplateError:
         errors[CONF_BODY] = "invalid_body"
-    encoding = optional_text(user_input.get(CONF_ENCODING))
-    if encoding and text_encoding(encoding) is None:
-        errors[CONF_ENCODING] = "invalid_encoding"
+    if errors:
+        return errors, None
+    return errors, RequestFields(raw_url, params or {}, headers or {}, body)
+
+
+async def async_validate_tls(
+    hass: HomeAssistant, user_input: dict[str, Any], errors: dict[str, str]
+) -> tuple[bool, str | None]:
+    """The TLS choice typed in: verification, and a CA file (checked) when verifying."""
     verify_ssl = user_input.get(CONF_VERIFY_SSL) is not False
     ca_file = optional_text(user_input.get(CONF_CA_FILE))
     if ca_file and verify_ssl:
@@ -205,20 +221,35 @@ async def async_validate_request(
             await async_ssl_for(hass, verify_ssl, ca_file)
         except CaFileError as err:
             errors[CONF_CA_FILE] = err.translation_key
-    if errors:
+    return verify_ssl, ca_file if verify_ssl else None
+
+
+async def async_validate_request(
+    hass: HomeAssistant, policy: OriginPolicy, user_input: dict[str, Any]
+) -> tuple[dict[str, str], EndpointConfig | None]:
+    """Return form errors, or the request the user described."""
+    errors, fields = validate_request_fields(hass, policy, user_input)
+    name = user_input[CONF_NAME].strip()
+    if not name:
+        errors[CONF_NAME] = "name_required"
+    encoding = optional_text(user_input.get(CONF_ENCODING))
+    if encoding and text_encoding(encoding) is None:
+        errors[CONF_ENCODING] = "invalid_encoding"
+    verify_ssl, ca_file = await async_validate_tls(hass, user_input, errors)
+    if errors or fields is None:
         return errors, None
     return errors, EndpointConfig(
         name=name,
         method=user_input.get(CONF_METHOD) or DEFAULT_METHOD,
-        url=raw_url,
-        params=params or {},
-        headers=headers or {},
-        body=body,
+        url=fields.url,
+        params=fields.params,
+        headers=fields.headers,
+        body=fields.body,
         scan_interval=timedelta(seconds=int(user_input[CONF_SCAN_INTERVAL])),
         timeout=float(int(user_input[CONF_TIMEOUT])),
         encoding=encoding,
         verify_ssl=verify_ssl,
-        ca_file=ca_file if verify_ssl else None,
+        ca_file=ca_file,
     )
 
 
