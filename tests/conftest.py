@@ -40,6 +40,9 @@ from .common import (
 # The echoing API and an account using it (tests/echo.py).
 from .echo import echo_entry, echo_servers, echo_subentries  # noqa: F401
 
+# A lamp and a message box controls act on (tests/lamp.py).
+from .lamp import lamp  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:

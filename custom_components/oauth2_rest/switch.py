@@ -116,7 +116,7 @@ class PolledSwitch(ControlEntity, WritesWhenChanged[EndpointCoordinator], Switch
         self._sent = on
         self._written = self._shown()
         self.async_write_ha_state()
-        self.control.entry.async_create_background_task(
+        self.control.entry.async_create_task(
             self.hass,
             self.control.async_poll_state(),
             name=f"{self.control.config.name} state after {which}",

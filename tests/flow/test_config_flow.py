@@ -13,6 +13,7 @@ from yarl import URL
 
 from custom_components.oauth2_rest.config_flow import OAuth2RestConfigFlow
 from custom_components.oauth2_rest.const import DOMAIN
+from custom_components.oauth2_rest.control_flow import ControlSubentryFlow
 from custom_components.oauth2_rest.endpoint_flow import EndpointSubentryFlow
 
 from ..common import (
@@ -303,9 +304,10 @@ async def test_preset_invalid_placeholder(
 
 
 async def test_supported_subentry_types(config_entry: MockConfigEntry) -> None:
-    """Endpoints are added to an account as subentries."""
+    """Endpoints and controls are added to an account as subentries."""
     assert OAuth2RestConfigFlow.async_get_supported_subentry_types(config_entry) == {
-        "endpoint": EndpointSubentryFlow
+        "endpoint": EndpointSubentryFlow,
+        "control": ControlSubentryFlow,
     }
 
 
