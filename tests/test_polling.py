@@ -360,3 +360,42 @@ async def test_member_back_during_its_poll_is_polled_once(
     await hass.async_block_till_done()
     assert sum(len(members) for members in scheduler.ticks.values()) == 1
     scheduler.async_stop()
+
+
+async def test_poll_now_waits_for_a_poll_in_flight_then_polls_again(
+    hass: HomeAssistant, scheduler: PollScheduler, freezer: FrozenDateTimeFactory
+) -> None:
+    """After a command: a poll already running may predate it, so one more follows."""
+    member = SlowMember(delay=10)
+    scheduler.add(member)
+    member.release.clear()
+    freezer.tick(timedelta(seconds=11))
+    async_fire_time_changed(hass)
+    await asyncio.sleep(0)
+    assert member.polls == 1  # in flight
+
+    now = hass.async_create_task(scheduler.async_poll_now(member))
+    await asyncio.sleep(0)
+    assert member.polls == 1  # waits for the one in flight
+    member.release.set()
+    await now
+    assert member.polls == 2
+    # Back on its grid: one tick, an interval from now.
+    (when,) = scheduler.ticks
+    assert 0 < when - hass.loop.time() <= 10
+    scheduler.async_stop()
+
+
+async def test_poll_now_takes_the_member_off_its_pending_tick(
+    hass: HomeAssistant, scheduler: PollScheduler
+) -> None:
+    """Polled now, it is not polled again at the tick it was due at."""
+    member = SlowMember(delay=30)
+    scheduler.add(member)
+    (due,) = scheduler.ticks
+    await scheduler.async_poll_now(member)
+    assert member.polls == 1
+    (when,) = scheduler.ticks
+    assert when != due or len(scheduler.ticks[when]) == 1
+    assert sum(len(members) for members in scheduler.ticks.values()) == 1
+    scheduler.async_stop()

@@ -69,7 +69,6 @@ from .flow.control_forms import (
     state_endpoint_schema,
     test_schema,
     validate_command,
-    validate_is_on,
 )
 from .redact import NO_SECRETS, Secrets
 
@@ -275,10 +274,9 @@ class ControlSubentryFlow(ConfigSubentryFlow):
         endpoints = self._endpoints()
         errors: dict[str, str] = {}
         if user_input is not None:
+            # The template's syntax is the selector's to check.
             if user_input[CONF_STATE_ENDPOINT] not in endpoints:
                 errors[CONF_STATE_ENDPOINT] = "endpoint_gone"
-            elif error := validate_is_on(self.hass, user_input):
-                errors[CONF_IS_ON_TEMPLATE] = error
             else:
                 self._set_request(STATE, None)
                 self._control = replace(
@@ -312,9 +310,7 @@ class ControlSubentryFlow(ConfigSubentryFlow):
             errors, request = validate_command(
                 self.hass, entry_origin_policy(self._entry), user_input, method="GET"
             )
-            if error := validate_is_on(self.hass, user_input):
-                errors[CONF_IS_ON_TEMPLATE] = error
-            if request is not None and not errors:
+            if request is not None:
                 self._set_request(STATE, request)
                 self._control = replace(
                     self._control,
@@ -377,6 +373,16 @@ class ControlSubentryFlow(ConfigSubentryFlow):
                 user_input.get(CONF_MESSAGE) or "",
                 user_input.get(CONF_TITLE) or None,
             )
+            # As after a command of the running switch: its endpoint polls now.
+            state_endpoint = self._entry.runtime_data.endpoints.get(
+                control.state_endpoint or ""
+            )
+            if (
+                self._test.response is not None
+                and control.state_source == STATE_FROM_ENDPOINT
+                and state_endpoint is not None
+            ):
+                await state_endpoint.async_poll_now()
         state = (
             await async_state_text(
                 self.hass,

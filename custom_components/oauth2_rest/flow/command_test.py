@@ -32,7 +32,7 @@ from .text import code_span
 
 _NOTHING = "—"
 # Every placeholder an error message of the test step may use, shown empty otherwise.
-_ERROR_PLACEHOLDERS = ("origin", "limit", "header", "status")
+_ERROR_PLACEHOLDERS = ("origin", "limit", "header", "encoding")
 
 
 @dataclass(slots=True)
@@ -69,13 +69,13 @@ class CommandTest:
         failure = self.failure.placeholders if self.failure else {}
         response = self.response
         return {
+            **dict.fromkeys(_ERROR_PLACEHOLDERS, ""),
             "sent": self.sent or _NOTHING,
             "url": redact_text(self.sent_url, secrets) if self.sent_url else _NOTHING,
             "status": str(response.status) if response else _NOTHING,
             "response": format_response(response, PREVIEW_MAX_CHARS, secrets, None)
             if response is not None
             else _NOTHING,
-            **dict.fromkeys(_ERROR_PLACEHOLDERS, ""),
             **failure,
         }
 

@@ -248,15 +248,6 @@ def validate_command(
     )
 
 
-def validate_is_on(hass: HomeAssistant, user_input: dict[str, Any]) -> str | None:
-    """The error key of the ``is_on`` template typed in, or None."""
-    try:
-        Template(user_input[CONF_IS_ON_TEMPLATE], hass).ensure_valid()
-    except TemplateError:
-        return "invalid_template"
-    return None
-
-
 def scan_interval(user_input: dict[str, Any]) -> timedelta:
     """The state request's interval typed in."""
     return timedelta(seconds=int(user_input[CONF_SCAN_INTERVAL]))
