@@ -1,4 +1,4 @@
-"""Diagnostics: the account and its endpoints, secrets redacted."""
+"""Diagnostics: the account, its endpoints and controls, secrets redacted."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
+from .control import KIND_SWITCH
 from .coordinator import OAuth2RestConfigEntry
 from .oauth.token_set import DESCRIPTIVE_FIELDS
 from .redact import ACCOUNT_IDENTIFYING_KEYS, REDACTED, redact_data, redact_text
@@ -71,6 +72,30 @@ async def async_get_config_entry_diagnostics(
                 "last_status": coordinator.data.status if coordinator.data else None,
             }
             for coordinator in runtime.endpoints.values()
+        ],
+        "controls": [
+            {
+                "name": control.config.name,
+                "kind": control.config.kind,
+                "requests": {
+                    which: {
+                        "method": request.method,
+                        "url": redact_text(_redact_query(request.url), secrets),
+                        "header_names": sorted(request.headers),
+                    }
+                    for which, request in control.config.requests.items()
+                },
+                "state_source": control.config.state_source
+                if control.config.kind == KIND_SWITCH
+                else None,
+                "state_polled": control.state is not None,
+                "state_last_update_success": control.state.last_update_success
+                if control.state is not None
+                else None,
+                "verify_ssl": control.config.verify_ssl,
+                "custom_ca_file": control.config.ca_file is not None,
+            }
+            for control in runtime.controls.values()
         ],
     }
 
