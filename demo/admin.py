@@ -1,4 +1,8 @@
-"""Debug endpoints for tests and demos: revoke grants, expire tokens, flip the status."""
+"""Debug endpoints for tests and demos: revoke grants, expire tokens, flip the status.
+
+Also what the API saw: the events (``/demo/events``) and the last write requests
+with their bodies (``/demo/requests``).
+"""
 
 from __future__ import annotations
 
@@ -39,6 +43,8 @@ class AdminViews:
             web.post(f"{p}/demo/status", self.set_status),
             web.get(f"{p}/demo/events", self.events),
             web.post(f"{p}/demo/faults", self.set_faults),
+            web.get(f"{p}/demo/requests", self.requests),
+            web.post(f"{p}/demo/requests/clear", self.clear_requests),
         ]
 
     async def params(self, request: web.Request) -> dict[str, Any]:
@@ -105,6 +111,14 @@ class AdminViews:
             queued[key] = len(queue)
         return web.json_response({"queued": queued})
 
+    async def requests(self, request: web.Request) -> web.Response:
+        """The last API write requests, oldest first (method, path, query, body...)."""
+        return web.json_response({"requests": list(self.api.requests.requests)})
+
+    async def clear_requests(self, request: web.Request) -> web.StreamResponse:
+        """Forget the recorded API write requests."""
+        return self.reply(request, {"cleared": self.api.requests.clear()})
+
     async def home(self, request: web.Request) -> web.Response:
         """What is running, with buttons for the debug actions."""
         c = self.config
@@ -132,6 +146,10 @@ Clients: <code>{CONFIDENTIAL_CLIENT_ID}</code> / <code>{CONFIDENTIAL_CLIENT_SECR
 <button name=online value=true>online</button><button name=online value=auto>auto</button></form>
 <p class=hint>Grants as JSON: <a href="{escape(c.prefix)}/demo/grants">/demo/grants</a>.
 Values: {escape(json.dumps(await self.api.weather(request, None)))}</p>"""  # type: ignore[arg-type]
+        body += pages.lamp_section(self.api.state.lamp.as_dict())
+        body += pages.messages_section(
+            self.api.state.messages.newest_first(), f"{c.prefix}/demo/requests"
+        )
         return web.Response(
             text=pages.page("OAuth2 REST demo provider", body), content_type="text/html"
         )

@@ -1,10 +1,14 @@
-"""A small JSON (and XML) API behind bearer tokens, with values that change over time."""
+"""A small JSON (and XML) API behind bearer tokens, with values that change over time.
+
+Besides values to read it has things to change (``controls.py``): a lamp to
+switch and a message box to notify. Every write request is recorded with its
+parsed body (``events.RequestLog``) before it is answered.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 import hashlib
 import json
 import math
@@ -15,8 +19,10 @@ from xml.etree import ElementTree as ET
 from aiohttp import web
 from authlib.oauth2 import OAuth2Error
 
+from .bodies import Body, declared_type, read_body
 from .config import DemoConfig
-from .events import EventLog
+from .controls import Lamp, MessageBox, Refused
+from .events import EventLog, RequestLog, iso
 from .faults import answer_fault
 from .tokens import Principal, TokenCheck, error_response
 
@@ -25,6 +31,7 @@ WRITE_SCOPE = "api:write"
 RATE_WINDOW = 60.0
 STATUS_CYCLE = 30  # intervals per online/offline cycle
 STATUS_ONLINE = 28  # intervals online in each cycle
+READ_METHODS = ("GET", "HEAD")
 Handler = Callable[[web.Request, Principal], Awaitable[dict[str, Any]]]
 
 
@@ -33,8 +40,10 @@ class ApiState:
     """Values the admin endpoints can change; the rest follows the clock."""
 
     started_bucket: int
+    lamp: Lamp
     counter_extra: int = 0
     online_override: bool | None = None
+    messages: MessageBox = field(default_factory=MessageBox)
     rate: dict[str, tuple[float, int]] = field(default_factory=dict)
 
 
@@ -45,11 +54,15 @@ class ApiViews:
         """Start the clock-driven values now."""
         self.config = config
         self.tokens = tokens
-        self.state = ApiState(started_bucket=self.bucket())
+        self.state = ApiState(
+            started_bucket=self.bucket(), lamp=Lamp(changed_at=config.clock())
+        )
         # Where successful API calls are recorded (the provider's event log), and
         # the faults to answer with instead (demo/faults.py).
         self.events: EventLog | None = None
         self.faults: list[dict[str, Any]] = []
+        # Every write request as it came, for GET /demo/requests.
+        self.requests = RequestLog(config.clock)
 
     def bucket(self) -> int:
         """Index of the current update interval: values only change between buckets."""
@@ -68,19 +81,35 @@ class ApiViews:
             web.get(f"{p}/status", self.wrap(self.status, [READ_SCOPE])),
             web.get(f"{p}/counter", self.wrap(self.counter, [READ_SCOPE])),
             web.post(f"{p}/counter", self.wrap(self.increment, [WRITE_SCOPE])),
+            web.get(f"{p}/lamp", self.wrap(self.lamp, [READ_SCOPE])),
+            web.put(f"{p}/lamp", self.wrap(self.set_lamp, [WRITE_SCOPE])),
+            web.post(f"{p}/lamp/toggle", self.wrap(self.toggle_lamp, [WRITE_SCOPE])),
+            web.get(f"{p}/messages", self.wrap(self.messages, [READ_SCOPE])),
+            web.post(
+                f"{p}/messages",
+                self.wrap(self.post_message, [WRITE_SCOPE], status=201),
+            ),
             web.get(f"{p}/me", self.wrap(self.me, [])),
         ]
 
     def wrap(
-        self, handler: Handler, scopes: list[str], xml_root: str | None = None
+        self,
+        handler: Handler,
+        scopes: list[str],
+        xml_root: str | None = None,
+        status: int = 200,
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """Add token check, rate limit, ETag and conditional GET around a handler.
 
-        With ``xml_root`` the answer is XML (``application/xml``) instead of JSON.
+        With ``xml_root`` the answer is XML (``application/xml``) instead of JSON;
+        ``status`` is the status of a successful answer. A write request (any
+        method but GET and HEAD) is recorded first, its answer's status after.
         """
         content_type = "application/xml" if xml_root else "application/json"
 
-        async def view(request: web.Request) -> web.StreamResponse:
+        async def answer(
+            request: web.Request, write: dict[str, Any] | None
+        ) -> web.StreamResponse:
             if self.faults and self.events is not None:
                 fault = self.faults.pop(0)
                 return await answer_fault(request, fault, self.events, "api")
@@ -89,13 +118,22 @@ class ApiViews:
             except OAuth2Error as error:
                 return error_response(error)
             if self.events is not None and principal.token is not None:
-                self.events.record("api", principal.token.grant_id)
+                details = (
+                    {key: write[key] for key in ("method", "path", "body")}
+                    if write is not None
+                    else {}
+                )
+                self.events.record("api", principal.token.grant_id, **details)
             headers, limited = self.rate_limit(request)
             if limited:
                 return web.json_response(
                     {"error": "rate_limited"}, status=429, headers=headers
                 )
-            data = await handler(request, principal)
+            try:
+                data = await handler(request, principal)
+            except web.HTTPException as error:  # a refused body: same headers
+                error.headers.update(headers)
+                raise
             body = (
                 to_xml(xml_root, data) if xml_root else json.dumps(data, sort_keys=True)
             )
@@ -105,9 +143,33 @@ class ApiViews:
                 request.headers.get("If-None-Match"), etag
             ):
                 return web.Response(status=304, headers=headers)
-            return web.Response(text=body, content_type=content_type, headers=headers)
+            return web.Response(
+                status=status, text=body, content_type=content_type, headers=headers
+            )
+
+        async def view(request: web.Request) -> web.StreamResponse:
+            if request.method in READ_METHODS:
+                return await answer(request, None)
+            write = await self.record_write(request)
+            try:
+                response = await answer(request, write)
+            except web.HTTPException as error:
+                write["status"] = error.status
+                raise
+            write["status"] = response.status
+            return response
 
         return view
+
+    async def record_write(self, request: web.Request) -> dict[str, Any]:
+        """Put a write request in the request record; its entry, to add the status to."""
+        return self.requests.add(
+            request.method,
+            request.path,
+            dict(request.query),
+            declared_type(request),
+            await read_body(request),
+        )
 
     def rate_limit(self, request: web.Request) -> tuple[dict[str, str], bool]:
         """Fixed one-minute window per token; 0 disables."""
@@ -136,8 +198,7 @@ class ApiViews:
 
     def updated_at(self) -> str:
         """Start of the current bucket, ISO 8601."""
-        start = self.bucket() * self.config.api_interval
-        return datetime.fromtimestamp(start, UTC).isoformat()
+        return iso(self.bucket() * self.config.api_interval)
 
     async def index(self, request: web.Request, principal: Principal) -> dict[str, Any]:
         """List the resources."""
@@ -147,6 +208,9 @@ class ApiViews:
                 "/api/weather.xml": READ_SCOPE,
                 "/api/status": READ_SCOPE,
                 "/api/counter": f"GET {READ_SCOPE}, POST {WRITE_SCOPE}",
+                "/api/lamp": f"GET {READ_SCOPE}, PUT {WRITE_SCOPE}",
+                "/api/lamp/toggle": f"POST {WRITE_SCOPE}",
+                "/api/messages": f"GET {READ_SCOPE}, POST {WRITE_SCOPE}",
                 "/api/me": "any valid token",
             }
         }
@@ -199,7 +263,7 @@ class ApiViews:
     ) -> dict[str, Any]:
         """Add ``amount`` (JSON body, default 1) to the counter."""
         amount = 1
-        if request.can_read_body:
+        if await request.read():  # not can_read_body: the request record read it
             try:
                 data = await request.json()
             except ValueError as err:
@@ -208,6 +272,49 @@ class ApiViews:
         self.state.counter_extra += amount
         return await self.counter(request, principal)
 
+    async def lamp(self, request: web.Request, principal: Principal) -> dict[str, Any]:
+        """The lamp: ``on``, ``brightness`` (0-100) and when either last changed."""
+        return self.state.lamp.as_dict()
+
+    async def set_lamp(
+        self, request: web.Request, principal: Principal
+    ) -> dict[str, Any]:
+        """Switch or dim the lamp: a JSON object with ``on`` and/or ``brightness``."""
+        body = await read_body(request)
+        if body.kind != "json":
+            raise invalid_request(
+                'Send a JSON object such as {"on": true}'
+                " with Content-Type: application/json."
+            )
+        try:
+            self.state.lamp.update(body.value, self.config.clock())
+        except Refused as err:
+            raise invalid_request(str(err)) from err
+        return self.state.lamp.as_dict()
+
+    async def toggle_lamp(
+        self, request: web.Request, principal: Principal
+    ) -> dict[str, Any]:
+        """Switch the lamp over (any body is ignored)."""
+        self.state.lamp.toggle(self.config.clock())
+        return self.state.lamp.as_dict()
+
+    async def messages(
+        self, request: web.Request, principal: Principal
+    ) -> dict[str, Any]:
+        """The stored messages, newest first."""
+        return {"messages": self.state.messages.newest_first()}
+
+    async def post_message(
+        self, request: web.Request, principal: Principal
+    ) -> dict[str, Any]:
+        """Store a message sent as JSON, form fields, or in the query with no body."""
+        fields, source = message_fields(await read_body(request), dict(request.query))
+        try:
+            return self.state.messages.add(fields, source, self.config.clock())
+        except Refused as err:
+            raise invalid_request(str(err)) from err
+
     async def me(self, request: web.Request, principal: Principal) -> dict[str, Any]:
         """Who the token belongs to."""
         return {
@@ -215,6 +322,26 @@ class ApiViews:
             "client_id": principal.client_id,
             "scope": principal.scope,
         }
+
+
+def invalid_request(description: str) -> web.HTTPBadRequest:
+    """A 400 ``invalid_request`` JSON error to raise from a handler."""
+    return web.HTTPBadRequest(
+        text=json.dumps({"error": "invalid_request", "error_description": description}),
+        content_type="application/json",
+    )
+
+
+def message_fields(body: Body, query: dict[str, str]) -> tuple[Any, str]:
+    """A message's fields and how they came: the body's, or the query's when it is empty."""
+    if body.kind == "none":
+        return query, "query"
+    if body.kind == "text":
+        raise invalid_request(
+            "Send the message as a JSON object, as form fields"
+            " (application/x-www-form-urlencoded) or in the query with an empty body."
+        )
+    return body.value, body.kind
 
 
 def to_xml(root: str, data: dict[str, Any]) -> str:

@@ -14,8 +14,8 @@ SCOPES: dict[str, str] = {
     "profile": "Your name",
     "email": "Your e-mail address",
     "offline_access": "Stay connected (refresh tokens)",
-    "api:read": "Read the demo API (weather, status, counter)",
-    "api:write": "Change the demo API (increment the counter)",
+    "api:read": "Read the demo API (weather, status, counter, lamp, messages)",
+    "api:write": "Change the demo API (counter, lamp, messages)",
 }
 DEFAULT_SCOPE = "openid profile email offline_access api:read api:write"
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from html import escape
+import json
+from typing import Any
 
 from .config import SCOPES
+
+MESSAGES_SHOWN = 10
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -88,3 +92,37 @@ def device_entry_page(action: str, csrf: str, error: str | None = None) -> str:
 def message_page(title: str, text: str, status_class: str = "") -> str:
     """A simple page with one message."""
     return page(title, f"<p class='{status_class}'>{escape(text)}</p>")
+
+
+def lamp_section(lamp: dict[str, Any]) -> str:
+    """The lamp's state (as ``GET /api/lamp`` shows it)."""
+    state = "on" if lamp["on"] else "off"
+    return (
+        f"<h2>Lamp</h2><p>The lamp is <b>{state}</b>, brightness "
+        f"{escape(str(lamp['brightness']))} % (changed {escape(lamp['changed_at'])}).</p>"
+        "<p class=hint><code>GET /api/lamp</code>, <code>PUT /api/lamp</code> with "
+        '<code>{"on": true}</code>, <code>POST /api/lamp/toggle</code>.</p>'
+    )
+
+
+def messages_section(messages: list[dict[str, Any]], requests_url: str) -> str:
+    """The newest messages (user text, all escaped) and where to see every write request."""
+    rows = "".join(
+        f"<tr><td>{escape(m['received_at'])}</td><td>{escape(str(m['title'] or ''))}</td>"
+        f"<td>{escape(m['message'])}</td><td>{escape(m['source'])}</td>"
+        f"<td>{escape(json.dumps(m['extra'], ensure_ascii=False)) if m['extra'] else ''}"
+        "</td></tr>"
+        for m in messages[:MESSAGES_SHOWN]
+    )
+    table = (
+        "<table><tr><th>Received</th><th>Title</th><th>Message</th><th>As</th>"
+        f"<th>Other fields</th></tr>{rows}</table>"
+        if rows
+        else "<p>No messages yet.</p>"
+    )
+    return (
+        f"<h2>Messages</h2>{table}<p class=hint>The newest "
+        f"{min(MESSAGES_SHOWN, len(messages))} of {len(messages)} "
+        "(<code>GET /api/messages</code>); <code>POST /api/messages</code> adds one. Every write "
+        f'request the API saw: <a href="{escape(requests_url)}">/demo/requests</a>.</p>'
+    )

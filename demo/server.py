@@ -64,14 +64,14 @@ def banner(config: DemoConfig) -> str:
     if config.api_only:
         return (
             f"OAuth2 REST demo API (API only) on http://{config.host}:{config.port}\n"
-            f"  API base:    {api}  (/weather /status /counter /me)\n"
+            f"  API base:    {api}  (/weather /status /counter /lamp /messages /me)\n"
             f"  tokens checked at: {config.validate_with_userinfo}\n"
         )
     return (
         f"OAuth2 REST demo provider on http://{config.host}:{config.port}\n"
         f"  issuer:      {config.issuer}\n"
         f"  discovery:   {config.url('/.well-known/openid-configuration')}\n"
-        f"  API base:    {api}  (/weather /status /counter /me)\n"
+        f"  API base:    {api}  (/weather /status /counter /lamp /messages /me)\n"
         f"  user:        {DEMO_USER.username} / {DEMO_USER.password}\n"
         f"  client:      {CONFIDENTIAL_CLIENT_ID} / {CONFIDENTIAL_CLIENT_SECRET}"
         " (confidential: client_secret_basic or client_secret_post)\n"
