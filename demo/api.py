@@ -83,6 +83,8 @@ class ApiViews:
             web.post(f"{p}/counter", self.wrap(self.increment, [WRITE_SCOPE])),
             web.get(f"{p}/lamp", self.wrap(self.lamp, [READ_SCOPE])),
             web.put(f"{p}/lamp", self.wrap(self.set_lamp, [WRITE_SCOPE])),
+            # POST too: what a switch's requests send unless told otherwise.
+            web.post(f"{p}/lamp", self.wrap(self.set_lamp, [WRITE_SCOPE])),
             web.post(f"{p}/lamp/toggle", self.wrap(self.toggle_lamp, [WRITE_SCOPE])),
             web.get(f"{p}/messages", self.wrap(self.messages, [READ_SCOPE])),
             web.post(
@@ -208,7 +210,7 @@ class ApiViews:
                 "/api/weather.xml": READ_SCOPE,
                 "/api/status": READ_SCOPE,
                 "/api/counter": f"GET {READ_SCOPE}, POST {WRITE_SCOPE}",
-                "/api/lamp": f"GET {READ_SCOPE}, PUT {WRITE_SCOPE}",
+                "/api/lamp": f"GET {READ_SCOPE}, PUT or POST {WRITE_SCOPE}",
                 "/api/lamp/toggle": f"POST {WRITE_SCOPE}",
                 "/api/messages": f"GET {READ_SCOPE}, POST {WRITE_SCOPE}",
                 "/api/me": "any valid token",

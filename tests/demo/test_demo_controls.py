@@ -69,7 +69,7 @@ async def test_lamp_switch_dim_and_toggle(provider: Provider) -> None:
     provider.clock.advance(5)
     resp = await client.put("/api/lamp", json={"on": True}, headers=auth)
     assert (await resp.json())["changed_at"] == switched  # nothing changed
-    resp = await client.put(
+    resp = await client.post(  # POST as PUT: a switch's default method
         "/api/lamp", json={"brightness": 40, "colour": "ignored"}, headers=auth
     )
     assert await resp.json() == {
