@@ -53,7 +53,7 @@ export async function waitFor(what, fn, { timeoutMs = 30000, intervalMs = 500 } 
     + (last ? `: ${last.message ?? last}` : ''));
 }
 
-async function request(url, { method = 'GET', token, json, form, timeoutMs = 15000 } = {}) {
+export async function request(url, { method = 'GET', token, json, form, timeoutMs = 15000 } = {}) {
   const headers = {};
   let body;
   if (token) headers.Authorization = `Bearer ${token}`;

@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import {
   CLIENT, DEMO_CLIENT, DEMO_LOGIN, HA_USER, HomeAssistant, env, launchBrowser, log,
-  providerStats, revokeAllGrants, sleep, storedEntry, waitFor,
+  providerStats, request, revokeAllGrants, sleep, storedEntry, waitFor,
 } from './lib.mjs';
 
 const DOMAIN = 'oauth2_rest';
@@ -329,6 +329,8 @@ async function observe(what, done, timeoutMs) {
 const refreshes = (obs) => obs.stats.refresh_token - obs.start.refresh_token;
 
 // -- the scenarios -------------------------------------------------------------------------
+
+let deviceEntry = null;
 
 async function main() {
   await fs.mkdir(shotsDir, { recursive: true });
@@ -774,7 +776,7 @@ async function main() {
     let approvePage;
     await step('ui', 'device login: the QR code, the code and the link in HA\'s dialog', async () => {
       await openDiscovery(env.demoUrl);
-      await fillDemoClient('openid profile api:read');
+      await fillDemoClient('openid profile api:read api:write');
       await flowDialog().getByText('Log in on another device (with a code)').click();
       const dialog = flowDialog();
       const qr = dialog.locator('ha-selector-qr_code, ha-qr-code').first();
@@ -808,10 +810,166 @@ async function main() {
     await step('ui', 'Submit in HA: it waits for (or finds) the approval; the account is linked', async () => {
       await submit();
       await finishFlow();
-      const entry = await entryFor('#user-demo');
-      return `entry "${entry.title}" loaded`;
+      deviceEntry = await entryFor('#user-demo');
+      return `entry "${deviceEntry.title}" loaded`;
     });
   });
+
+  await scenario('controls at the demo API: a switch made and flipped in the UI, a button pressed, a message sent', async () => {
+    if (!deviceEntry) throw new Error('no demo account (the device login failed)');
+    const entryId = deviceEntry.entry_id;
+    const writes = async () => (await request(`${env.demoUrl}/demo/requests`)).requests;
+    const lampWrites = async () => (await writes()).filter((r) => r.path.endsWith('/api/lamp'));
+    const lampState = async () => (await ha.state('switch.e2e_lamp'))?.state;
+
+    await step('ui', 'Add control -> Switch -> name -> turn on / turn off requests -> state from its own request -> test -> save', async () => {
+      await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
+      // The demo account's row (several accounts are linked by now) has the button.
+      const row = page.locator('ha-config-entry-row, ha-md-list-item')
+        .filter({ hasText: deviceEntry.title }).first();
+      const add = row.getByRole('button', { name: 'Add control' })
+        .or(page.getByRole('button', { name: 'Add control' })).first();
+      await add.click({ timeout: UI_TIMEOUT });
+      const dialog = flowDialog();
+      await dialog.getByText('Switch', { exact: true }).click({ timeout: UI_TIMEOUT });
+      await dialog.locator('input[name="name"]').fill('E2E lamp');
+      await submit();
+      for (const on of [true, false]) {
+        const url = dialog.locator('input[name="url"]');
+        await url.waitFor({ timeout: UI_TIMEOUT });
+        await sleep(400);
+        await url.fill('/api/lamp');
+        await dialog.locator('ha-code-editor .cm-content').first().fill(`{"on": ${on}}`);
+        if (on) await screenshot('control-turn-on');
+        await submit();
+        await sleep(500);
+      }
+      await dialog.getByText('From a request of its own, polled').click({ timeout: UI_TIMEOUT });
+      const stateUrl = dialog.locator('input[name="url"]');
+      await stateUrl.waitFor({ timeout: UI_TIMEOUT });
+      await sleep(400);
+      await stateUrl.fill('/api/lamp');
+      await dialog.locator('ha-code-editor .cm-content').first().fill('{{ value_json.on }}');
+      await dialog.getByRole('spinbutton', { name: /update interval/i }).first().fill('10');
+      await submit();
+      // The test step: nothing sent unless picked; its state read now.
+      await dialog.getByText('State now:', { exact: false }).first().waitFor({ timeout: UI_TIMEOUT });
+      await screenshot('control-test');
+      await submit(); // "Save, send nothing" is the default
+      await dialog.getByText(/Created configuration|Success/i).first().waitFor({ timeout: UI_TIMEOUT });
+      await page.getByRole('button', { name: 'Finish' }).click();
+      await waitFor('switch.e2e_lamp to be off', async () => (await lampState()) === 'off', { timeoutMs: 20000 });
+      if ((await lampWrites()).length) throw new Error('a request was sent before it was asked for');
+      return 'kind -> switch -> turn on -> turn off -> state request -> test -> saved';
+    });
+
+    await step('ui', 'flip the switch on its device page: the demo API gets {"on": true}, the state follows', async () => {
+      const reg = JSON.parse(await fs.readFile(path.join(env.haConfig, '.storage', 'core.entity_registry'), 'utf8'));
+      const entity = reg.data.entities.find((e) => e.entity_id === 'switch.e2e_lamp');
+      await page.goto(`${env.haUrl}/config/devices/device/${entity.device_id}`);
+      const toggle = page.locator('ha-entity-toggle ha-switch, ha-entity-toggle').first();
+      await toggle.waitFor({ timeout: UI_TIMEOUT });
+      await sleep(500);
+      await toggle.click();
+      await waitFor('the lamp request and the switch on', async () => {
+        const sent = await lampWrites();
+        return sent.length === 1 && (await lampState()) === 'on';
+      }, { timeoutMs: 20000 });
+      const [sent] = await lampWrites();
+      if (sent.method !== 'POST' || JSON.stringify(sent.body) !== '{"on":true}') {
+        throw new Error(`the API got ${sent.method} ${JSON.stringify(sent.body)}`);
+      }
+      await screenshot('control-switch-on');
+      return `${sent.method} ${sent.path} ${JSON.stringify(sent.body)}`;
+    });
+
+    await step('api', 'a button and a notify entity added through the control flow over HTTP (their test steps send one request each)', async () => {
+      const notes = [];
+      for (const [kind, answers] of [
+        ['button', {
+          button: { name: 'E2E toggle' },
+          press: { method: 'POST', url: '/api/lamp/toggle' },
+        }],
+        ['notify', {
+          notify: { name: 'E2E messages', send_as: 'json', message_param: 'message', title_param: 'title', data: 'source=e2e' },
+          send: { method: 'POST', url: '/api/messages' },
+        }],
+      ]) notes.push(await addControlApi(entryId, kind, answers));
+      return notes.join('; ');
+    });
+
+    // The button's test press toggled the lamp off; pressing it in the UI turns it on again.
+    await step('ui', 'press the button on its device page: the demo API gets the toggle, the switch follows at its next poll', async () => {
+      const before = (await writes()).length;
+      const reg = JSON.parse(await fs.readFile(path.join(env.haConfig, '.storage', 'core.entity_registry'), 'utf8'));
+      const entity = reg.data.entities.find((e) => e.entity_id === 'button.e2e_toggle');
+      await page.goto(`${env.haUrl}/config/devices/device/${entity.device_id}`);
+      const press = page.getByRole('button', { name: /^press$/i }).first();
+      await press.waitFor({ timeout: UI_TIMEOUT });
+      await sleep(500);
+      await press.click();
+      await waitFor('the toggle request', async () => (await writes()).length > before, { timeoutMs: 20000 });
+      const sent = (await writes()).slice(before);
+      if (!sent.some((r) => r.method === 'POST' && r.path.endsWith('/api/lamp/toggle'))) {
+        throw new Error(`the API got ${JSON.stringify(sent)}`);
+      }
+      await waitFor('the switch on again (its own state request polls every 10 s)',
+        async () => (await lampState()) === 'on', { timeoutMs: 30000 });
+      return 'POST /api/lamp/toggle; switch.e2e_lamp on';
+    });
+
+    await step('api', 'notify.send_message: the demo API stores the message, title and extra field as JSON', async () => {
+      const before = (await writes()).length;
+      await ha.api('/api/services/notify/send_message', {
+        method: 'POST',
+        json: { entity_id: 'notify.e2e_messages', message: 'Door open', title: 'E2E' },
+      });
+      const sent = (await writes()).slice(before);
+      const message = sent.find((r) => r.path.endsWith('/api/messages'));
+      const expected = { message: 'Door open', title: 'E2E', source: 'e2e' };
+      if (!message || message.content_type !== 'application/json'
+        || JSON.stringify(message.body) !== JSON.stringify(expected)) {
+        throw new Error(`the API got ${JSON.stringify(sent)}`);
+      }
+      return `POST /api/messages ${JSON.stringify(message.body)}`;
+    });
+  });
+}
+
+/** A control subentry through HA's HTTP API (what the frontend posts): menus and forms by step id. */
+async function addControlApi(entryId, kind, answers) {
+  const seen = [];
+  let tested = false;
+  let result = await ha.api('/api/config/config_entries/subentries/flow', {
+    method: 'POST', json: { handler: [entryId, 'control'], show_advanced_options: false },
+  });
+  for (let i = 0; i < 10 && ['form', 'menu'].includes(result.type); i += 1) {
+    seen.push(result.step_id);
+    let body;
+    if (result.type === 'menu') {
+      body = { next_step_id: result.step_id === 'user' ? kind : answers[result.step_id] };
+    } else if (result.step_id === 'test' && !tested) {
+      // Send the control's first request once (a test acts on the API), then save.
+      const choice = result.data_schema.find((f) => f.name === 'test');
+      const first = choice.selector.select.options[1];
+      body = { test: first.value ?? first, message: 'E2E test message' };
+      tested = true;
+    } else if (result.step_id === 'test') {
+      const status = result.description_placeholders?.status ?? '';
+      if (!/^2\d\d$/.test(status)) throw new Error(`the test request answered ${status}`);
+      body = { test: 'nothing' };
+    } else {
+      body = { ...answers[result.step_id] };
+    }
+    result = await ha.api(`/api/config/config_entries/subentries/flow/${result.flow_id}`, {
+      method: 'POST', json: body,
+    });
+    if (result.errors && Object.keys(result.errors).length) {
+      throw new Error(`step ${result.step_id}: ${JSON.stringify(result.errors)}`);
+    }
+  }
+  if (result.type !== 'create_entry') throw new Error(`flow ended with ${result.type} after ${seen.join(' -> ')}`);
+  return `${kind} created over HTTP (${seen.join(' -> ')})`;
 }
 
 let rc = 0;
