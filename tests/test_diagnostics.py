@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 import json
 
+from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -72,7 +73,33 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 @pytest.mark.freeze_time(NOW)
 @pytest.mark.parametrize("expires_at", [(NOW - timedelta(minutes=1)).timestamp()])
 @pytest.mark.parametrize(
-    "subentries", [[endpoint_subentry(url="/weather?key=query-api-key")]], ids=["query"]
+    "subentries",
+    [
+        [
+            endpoint_subentry(url="/weather?key=query-api-key"),
+            ConfigSubentryData(
+                data={
+                    "kind": "switch",
+                    "requests": {
+                        "turn_on": {
+                            "method": "PUT",
+                            "url": "/lamp?key=query-api-key",
+                            "headers": {"X-Api-Key": "query-api-key"},
+                        },
+                        "turn_off": {"method": "PUT", "url": "/lamp"},
+                    },
+                    "state_source": "endpoint",
+                    "state_endpoint": "endpoint_weather",
+                    "is_on_template": "{{ value_json.on }}",
+                },
+                subentry_id="control_lamp",
+                subentry_type="control",
+                title="Lamp",
+                unique_id=None,
+            ),
+        ]
+    ],
+    ids=["query"],
 )
 async def test_diagnostics(
     hass: HomeAssistant,
@@ -107,6 +134,13 @@ async def test_diagnostics(
     assert diagnostics["endpoints"][0]["last_status"] == 200
     assert diagnostics["endpoints"][0]["url"] == "/weather?**REDACTED**"
     assert diagnostics["endpoints"][0]["name"] == "Weather"
+    (lamp,) = diagnostics["controls"]
+    assert lamp["requests"]["turn_on"] == {
+        "method": "PUT",
+        "url": "/lamp?**REDACTED**",
+        "header_names": ["X-Api-Key"],
+    }
+    assert (lamp["kind"], lamp["state_source"]) == ("switch", "endpoint")
 
 
 async def test_diagnostics_of_an_entry_not_loaded(
