@@ -506,3 +506,63 @@ async def test_switch_whose_endpoint_was_deleted_assumes_its_state(
     assert state.attributes[ATTR_ASSUMED_STATE] is True
     await _switch(hass, SERVICE_TURN_ON)
     assert hass.states.get(SWITCH).state == STATE_ON
+
+
+async def test_failing_state_template_is_logged_once_redacted(
+    hass: HomeAssistant,
+    lamp: LampApi,
+    token_data: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An is_on template that fails: unknown state, one warning, no secret in it."""
+    subentry = lamp_switch()
+    subentry["data"]["is_on_template"] = (
+        "{{ value_json.on / 0 if 'stored-access-token' else 1 }}"
+    )
+    await _load(hass, lamp, token_data, lamp_endpoint(), subentry)
+    assert hass.states.get(SWITCH).state == "unknown"
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    await entry.runtime_data.controls["lamp_switch"].async_poll_state()
+    await hass.async_block_till_done()
+    warnings = [r for r in caplog.records if "State template of" in r.getMessage()]
+    assert len(warnings) == 1
+    assert not leaked([r.getMessage() for r in caplog.records])
+
+
+async def test_unverified_tls_is_logged_once(
+    hass: HomeAssistant,
+    lamp: LampApi,
+    token_data: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """TLS verification off, as configured: said once, at the first command."""
+    button = control(
+        "Toggle",
+        "toggle",
+        "button",
+        requests={"press": request("/lamp/toggle")},
+        verify_ssl=False,
+    )
+    await _load(hass, lamp, token_data, button)
+    for _ in range(2):
+        await hass.services.async_call(
+            BUTTON_DOMAIN,
+            SERVICE_PRESS,
+            {ATTR_ENTITY_ID: "button.toggle"},
+            blocking=True,
+        )
+    warnings = [r for r in caplog.records if "verification is off" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+async def test_removing_a_switch_stops_its_state_polls(
+    hass: HomeAssistant, lamp: LampApi, token_data: dict[str, Any]
+) -> None:
+    """Its own state request stops with it: no tick left for it."""
+    entry = await _load(hass, lamp, token_data, lamp_switch("request"))
+    polls = entry.runtime_data.account.polls
+    assert sum(len(members) for members in polls.ticks.values()) == 1
+    hass.config_entries.async_remove_subentry(entry, "lamp_switch")
+    await hass.async_block_till_done()
+    assert polls.ticks == {}
+    assert hass.states.get(SWITCH) is None

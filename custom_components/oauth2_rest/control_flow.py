@@ -70,7 +70,6 @@ from .flow.control_forms import (
     test_schema,
     validate_command,
 )
-from .redact import NO_SECRETS, Secrets
 
 # The request forms of each kind, in order.
 _REQUESTS = {
@@ -98,12 +97,6 @@ class ControlSubentryFlow(ConfigSubentryFlow):
     @property
     def _is_reconfigure(self) -> bool:
         return bool(self.source == "reconfigure")
-
-    @property
-    def _secrets(self) -> Secrets:
-        if self._entry.state is not ConfigEntryState.LOADED:
-            return NO_SECRETS
-        return self._entry.runtime_data.account.secrets
 
     def _endpoints(self) -> dict[str, str]:
         """The account's endpoints a switch may read its state from: id → name."""
@@ -389,7 +382,7 @@ class ControlSubentryFlow(ConfigSubentryFlow):
                 account.auth,
                 control,
                 self._entry.runtime_data.endpoints,
-                self._secrets,
+                account.secrets,
             )
             if control.kind == KIND_SWITCH
             else "—"
@@ -403,7 +396,7 @@ class ControlSubentryFlow(ConfigSubentryFlow):
             description_placeholders={
                 "name": control.name,
                 "state": state,
-                **self._test.placeholders(self._secrets),
+                **self._test.placeholders(account.secrets),
             },
             errors={"base": self._test.failure.key} if self._test.failure else None,
         )

@@ -16,7 +16,7 @@ from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from ..common import ACCESS_TOKEN, leaked
+from ..common import ACCESS_TOKEN, expire_token, leaked
 from ..lamp import LampApi, async_load_lamp_entry, lamp_endpoint, lamp_switch
 
 pytestmark = pytest.mark.usefixtures("setup_credentials")
@@ -361,3 +361,48 @@ async def test_entry_not_loaded(
     result = await _next(hass, result, {"method": "POST", "url": "/x"})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_loaded"
+
+
+async def test_test_step_with_a_dead_grant_and_states_not_known(
+    hass: HomeAssistant, lamp: LampApi, token_data: dict[str, Any]
+) -> None:
+    """The test request fails (dead grant): a form error; the state cannot be read."""
+    entry = await _entry(hass, lamp, token_data)
+    result = await _switch_up_to_state(hass, entry)
+    result = await _menu(hass, result, "state_request")
+    expire_token(hass, entry)
+    lamp.refuse_refresh = True
+    result = await _next(
+        hass, result, {"url": "/lamp", "is_on_template": IS_ON, "scan_interval": 30}
+    )
+    assert result["description_placeholders"]["state"] == "`⚠ reauth_required`"
+    result = await _next(hass, result, {"test": "turn_on"})
+    assert result["errors"] == {"base": "reauth_required"}
+    assert lamp.requests("PUT", "/v1/lamp") == []
+
+
+async def test_test_step_state_of_an_endpoint_without_an_answer_and_a_bad_template(
+    hass: HomeAssistant, lamp: LampApi, token_data: dict[str, Any]
+) -> None:
+    """No answer yet: a dash; a template that fails: its error, not a crash."""
+    endpoint = lamp_endpoint()
+    endpoint["data"]["url"] = "/status/500"
+    entry = await _entry(hass, lamp, token_data, endpoint, lamp_endpoint_ok())
+    result = await _menu(hass, await _switch_up_to_state(hass, entry), "state_endpoint")
+    result = await _next(
+        hass, result, {"state_endpoint": "lamp_endpoint", "is_on_template": IS_ON}
+    )
+    assert result["description_placeholders"]["state"] == "—"
+    hass.config_entries.subentries.async_abort(result["flow_id"])
+
+    result = await _menu(hass, await _switch_up_to_state(hass, entry), "state_endpoint")
+    result = await _next(
+        hass, result, {"state_endpoint": "lamp_ok", "is_on_template": "{{ 1 / 0 }}"}
+    )
+    assert result["description_placeholders"]["state"].startswith("`⚠")
+
+
+def lamp_endpoint_ok() -> Any:
+    """A second endpoint reading the lamp, which answers."""
+    subentry = lamp_endpoint()
+    return {**subentry, "subentry_id": "lamp_ok", "title": "Lamp ok"}

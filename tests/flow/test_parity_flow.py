@@ -242,7 +242,7 @@ async def test_preview_failures_at_send_time(
 
     renders: list[int] = []
 
-    def render(self: Any) -> Any:
+    def render(self: Any, variables: Any = None) -> Any:
         renders.append(1)
         raise TemplateError(ValueError("gone"))
 
