@@ -824,12 +824,9 @@ async function main() {
 
     await step('ui', 'Add control -> Switch -> name -> turn on / turn off requests -> state from its own request -> test -> save', async () => {
       await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
-      // The demo account's row (several accounts are linked by now) has the button.
-      const row = page.locator('ha-config-entry-row, ha-md-list-item')
-        .filter({ hasText: deviceEntry.title }).first();
-      const add = row.getByRole('button', { name: 'Add control' })
-        .or(page.getByRole('button', { name: 'Add control' })).first();
-      await add.click({ timeout: UI_TIMEOUT });
+      await page.getByRole('button', { name: 'Add control' }).first().click({ timeout: UI_TIMEOUT });
+      // Several accounts are linked by now: HA asks which one the control belongs to.
+      await page.getByText(deviceEntry.title, { exact: true }).last().click({ timeout: UI_TIMEOUT });
       const dialog = flowDialog();
       await dialog.getByText('Switch', { exact: true }).click({ timeout: UI_TIMEOUT });
       await dialog.locator('input[name="name"]').fill('E2E lamp');
