@@ -821,6 +821,12 @@ async function main() {
     const writes = async () => (await request(`${env.demoUrl}/demo/requests`)).requests;
     const lampWrites = async () => (await writes()).filter((r) => r.path.endsWith('/api/lamp'));
     const lampState = async () => (await ha.state('switch.e2e_lamp'))?.state;
+    // HA writes its entity registry a few seconds late: wait until it holds the entity.
+    const deviceOf = (entityId) => waitFor(`${entityId} in the entity registry file`, async () => {
+      const file = path.join(env.haConfig, '.storage', 'core.entity_registry');
+      const reg = JSON.parse(await fs.readFile(file, 'utf8').catch(() => '{"data":{"entities":[]}}'));
+      return reg.data.entities.find((e) => e.entity_id === entityId)?.device_id;
+    }, { timeoutMs: 30000, intervalMs: 1000 });
 
     await step('ui', 'Add control -> Switch -> name -> turn on / turn off requests -> state from its own request -> test -> save', async () => {
       await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
@@ -861,9 +867,7 @@ async function main() {
     });
 
     await step('ui', 'flip the switch on its device page: the demo API gets {"on": true}, the state follows', async () => {
-      const reg = JSON.parse(await fs.readFile(path.join(env.haConfig, '.storage', 'core.entity_registry'), 'utf8'));
-      const entity = reg.data.entities.find((e) => e.entity_id === 'switch.e2e_lamp');
-      await page.goto(`${env.haUrl}/config/devices/device/${entity.device_id}`);
+      await page.goto(`${env.haUrl}/config/devices/device/${await deviceOf('switch.e2e_lamp')}`);
       const toggle = page.locator('ha-entity-toggle ha-switch, ha-entity-toggle').first();
       await toggle.waitFor({ timeout: UI_TIMEOUT });
       await sleep(500);
@@ -898,9 +902,7 @@ async function main() {
     // The button's test press toggled the lamp off; pressing it in the UI turns it on again.
     await step('ui', 'press the button on its device page: the demo API gets the toggle, the switch follows at its next poll', async () => {
       const before = (await writes()).length;
-      const reg = JSON.parse(await fs.readFile(path.join(env.haConfig, '.storage', 'core.entity_registry'), 'utf8'));
-      const entity = reg.data.entities.find((e) => e.entity_id === 'button.e2e_toggle');
-      await page.goto(`${env.haUrl}/config/devices/device/${entity.device_id}`);
+      await page.goto(`${env.haUrl}/config/devices/device/${await deviceOf('button.e2e_toggle')}`);
       const press = page.getByRole('button', { name: /^press$/i }).first();
       await press.waitFor({ timeout: UI_TIMEOUT });
       await sleep(500);
