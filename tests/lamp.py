@@ -27,9 +27,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.oauth2_rest.const import DOMAIN
-
-from .common import AUTH_DOMAIN, ISSUER, manual_profile
+from .echo import EchoServers, async_load_echo_entry
 
 FIRST_TOKEN = "stored-access-token"
 
@@ -210,22 +208,6 @@ async def async_load_lamp_entry(
     subentries: list[ConfigSubentryData],
 ) -> MockConfigEntry:
     """The test account, loaded, with its API and token endpoint at the lamp API."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Lamp account",
-        unique_id=f"{ISSUER}#subject-1",
-        data={
-            "auth_implementation": AUTH_DOMAIN,
-            "token": token_data,
-            "provider": manual_profile(
-                api_base_url=f"{lamp.origin}/v1", token_url=f"{lamp.origin}/token"
-            ).as_dict(),
-            "scopes": ["read"],
-            "subject": "subject-1",
-        },
-        subentries_data=subentries,
+    return await async_load_echo_entry(
+        hass, EchoServers(api=lamp.origin, other=""), token_data, subentries
     )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry

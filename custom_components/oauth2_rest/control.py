@@ -57,8 +57,8 @@ from .endpoint import (
     CONF_CA_FILE,
     DEFAULT_SCAN_INTERVAL,
     DEFAULT_TIMEOUT,
-    MIN_SCAN_INTERVAL,
     EndpointConfig,
+    stored_interval,
 )
 
 SUBENTRY_TYPE_CONTROL = "control"
@@ -193,12 +193,7 @@ class ControlConfig:
             state_source=data.get(CONF_STATE_SOURCE) or STATE_UNKNOWN,
             state_endpoint=data.get(CONF_STATE_ENDPOINT) or None,
             is_on_template=data.get(CONF_IS_ON_TEMPLATE) or None,
-            scan_interval=timedelta(
-                seconds=max(
-                    MIN_SCAN_INTERVAL,
-                    data.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL),
-                )
-            ),
+            scan_interval=stored_interval(data),
             message_param=data.get(CONF_MESSAGE_PARAM) or DEFAULT_MESSAGE_PARAM,
             title_param=data.get(CONF_TITLE_PARAM) or None,
             send_as=data.get(CONF_SEND_AS) or SEND_AS_JSON,

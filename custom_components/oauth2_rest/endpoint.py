@@ -83,6 +83,15 @@ MIN_TIMEOUT = 1
 MAX_TIMEOUT = 300
 
 
+def stored_interval(data: Mapping[str, Any]) -> timedelta:
+    """A stored ``scan_interval`` (seconds; never under the minimum)."""
+    return timedelta(
+        seconds=max(
+            MIN_SCAN_INTERVAL, data.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+        )
+    )
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ValueConfig:
     """One value read from an endpoint's response: one entity."""
@@ -187,12 +196,7 @@ class EndpointConfig:
             params=dict(data.get(CONF_PARAMS) or {}),
             headers=dict(data.get(CONF_HEADERS) or {}),
             body=data.get(CONF_BODY) or None,
-            scan_interval=timedelta(
-                seconds=max(
-                    MIN_SCAN_INTERVAL,
-                    data.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL),
-                )
-            ),
+            scan_interval=stored_interval(data),
             timeout=float(data.get(CONF_TIMEOUT, DEFAULT_TIMEOUT)),
             encoding=data.get(CONF_ENCODING) or None,
             verify_ssl=data.get(CONF_VERIFY_SSL) is not False,
