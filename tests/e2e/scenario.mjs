@@ -951,7 +951,8 @@ async function addControlApi(entryId, kind, answers) {
       // Send the control's first request once (a test acts on the API), then save.
       const choice = result.data_schema.find((f) => f.name === 'test');
       const first = choice.selector.select.options[1];
-      body = { test: first.value ?? first, message: 'E2E test message' };
+      body = { test: first.value ?? first };
+      if (kind === 'notify') body.message = 'E2E test message';
       tested = true;
     } else if (result.step_id === 'test') {
       const status = result.description_placeholders?.status ?? '';
