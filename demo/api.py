@@ -120,11 +120,10 @@ class ApiViews:
             except OAuth2Error as error:
                 return error_response(error)
             if self.events is not None and principal.token is not None:
-                details = (
-                    {key: write[key] for key in ("method", "path", "body")}
-                    if write is not None
-                    else {}
-                )
+                # Path and query tell endpoints that share a resource apart.
+                details = {"path": request.path, "query": request.query_string}
+                if write is not None:
+                    details |= {key: write[key] for key in ("method", "body")}
                 self.events.record("api", principal.token.grant_id, **details)
             headers, limited = self.rate_limit(request)
             if limited:

@@ -38,6 +38,7 @@ class DemoConfig:
     redirect_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
     api_only: bool = False
     validate_with_userinfo: str | None = None
+    state_file: str | None = None  # grants kept across restarts (demo/state.py)
     clock: Callable[[], float] = field(default=time.time, repr=False)
 
     def __post_init__(self) -> None:

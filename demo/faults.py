@@ -23,10 +23,17 @@ from .events import EventLog
 
 
 async def answer_fault(
-    request: web.Request, fault: dict[str, Any], events: EventLog, where: str
+    request: web.Request,
+    fault: dict[str, Any],
+    events: EventLog,
+    where: str,
+    grant_id: str = "",
 ) -> web.StreamResponse:
-    """Answer ``request`` with ``fault`` (recorded as a ``fault`` event)."""
-    events.record("fault", "", where=where, status=int(fault.get("status", 200)))
+    """Answer ``request`` with ``fault`` (recorded as a ``fault`` event).
+
+    ``grant_id``: the grant the request was for, when known (a refresh).
+    """
+    events.record("fault", grant_id, where=where, status=int(fault.get("status", 200)))
     await asyncio.sleep(float(fault.get("delay", 0)))
     if fault.get("drop"):
         assert request.transport is not None

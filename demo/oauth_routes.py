@@ -233,7 +233,12 @@ class OAuthViews:
         """Token endpoint for every grant type (or the next queued fault)."""
         if self.store.token_faults:
             fault = self.store.token_faults.pop(0)
-            return await answer_fault(request, fault, self.store.events, "token")
+            # The grant whose refresh the fault answers, when it is one.
+            refresh = (await request.post()).get("refresh_token")
+            grant_id = self.store.grant_of_refresh(refresh)
+            return await answer_fault(
+                request, fault, self.store.events, "token", grant_id
+            )
         return self.server.create_token_response(await read_oauth2_request(request))
 
     async def wrapped_token(self, request: web.Request) -> web.Response:

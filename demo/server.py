@@ -7,10 +7,12 @@ import asyncio
 import contextlib
 import logging
 import os
+from pathlib import Path
 import sys
 
 from aiohttp import web
 
+from . import state
 from .admin import AdminViews
 from .api import ApiViews
 from .authserver import DemoAuthorizationServer
@@ -46,6 +48,14 @@ def create_app(config: DemoConfig) -> web.Application:
         app[API_KEY] = api
         return app
     store = Store(config)
+    if config.state_file:
+        path = Path(config.state_file)
+        _LOGGER.info("%d tokens read from %s", state.load(store, path), path)
+
+        async def keep(_: web.Application) -> None:
+            state.save(store, path)
+
+        app.on_cleanup.append(keep)
     server = DemoAuthorizationServer(config, store)
     api = ApiViews(config, LocalTokenCheck(store))
     api.events = store.events
@@ -109,6 +119,11 @@ def parse_args(argv: list[str] | None = None) -> DemoConfig:
         default=[],
         help="also accept redirect URIs on this host (loopback is always accepted)",
     )
+    parser.add_argument(
+        "--state-file",
+        metavar="FILE",
+        help="keep the grants in FILE across restarts (written on stop, read on start)",
+    )
     parser.add_argument("--api-only", action="store_true", help="serve only /api")
     parser.add_argument(
         "--validate-with-userinfo",
@@ -131,6 +146,7 @@ def parse_args(argv: list[str] | None = None) -> DemoConfig:
         redirect_hosts=("localhost", "127.0.0.1", "::1", *args.redirect_host),
         api_only=args.api_only,
         validate_with_userinfo=args.validate_with_userinfo,
+        state_file=args.state_file,
     )
 
 

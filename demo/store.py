@@ -129,6 +129,15 @@ class Store:
             self.by_refresh[refresh] = token
         return token
 
+    def grant_of_refresh(self, refresh_token: object) -> str:
+        """The grant of a refresh token this provider issued ('' for anything else)."""
+        token = (
+            self.by_refresh.get(refresh_token)
+            if isinstance(refresh_token, str)
+            else None
+        )
+        return token.grant_id if token is not None else ""
+
     def valid_access_token(self, access_token: str) -> Token | None:
         """Return the token when it is known, unexpired and not revoked."""
         token = self.by_access.get(access_token)

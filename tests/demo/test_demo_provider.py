@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import json
+from pathlib import Path
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -781,3 +782,131 @@ async def test_token_faults_answer_in_order(provider: Provider) -> None:
         await provider.client.post("/token", data=refresh, headers=basic())
     status, body = await token_request(provider, refresh, basic())
     assert status == 200, body
+
+
+async def test_token_fault_events_name_the_grant(provider: Provider) -> None:
+    """A fault answering a refresh is recorded with the refresh token's grant."""
+    first = await code_tokens(provider)
+    await provider.client.post(
+        "/demo/faults", json={"token": [{"status": 500}, {"status": 502}]}
+    )
+    refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    resp = await provider.client.post("/token", data=refresh, headers=basic())
+    assert resp.status == 500
+    resp = await provider.client.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=basic()
+    )
+    assert resp.status == 502
+    status, _ = await token_request(provider, refresh, basic())
+    assert status == 200
+    events = (await (await provider.client.get("/demo/events")).json())["events"]
+    rotation = next(e for e in events if e["kind"] == "rotation")
+    faults = [(e["grant_id"], e["status"]) for e in events if e["kind"] == "fault"]
+    assert faults == [(rotation["grant_id"], 500), ("", 502)]
+    assert first["refresh_token"] not in json.dumps(events)
+
+
+async def test_api_events_carry_path_and_query(provider: Provider) -> None:
+    """Polls of one resource by different endpoints are told apart by their query."""
+    tokens = await code_tokens(provider)
+    resp = await provider.client.get(
+        "/api/weather?soak=a1e7", headers=bearer(tokens["access_token"])
+    )
+    assert resp.status == 200
+    events = (await (await provider.client.get("/demo/events")).json())["events"]
+    (api,) = [e for e in events if e["kind"] == "api"]
+    assert (api["path"], api["query"]) == ("/api/weather", "soak=a1e7")
+    assert "method" not in api  # only writes carry method and body
+
+
+async def test_state_file_keeps_grants_across_a_restart(
+    make_provider: ProviderFactory, tmp_path: Path
+) -> None:
+    """With a state file, a restarted provider knows every token, rotated ones too."""
+    path = tmp_path / "demo-state.json"
+    provider = await make_provider(state_file=str(path))
+    first = await code_tokens(provider)
+    refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    status, second = await token_request(provider, refresh, basic())
+    assert status == 200
+    seq = (await (await provider.client.get("/demo/events")).json())["seq"]
+    assert not path.exists()  # written when the provider stops
+    await provider.client.close()
+    assert path.exists()
+
+    again = await make_provider(state_file=str(path))
+    resp = await again.client.get("/api/status", headers=bearer(second["access_token"]))
+    assert resp.status == 200
+    status, third = await token_request(
+        again,
+        {"grant_type": "refresh_token", "refresh_token": second["refresh_token"]},
+        basic(),
+    )
+    assert status == 200, third
+    # The refresh token rotated out before the restart is still known as rotated.
+    status, body = await token_request(again, refresh, basic())
+    assert (status, body["error"]) == (400, "invalid_grant")
+    events = (await (await again.client.get("/demo/events")).json())["events"]
+    assert [e["kind"] for e in events] == ["api", "rotation", "reuse"]
+    assert events[0]["seq"] == seq + 1
+    resp = await again.client.get("/api/status", headers=bearer(third["access_token"]))
+    assert resp.status == 401
+
+
+async def test_state_file_of_another_kind_is_refused(
+    make_provider: ProviderFactory, tmp_path: Path
+) -> None:
+    """A file the provider did not write is not taken for its state."""
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps({"version": 99}))
+    with pytest.raises(ValueError, match="not a demo provider state file"):
+        await make_provider(state_file=str(path))
+
+
+def test_state_file_skips_tokens_of_unknown_clients(tmp_path: Path) -> None:
+    """Tokens of a client or user the provider does not know are left out."""
+    from demo.config import DemoConfig
+    from demo.state import load
+    from demo.store import Store
+
+    record = {
+        "access_token": "a",
+        "client_id": "home-assistant",
+        "scope": "api:read",
+        "user": "demo",
+        "issued_at": 0,
+        "expires_in": 60,
+        "grant_id": "g",
+        "refresh_token": None,
+        "refresh_expires_at": None,
+        "access_revoked": False,
+        "refresh_revoked": False,
+        "rotated": False,
+    }
+    path = tmp_path / "state.json"
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "events_seq": 7,
+                "tokens": [
+                    record,
+                    record | {"access_token": "b", "client_id": "gone"},
+                    record | {"access_token": "c", "user": "nobody"},
+                    record | {"access_token": "d", "user": None},
+                ],
+            }
+        )
+    )
+    store = Store(DemoConfig())
+    assert load(store, path) == 2
+    assert set(store.by_access) == {"a", "d"}
+    assert store.events.seq == 7
+
+
+def test_state_file_option() -> None:
+    """``--state-file`` reaches the configuration."""
+    from demo.server import parse_args
+
+    assert parse_args(["--state-file", "state.json"]).state_file == "state.json"
+    assert parse_args([]).state_file is None
