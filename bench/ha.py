@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 import json
 import os
 from pathlib import Path
@@ -29,6 +29,40 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def write_http_store(config_dir: Path, port: int) -> None:
+    """HA's HTTP settings (loopback, ``port``) as HA 2026.x stores them, confirmed.
+
+    Set in YAML they would be a trial ("pending") that HA reverts, restarting,
+    after 5 minutes.
+    """
+    (config_dir / ".storage").mkdir(parents=True, exist_ok=True)
+    (config_dir / ".storage" / "http").write_text(
+        json.dumps(
+            {
+                "version": 2,
+                "minor_version": 2,
+                "key": "http",
+                "data": {
+                    "stable": {
+                        "server_port": port,
+                        "server_host": ["127.0.0.1"],
+                        "cors_allowed_origins": [],
+                        "login_attempts_threshold": -1,
+                        "ip_ban_enabled": False,
+                        "ssl_profile": "modern",
+                        "use_x_frame_options": True,
+                        "created_at": "2026-01-01T00:00:00+00:00",
+                        "error": None,
+                        "error_message": None,
+                    },
+                    "pending": None,
+                    "yaml_migration_done": True,
+                },
+            }
+        )
+    )
+
+
 class FlowError(RuntimeError):
     """A flow did not go where the bench expected."""
 
@@ -37,9 +71,17 @@ class HomeAssistant:
     """One ``hass -c <dir>`` process and an admin token to drive it."""
 
     def __init__(
-        self, config_dir: Path, integration: Path, extra_yaml: str = ""
+        self,
+        config_dir: Path,
+        integration: Path,
+        extra_yaml: str = "",
+        debug: Sequence[str] = (),
     ) -> None:
-        """Prepare a config dir that loads this checkout's integration."""
+        """Prepare a config dir that loads this checkout's integration.
+
+        ``extra_yaml`` is added to configuration.yaml; ``debug`` names loggers to
+        log at debug level (the others log warnings and worse).
+        """
         self.dir = config_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -55,41 +97,21 @@ class HomeAssistant:
             "homeassistant:\n  name: bench\n  time_zone: UTC\n  unit_system: metric\n"
             "  country: NL\n"
             "api:\nconfig:\nonboarding:\napplication_credentials:\n"
-            "logger:\n  default: warning\n" + extra_yaml
+            "logger:\n  default: warning\n"
+            + ("  logs:\n" if debug else "")
+            + "".join(f"    {name}: debug\n" for name in debug)
+            + extra_yaml
         )
-        # The HTTP port and host as HA 2026.x stores them, confirmed ("stable"): set in
-        # YAML they would be a trial that HA reverts, restarting, after 5 minutes.
-        (config_dir / ".storage").mkdir(exist_ok=True)
-        (config_dir / ".storage" / "http").write_text(
-            json.dumps(
-                {
-                    "version": 2,
-                    "minor_version": 2,
-                    "key": "http",
-                    "data": {
-                        "stable": {
-                            "server_port": self.port,
-                            "server_host": ["127.0.0.1"],
-                            "cors_allowed_origins": [],
-                            "login_attempts_threshold": -1,
-                            "ip_ban_enabled": False,
-                            "ssl_profile": "modern",
-                            "use_x_frame_options": True,
-                            "created_at": "2026-01-01T00:00:00+00:00",
-                            "error": None,
-                            "error_message": None,
-                        },
-                        "pending": None,
-                        "yaml_migration_done": True,
-                    },
-                }
-            )
-        )
+        write_http_store(config_dir, self.port)
 
-    async def start(self, timeout: float = 180) -> float:
-        """Start and onboard; return the seconds until the API answered."""
+    async def start(self, timeout: float = 180, *, onboard: bool = True) -> float:
+        """Start (and onboard); return the seconds until the API answered.
+
+        ``onboard=False`` starts it again on a config dir it was onboarded on
+        (keeping the admin token); its console output is appended to hass.out.
+        """
         started = time.monotonic()
-        log = (self.dir / "hass.out").open("wb")
+        log = (self.dir / "hass.out").open("ab")
         self.proc = subprocess.Popen(  # noqa: ASYNC220 - started once, not awaited
             [str(HASS), "-c", str(self.dir), "--skip-pip"],
             stdout=log,
@@ -110,7 +132,8 @@ class HomeAssistant:
             except OSError:
                 pass
             await asyncio.sleep(0.5)
-        await self._onboard()
+        if onboard:
+            await self._onboard()
         return time.monotonic() - started
 
     async def _onboard(self) -> None:
@@ -155,6 +178,18 @@ class HomeAssistant:
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
 
+    async def kill(self) -> None:
+        """SIGKILL (no shutdown, no pending save), as a power cut or the OOM killer."""
+        if self.session is not None:
+            await self.session.close()
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        for _ in range(600):  # a killed process is gone at once; reap it
+            if self.proc.poll() is not None:
+                return
+            await asyncio.sleep(0.05)
+
     def keep_logs(self, target: Path) -> None:
         """Copy Home Assistant's log and console output to ``target``."""
         target.mkdir(parents=True, exist_ok=True)
@@ -184,6 +219,11 @@ class HomeAssistant:
         """Resident memory, bytes."""
         assert self.ps is not None
         return int(self.ps.memory_info().rss)
+
+    def fds(self) -> int:
+        """Open file descriptors."""
+        assert self.ps is not None
+        return int(self.ps.num_fds())
 
     # -- driving --------------------------------------------------------------------
 

@@ -114,7 +114,9 @@ class ApiViews:
         ) -> web.StreamResponse:
             if self.faults and self.events is not None:
                 fault = self.faults.pop(0)
-                return await answer_fault(request, fault, self.events, "api")
+                late = await answer_fault(request, fault, self.events, "api")
+                if late is not None:
+                    return late
             try:
                 principal = await self.tokens.check(request, scopes)
             except OAuth2Error as error:

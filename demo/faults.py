@@ -9,7 +9,8 @@ fault answers one request to the token endpoint (``token``) or to ``/api/*``
 - ``size``: the body is padded with spaces to this many bytes (a huge answer
   without a huge request);
 - ``delay``: seconds to wait before answering (timeouts);
-- ``drop``: close the connection without an answer.
+- ``drop``: close the connection without an answer;
+- ``pass``: after the delay, let the real endpoint answer (a slow but good answer).
 """
 
 from __future__ import annotations
@@ -28,13 +29,16 @@ async def answer_fault(
     events: EventLog,
     where: str,
     grant_id: str = "",
-) -> web.StreamResponse:
+) -> web.StreamResponse | None:
     """Answer ``request`` with ``fault`` (recorded as a ``fault`` event).
 
-    ``grant_id``: the grant the request was for, when known (a refresh).
+    ``grant_id``: the grant the request was for, when known (a refresh). None
+    for a ``pass`` fault: the caller answers as usual, late.
     """
     events.record("fault", grant_id, where=where, status=int(fault.get("status", 200)))
     await asyncio.sleep(float(fault.get("delay", 0)))
+    if fault.get("pass"):
+        return None
     if fault.get("drop"):
         assert request.transport is not None
         request.transport.close()

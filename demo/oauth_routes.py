@@ -236,9 +236,11 @@ class OAuthViews:
             # The grant whose refresh the fault answers, when it is one.
             refresh = (await request.post()).get("refresh_token")
             grant_id = self.store.grant_of_refresh(refresh)
-            return await answer_fault(
+            answer = await answer_fault(
                 request, fault, self.store.events, "token", grant_id
             )
+            if answer is not None:
+                return answer
         return self.server.create_token_response(await read_oauth2_request(request))
 
     async def wrapped_token(self, request: web.Request) -> web.Response:

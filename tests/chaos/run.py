@@ -25,15 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 from dataclasses import dataclass, field
-import hashlib
-import json
 import os
 from pathlib import Path
 import random
-import re
 import secrets
 import shutil
 import signal
@@ -43,22 +39,21 @@ import sys
 import tempfile
 import time
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
-from aiohttp import ClientSession, ClientTimeout, CookieJar, encode_basic_auth
+from aiohttp import ClientSession, ClientTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from custom_components.oauth2_rest.oauth.provider import (  # noqa: E402
-    ClientAuthMethod,
-    PkceMode,
-    ProviderProfile,
+from tests.linked import (  # noqa: E402
+    Endpoint,
+    Value,
+    account_entry,
+    code_grant,
+    fingerprint,
+    stored_refresh,
+    write_storage,
 )
 
-CLIENT_ID = "home-assistant"
-CLIENT_SECRET = "demo-secret"
-AUTH_DOMAIN = "oauth2_rest_demo"
-SCOPES = "openid profile email offline_access api:read"
 # HA's config-entry store writes at least this late (SAVE_DELAY): a kill this soon
 # after a rotation loses the grant unless the token was written durably.
 WINDOW = 1.0
@@ -77,11 +72,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def fingerprint(secret: str) -> str:
-    """As the demo provider fingerprints refresh tokens."""
-    return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -235,146 +225,20 @@ class Chaos:
 
     async def link(self) -> None:
         """Get a grant with the code flow + PKCE, and write HA's storage for it."""
-        verifier = secrets.token_urlsafe(48)
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            .decode()
-            .rstrip("=")
+        token = await code_grant(self.issuer, self.redirect_uri)
+        weather = Endpoint(
+            subentry_id="chaosweather",
+            title="Weather",
+            url="/api/weather",
+            scan_interval=10,
+            values=[Value("Temperature", "{{ value_json.temperature }}", "°C")],
         )
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": CLIENT_ID,
-                "redirect_uri": self.redirect_uri,
-                "scope": SCOPES,
-                "state": "chaos",
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }
+        write_storage(
+            self.config_dir,
+            [account_entry(self.issuer, self.entry_id, token, [weather])],
         )
-        authorize = f"/authorize?{query}"
-        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as browser:
-            async with browser.post(
-                f"{self.issuer}/login",
-                data={"username": "demo", "password": "demo", "next": authorize},
-            ) as resp:
-                page = await resp.text()
-            csrf = re.search(r"name=.?csrf.? value=.?([^'\" >]+)", page)
-            if csrf is None:
-                sys.exit("no consent form from the demo provider")
-            form = [("csrf", csrf.group(1)), ("decision", "allow")]
-            form += [("grant_scope", scope) for scope in SCOPES.split()]
-            async with browser.post(
-                f"{self.issuer}{authorize}", data=form, allow_redirects=False
-            ) as resp:
-                code = parse_qs(urlsplit(resp.headers["Location"]).query)["code"][0]
-            async with browser.post(
-                f"{self.issuer}/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": self.redirect_uri,
-                    "code_verifier": verifier,
-                },
-                headers=_basic(),
-            ) as resp:
-                token = await resp.json()
-        token["expires_at"] = time.time() + token["expires_in"]
-        self.write_storage(token)
         # The grant id is learnt from the first rotation HA makes.
         self.grant = ""
-
-    def write_storage(self, token: dict[str, Any]) -> None:
-        """HA's storage as if the account had just been linked through the flow."""
-        storage = self.config_dir / ".storage"
-        storage.mkdir(exist_ok=True)
-        for old in storage.glob("oauth2_rest.token.*"):
-            old.unlink()
-        now = "2026-01-01T00:00:00+00:00"
-        credentials = {
-            "version": 1,
-            "minor_version": 1,
-            "key": "application_credentials",
-            "data": {
-                "items": [
-                    {
-                        "id": AUTH_DOMAIN,
-                        "domain": "oauth2_rest",
-                        "client_id": CLIENT_ID,
-                        "client_secret": CLIENT_SECRET,
-                        "auth_domain": AUTH_DOMAIN,
-                        "name": "Chaos demo",
-                    }
-                ]
-            },
-        }
-        profile = ProviderProfile(
-            key="manual",
-            name="Demo",
-            authorize_url=f"{self.issuer}/authorize",
-            token_url=f"{self.issuer}/token",
-            revocation_url=f"{self.issuer}/revoke",
-            userinfo_url=f"{self.issuer}/userinfo",
-            issuer=self.issuer,
-            api_base_url=self.issuer,
-            client_auth=ClientAuthMethod.CLIENT_SECRET_BASIC,
-            pkce=PkceMode.SUPPORTED,
-            default_scopes=tuple(SCOPES.split()),
-        ).as_dict()
-        entry = {
-            "created_at": now,
-            "data": {
-                "auth_implementation": AUTH_DOMAIN,
-                "token": token,
-                "provider": profile,
-                "scopes": SCOPES.split(),
-                "subject": "demo",
-            },
-            "disabled_by": None,
-            "discovery_keys": {},
-            "domain": "oauth2_rest",
-            "entry_id": self.entry_id,
-            "minor_version": 1,
-            "modified_at": now,
-            "options": {},
-            "pref_disable_new_entities": False,
-            "pref_disable_polling": False,
-            "source": "user",
-            "subentries": [
-                {
-                    "data": {
-                        "method": "GET",
-                        "url": "/api/weather",
-                        "scan_interval": 10,
-                        "timeout": 10,
-                        "values": [
-                            {
-                                "key": "value",
-                                "name": "Temperature",
-                                "platform": "sensor",
-                                "value_template": "{{ value_json.temperature }}",
-                                "unit_of_measurement": "°C",
-                            }
-                        ],
-                    },
-                    "subentry_id": "chaosweather",
-                    "subentry_type": "endpoint",
-                    "title": "Weather",
-                    "unique_id": None,
-                }
-            ],
-            "title": "Demo (demo)",
-            "unique_id": f"{self.issuer}#demo",
-            "version": 1,
-        }
-        entries = {
-            "version": 1,
-            "minor_version": 5,
-            "key": "core.config_entries",
-            "data": {"entries": [entry]},
-        }
-        (storage / "application_credentials").write_text(json.dumps(credentials))
-        (storage / "core.config_entries").write_text(json.dumps(entries))
 
     # -- Home Assistant --------------------------------------------------------------
     async def start_ha(self) -> None:
@@ -399,13 +263,8 @@ class Chaos:
 
     def token_file_refresh(self) -> str | None:
         """Fingerprint of the refresh token in the account's token file."""
-        path = self.config_dir / ".storage" / f"oauth2_rest.token.{self.entry_id}"
-        try:
-            token = json.loads(path.read_bytes())["token"]
-        except OSError, ValueError, KeyError, TypeError:
-            return None
-        refresh = token.get("refresh_token")
-        return fingerprint(refresh) if isinstance(refresh, str) else None
+        refresh = stored_refresh(self.config_dir, self.entry_id)
+        return fingerprint(refresh) if refresh is not None else None
 
     # -- rounds --------------------------------------------------------------------
     async def recovered(self, since: float) -> tuple[bool, float | None]:
@@ -489,10 +348,6 @@ class Chaos:
                     self.demo.terminate()
                     await self.demo.wait()
         return kills
-
-
-def _basic() -> dict[str, str]:
-    return {"Authorization": encode_basic_auth(CLIENT_ID, CLIENT_SECRET)}
 
 
 def table(kills: list[Kill], args: argparse.Namespace) -> str:

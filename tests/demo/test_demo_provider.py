@@ -910,3 +910,27 @@ def test_state_file_option() -> None:
 
     assert parse_args(["--state-file", "state.json"]).state_file == "state.json"
     assert parse_args([]).state_file is None
+
+
+async def test_pass_faults_answer_late_but_right(provider: Provider) -> None:
+    """A ``pass`` fault only delays: then the real endpoint answers."""
+    first = await code_tokens(provider)
+    await provider.client.post(
+        "/demo/faults", json={"token": [{"delay": 0.05, "pass": True}]}
+    )
+    refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    status, second = await token_request(provider, refresh, basic())
+    assert status == 200, second
+    assert loop.time() - started >= 0.05
+    await provider.client.post(
+        "/demo/faults", json={"api": [{"delay": 0.01, "pass": True}]}
+    )
+    resp = await provider.client.get(
+        "/api/weather", headers=bearer(second["access_token"])
+    )
+    assert resp.status == 200
+    assert "temperature" in await resp.json()
+    events = (await (await provider.client.get("/demo/events")).json())["events"]
+    assert [e["kind"] for e in events] == ["fault", "rotation", "fault", "api"]

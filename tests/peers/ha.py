@@ -16,12 +16,16 @@ import json
 import os
 from pathlib import Path
 import signal
+import sys
 import time
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, ClientWebSocketResponse
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from bench.ha import write_http_store  # noqa: E402
+
 DOMAIN = "oauth2_rest"
 USER = {"name": "Peers", "username": "peers", "password": "peers-suite-password"}
 
@@ -57,32 +61,7 @@ class HomeAssistant:
             "    custom_components.oauth2_rest: debug\n"
             "    homeassistant.helpers.config_entry_oauth2_flow: debug\n"
         )
-        # The port as HA stores it once confirmed (YAML would make it a 5-minute trial).
-        (self.config / ".storage" / "http").write_text(
-            json.dumps(
-                {
-                    "version": 2,
-                    "minor_version": 2,
-                    "key": "http",
-                    "data": {
-                        "stable": {
-                            "server_port": self.port,
-                            "server_host": ["127.0.0.1"],
-                            "cors_allowed_origins": [],
-                            "login_attempts_threshold": -1,
-                            "ip_ban_enabled": False,
-                            "ssl_profile": "modern",
-                            "use_x_frame_options": True,
-                            "created_at": "2026-01-01T00:00:00+00:00",
-                            "error": None,
-                            "error_message": None,
-                        },
-                        "pending": None,
-                        "yaml_migration_done": True,
-                    },
-                }
-            )
-        )
+        write_http_store(self.config, self.port)
         components = self.config / "custom_components"
         components.mkdir(exist_ok=True)
         link = components / DOMAIN
