@@ -180,6 +180,39 @@ async def websocket(ha: HomeAssistant, message: dict[str, Any]) -> Any:
         return answer["result"]
 
 
+async def reconfigure_endpoint(
+    ha: HomeAssistant, entry_id: str, subentry_id: str, fields: dict[str, Any]
+) -> None:
+    """An endpoint's reconfigure flow as the frontend drives it.
+
+    ``fields``: the first form (name, method, url, scan_interval, timeout); then
+    the preview, and finish with the values unchanged.
+    """
+    flow = "/api/config/config_entries/subentries/flow"
+    result = await ha.api(
+        "POST", flow, {"handler": [entry_id, "endpoint"], "subentry_id": subentry_id}
+    )
+    path = f"{flow}/{result['flow_id']}"
+    result = await ha.api("POST", path, fields)
+    _expect(result, "form", "preview")
+    result = await ha.api("POST", path, {})
+    _expect(result, "menu", "values")
+    result = await ha.api("POST", path, {"next_step_id": "finish"})
+    _expect(result, "abort")
+
+
+async def save_options(
+    ha: HomeAssistant, entry_id: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    """The account's options flow as the frontend drives it; the saved options."""
+    flow = "/api/config/config_entries/options/flow"
+    result = await ha.api("POST", flow, {"handler": entry_id})
+    _expect(result, "form", "init")
+    result = await ha.api("POST", f"{flow}/{result['flow_id']}", options)
+    _expect(result, "create_entry")
+    return dict(result.get("data") or options)
+
+
 async def set_interval(ha: HomeAssistant, entry_id: str, seconds: int) -> int:
     """Set every endpoint of the account to poll every ``seconds``.
 
@@ -188,30 +221,19 @@ async def set_interval(ha: HomeAssistant, entry_id: str, seconds: int) -> int:
     subentries = await websocket(
         ha, {"type": "config_entries/subentries/list", "entry_id": entry_id}
     )
-    flow = "/api/config/config_entries/subentries/flow"
     for subentry in subentries:
-        result = await ha.api(
-            "POST",
-            flow,
+        await reconfigure_endpoint(
+            ha,
+            entry_id,
+            subentry["subentry_id"],
             {
-                "handler": [entry_id, "endpoint"],
-                "subentry_id": subentry["subentry_id"],
+                "name": subentry["title"],
+                "method": "GET",
+                "url": "/api/data",
+                "scan_interval": seconds,
+                "timeout": 10,
             },
         )
-        path = f"{flow}/{result['flow_id']}"
-        fields = {
-            "name": subentry["title"],
-            "method": "GET",
-            "url": "/api/data",
-            "scan_interval": seconds,
-            "timeout": 10,
-        }
-        result = await ha.api("POST", path, fields)
-        _expect(result, "form", "preview")
-        result = await ha.api("POST", path, {})
-        _expect(result, "menu", "values")
-        result = await ha.api("POST", path, {"next_step_id": "finish"})
-        _expect(result, "abort")
     return len(subentries)
 
 

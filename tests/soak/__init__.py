@@ -1,0 +1,1 @@
+"""The soak test: an hour (or N minutes) of a real Home Assistant under fire."""
