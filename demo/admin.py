@@ -99,7 +99,10 @@ class AdminViews:
         return web.json_response({"events": events, "seq": self.store.events.seq})
 
     async def set_faults(self, request: web.Request) -> web.Response:
-        """Queue faults: ``{"token": [...], "api": [...]}`` (see demo/faults.py)."""
+        """Queue faults: ``{"token": [...], "api": [...]}`` (see demo/faults.py).
+
+        They replace what was queued, or with ``"append": true`` join it.
+        """
         body = await request.json()
         body = body if isinstance(body, dict) else {}
         queued = {}
@@ -107,7 +110,11 @@ class AdminViews:
             ("token", self.store.token_faults),
             ("api", self.store.api_faults),
         ):
-            queue[:] = [f for f in body.get(key, []) if isinstance(f, dict)]
+            faults = [f for f in body.get(key, []) if isinstance(f, dict)]
+            if body.get("append") is True:
+                queue.extend(faults)
+            else:
+                queue[:] = faults
             queued[key] = len(queue)
         return web.json_response({"queued": queued})
 

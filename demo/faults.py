@@ -1,6 +1,7 @@
 """Injected faults: answers the provider gives instead of the real ones.
 
-``POST /demo/faults`` with ``{"token": [...], "api": [...]}`` queues them; each
+``POST /demo/faults`` with ``{"token": [...], "api": [...]}`` queues them (in place
+of those queued, or after them with ``"append": true``); each
 fault answers one request to the token endpoint (``token``) or to ``/api/*``
 (``api``), in order. A fault is a dict:
 

@@ -934,3 +934,16 @@ async def test_pass_faults_answer_late_but_right(provider: Provider) -> None:
     assert "temperature" in await resp.json()
     events = (await (await provider.client.get("/demo/events")).json())["events"]
     assert [e["kind"] for e in events] == ["fault", "rotation", "fault", "api"]
+
+
+async def test_faults_append_or_replace(provider: Provider) -> None:
+    """``append`` adds to the queues; without it a post replaces both."""
+    post = provider.client.post
+    resp = await post("/demo/faults", json={"token": [{"status": 500}]})
+    assert (await resp.json())["queued"] == {"token": 1, "api": 0}
+    resp = await post("/demo/faults", json={"api": [{"status": 503}], "append": True})
+    assert (await resp.json())["queued"] == {"token": 1, "api": 1}
+    resp = await post("/demo/faults", json={"token": [{"status": 502}], "append": True})
+    assert (await resp.json())["queued"] == {"token": 2, "api": 1}
+    resp = await post("/demo/faults", json={})
+    assert (await resp.json())["queued"] == {"token": 0, "api": 0}

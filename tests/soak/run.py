@@ -66,6 +66,7 @@ from tests.linked import (  # noqa: E402
     account_entry,
     basic_auth,
     code_grant,
+    fingerprint,
     stored_refresh,
     write_storage,
 )
@@ -175,6 +176,8 @@ class Seen:
     """What the provider reported (``/demo/events``), kept compact."""
 
     rotations: list[tuple[float, str]] = field(default_factory=list)
+    # The fingerprint of the refresh token each rotation issued, by grant: the newest.
+    newest: dict[str, tuple[float, str]] = field(default_factory=dict)
     reuse: list[tuple[float, str]] = field(default_factory=list)
     faults: list[tuple[float, str, str, int]] = field(default_factory=list)
     api_calls: int = 0
@@ -304,6 +307,9 @@ class Soak:
         self.injected: dict[str, int] = {}
         self.restarts: list[float] = []  # seconds from kill to RUNNING
         self.checks: list[tuple[str, str, str, bool | None]] = []
+        # Kills that came after a rotation and before the token file held it:
+        # (account, seconds from the rotation to the kill).
+        self.not_on_disk: list[tuple[Account, float]] = []
 
     def now(self) -> float:
         """Seconds since the run started."""
@@ -414,6 +420,7 @@ class Soak:
                 self.accounts[poll.account - 1].grants.add(event["grant_id"])
         elif kind == "rotation":
             self.seen.rotations.append((at, event["grant_id"]))
+            self.seen.newest[event["grant_id"]] = (at, event["refresh"])
         elif kind == "reuse":
             self.seen.reuse.append((at, event["grant_id"]))
         elif kind == "fault":
@@ -517,6 +524,15 @@ class Soak:
         killed = self.now()
         await self.ha.kill()
         self.moments.append(Moment(killed, "kill", f"life {self.life}"))
+        await asyncio.sleep(1)  # the provider's last events arrive
+        for account in self.accounts:
+            refresh = stored_refresh(self.ha.dir, account.entry_id)
+            on_disk = fingerprint(refresh) if refresh is not None else None
+            for grant in account.grants:
+                at, newest = self.seen.newest.get(grant, (0.0, ""))
+                if newest and newest != on_disk:
+                    # Killed after the provider rotated, before the token file held it.
+                    self.not_on_disk.append((account, killed - at))
         self.keep_log()
         self.life += 1
         await self.ha.start(timeout=self.args.start_timeout, onboard=False)
@@ -695,20 +711,17 @@ class Soak:
         ttl = self.args.token_ttl
         revoked = self.revoked
         reused = {g for _, g in self.seen.reuse}
-        kills = [m.t for m in self.moments if m.kind == "kill"]
         # A kill between the provider rotating the refresh token and HA writing the
-        # new one loses the grant, whatever the client does (the crash suite's
-        # window, a few ms): such a loss is reported, not failed.
+        # new one loses the grant whatever the client does: the crash suite's window,
+        # a few ms (up to ~150 ms on a busy machine). Such a loss is reported, not
+        # failed; a token not on disk longer after its rotation is a lost grant.
         in_window = [
             a
             for a in self.accounts
             if a is not revoked
             and a.grants & reused
             and any(
-                k - 2 <= t <= k + 0.5
-                for k in kills
-                for t, g in self.seen.rotations
-                if g in a.grants
+                who is a and late <= self.args.window for who, late in self.not_on_disk
             )
         ]
         self.in_window = in_window
@@ -731,7 +744,8 @@ class Soak:
             f"{len(lost)}"
             + (f" ({', '.join(lost)})" if lost else "")
             + (
-                f"; and {len(in_window)} to a kill inside the rotation window "
+                f"; and {len(in_window)} to a kill between a rotation and its "
+                f"write (< {self.args.window:g} s after it) "
                 f"({', '.join(a.name for a in in_window)}): unavoidable, not counted"
                 if in_window
                 else ""
@@ -940,6 +954,16 @@ class Soak:
             f"restarts, {sum(1 for m in self.moments if m.kind == 'edit')} edits "
             f"({sum(1 for m in self.moments if m.kind == 'edit failed')} failed), "
             f"the grant of {self.revoked.name if self.revoked else 'nobody'} revoked; "
+            f"{len(self.not_on_disk)} times an account's newest refresh token was not "
+            "in its token file at a kill"
+            + (
+                " ("
+                + ", ".join(f"{late * 1000:.0f} ms" for _, late in self.not_on_disk)
+                + " after the rotation)"
+                if self.not_on_disk
+                else ""
+            )
+            + "; "
             f"{self.seen.api_calls} API calls and {len(self.seen.rotations)} refreshes "
             f"seen by the provider; faults answered: {token_faults} at the token "
             f"endpoint, {api_faults} at the API "
@@ -1078,6 +1102,12 @@ def main() -> None:
         type=float,
         default=30.0,
         help="no kill closer than this to the end of the faults",
+    )
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=0.25,
+        help="s after a rotation in which a kill may lose the grant unavoidably",
     )
     parser.add_argument(
         "--gap", type=float, default=10.0, help="s at least between two actions"
