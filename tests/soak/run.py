@@ -950,8 +950,8 @@ class Soak:
             f"What happened: {len(kills)} kills of Home Assistant (running again after "
             + (", ".join(f"{r:.0f}" for r in self.restarts) or "-")
             + " s), "
-            f"{sum(1 for m in self.moments if m.kind == 'provider restart')} provider "
-            f"restarts, {sum(1 for m in self.moments if m.kind == 'edit')} edits "
+            f"provider restarts: "
+            f"{sum(1 for m in self.moments if m.kind == 'provider restart')}, {sum(1 for m in self.moments if m.kind == 'edit')} edits "
             f"({sum(1 for m in self.moments if m.kind == 'edit failed')} failed), "
             f"the grant of {self.revoked.name if self.revoked else 'nobody'} revoked; "
             f"{len(self.not_on_disk)} times an account's newest refresh token was not "
