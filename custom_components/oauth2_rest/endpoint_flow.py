@@ -31,6 +31,7 @@ from homeassistant.const import CONF_NAME
 import voluptuous as vol
 
 from .api import entry_origin_policy, entry_profile
+from .const import CONF_SCOPES
 from .coordinator import OAuth2RestConfigEntry
 from .endpoint import (
     PLATFORM_BINARY_SENSOR,
@@ -57,6 +58,9 @@ from .flow.endpoint_forms import (
     value_schema,
 )
 from .flow.preview import VALUE_STEP_MAX_CHARS, Preview
+from .flow.recipe_forms import CONF_RECIPE, entry_fields, recipe_lines, recipe_schema
+from .flow.text import code_span
+from .recipes import RecipePlaceholderError, async_load_recipes, missing_scopes
 from .redact import NO_SECRETS, Secrets
 from .request import StoredRequest
 from .suggest import PickList, has_leaves, pick_list, suggest
@@ -74,6 +78,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self._preview = Preview()
         self._platform = PLATFORM_SENSOR
         self._editing: int | None = None
+        # The scopes a recipe needs that the account lacks.
+        self._missing_scopes: list[str] = []
 
     # -- helpers ---------------------------------------------------------------
 
@@ -84,7 +90,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
 
     @property
     def _endpoint_step_id(self) -> str:
-        return "reconfigure" if self._is_reconfigure else "user"
+        return "reconfigure" if self._is_reconfigure else "request"
 
     @property
     def _is_reconfigure(self) -> bool:
@@ -143,8 +149,68 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
+        """Where a new endpoint starts: typed in, a recipe, or core ``rest`` YAML."""
+        return self.async_show_menu(
+            step_id="user", menu_options=["request", "recipe", "import_yaml"]
+        )
+
+    async def async_step_request(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
         """Define a new endpoint: the request."""
         return await self._async_request_step(user_input)
+
+    async def async_step_recipe(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Start from a recipe of the account's provider (or a neutral one)."""
+        if self._entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        catalog = await async_load_recipes(self.hass)
+        recipes = catalog.recipes_for(entry_profile(self._entry).key)
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None and (recipe := catalog.get(user_input[CONF_RECIPE])):
+            try:
+                data = recipe.endpoint_data(entry_fields(self._entry))
+            except RecipePlaceholderError as err:
+                errors["base"] = err.translation_key
+                placeholders = err.translation_placeholders
+            else:
+                stored = EndpointConfig.from_data(recipe.title, data)
+                self._request = replace(stored, values=())
+                self._values = list(stored.values)
+                self._preview.response = None
+                self._missing_scopes = missing_scopes(
+                    recipe, self._entry.data.get(CONF_SCOPES) or ()
+                )
+                if self._missing_scopes:
+                    return await self.async_step_recipe_scopes()
+                return await self.async_step_preview()
+        return self.async_show_form(
+            step_id="recipe",
+            data_schema=recipe_schema([(r.id, r.title) for r in recipes]),
+            description_placeholders={
+                "recipes": "\n".join(
+                    recipe_lines(r, r.title, r.description) for r in recipes
+                ),
+                "field": "",
+                **placeholders,
+            },
+            errors=errors,
+        )
+
+    async def async_step_recipe_scopes(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The account lacks scopes the recipe needs: say which, and how to add them."""
+        return self.async_show_menu(
+            step_id="recipe_scopes",
+            menu_options=["preview", "recipe"],
+            description_placeholders={
+                "scopes": ", ".join(code_span(s) for s in self._missing_scopes)
+            },
+        )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
