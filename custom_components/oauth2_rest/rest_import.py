@@ -725,6 +725,7 @@ class _Import:
         value = self.raw(entry, key, path)
         if value is None:
             return default
+        seconds: float
         try:
             if key == "scan_interval":
                 seconds = cv.time_period(value).total_seconds()
