@@ -32,10 +32,12 @@ import voluptuous as vol
 
 from .api import entry_origin_policy, entry_profile
 from .const import CONF_SCOPES
+from .control import SUBENTRY_TYPE_CONTROL
 from .coordinator import OAuth2RestConfigEntry
 from .endpoint import (
     PLATFORM_BINARY_SENSOR,
     PLATFORM_SENSOR,
+    SUBENTRY_TYPE_ENDPOINT,
     EndpointConfig,
     ValueConfig,
 )
@@ -57,12 +59,26 @@ from .flow.endpoint_forms import (
     value_key,
     value_schema,
 )
+from .flow.import_forms import (
+    CONF_YAML,
+    IMPORT_SCHEMA,
+    ImportPlan,
+    new_subentry,
+    plan_import,
+    summary_placeholders,
+)
 from .flow.preview import VALUE_STEP_MAX_CHARS, Preview
 from .flow.recipe_forms import CONF_RECIPE, entry_fields, recipe_lines, recipe_schema
 from .flow.text import code_span
 from .recipes import RecipePlaceholderError, async_load_recipes, missing_scopes
 from .redact import NO_SECRETS, Secrets
 from .request import StoredRequest
+from .rest_import import (
+    IMPORT_ERROR_PLACEHOLDERS,
+    ImportResult,
+    RestImportError,
+    parse_rest_yaml,
+)
 from .suggest import PickList, has_leaves, pick_list, suggest
 
 
@@ -80,6 +96,8 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self._editing: int | None = None
         # The scopes a recipe needs that the account lacks.
         self._missing_scopes: list[str] = []
+        # Pasted core rest YAML: what it maps to, and what will be created.
+        self._import: tuple[ImportResult, ImportPlan] | None = None
 
     # -- helpers ---------------------------------------------------------------
 
@@ -198,6 +216,82 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
                 **placeholders,
             },
             errors=errors,
+        )
+
+    async def async_step_import_yaml(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Paste core ``rest`` YAML; see what it maps to before anything is made."""
+        errors: dict[str, str] = {}
+        placeholders = dict.fromkeys(IMPORT_ERROR_PLACEHOLDERS, "")
+        if user_input is not None:
+            try:
+                result = parse_rest_yaml(user_input[CONF_YAML])
+            except RestImportError as err:
+                errors["base"] = err.translation_key
+                placeholders.update(err.translation_placeholders)
+            else:
+                plan = plan_import(self.hass, entry_origin_policy(self._entry), result)
+                self._import = (result, plan)
+                return await self.async_step_import_summary()
+        return self.async_show_form(
+            step_id="import_yaml",
+            data_schema=IMPORT_SCHEMA,
+            description_placeholders=placeholders,
+            errors=errors,
+        )
+
+    async def async_step_import_summary(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """What will be created, and every option not taken as written."""
+        assert self._import is not None
+        result, plan = self._import
+        options = ["import_yaml"]
+        if plan.endpoints or plan.controls:
+            options.insert(0, "import_create")
+        if len(plan.endpoints) == 1 and not plan.controls:
+            options.insert(0, "import_review")
+        return self.async_show_menu(
+            step_id="import_summary",
+            menu_options=options,
+            description_placeholders=summary_placeholders(result, plan),
+        )
+
+    async def async_step_import_review(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The one imported endpoint, through the preview and values as any."""
+        assert self._import is not None
+        (endpoint,) = self._import[1].endpoints
+        self._request = replace(endpoint, values=())
+        self._values = list(endpoint.values)
+        self._preview.response = None
+        return await self.async_step_preview()
+
+    async def async_step_import_create(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Create every imported endpoint and control; the account keeps running."""
+        assert self._import is not None
+        plan = self._import[1]
+        entry = self._entry
+        for endpoint in plan.endpoints:
+            self.hass.config_entries.async_add_subentry(
+                entry,
+                new_subentry(SUBENTRY_TYPE_ENDPOINT, endpoint.name, endpoint.to_data()),
+            )
+        for control in plan.controls:
+            self.hass.config_entries.async_add_subentry(
+                entry,
+                new_subentry(SUBENTRY_TYPE_CONTROL, control.name, control.to_data()),
+            )
+        return self.async_abort(
+            reason="imported",
+            description_placeholders={
+                "endpoints": str(len(plan.endpoints)),
+                "controls": str(len(plan.controls)),
+            },
         )
 
     async def async_step_recipe_scopes(

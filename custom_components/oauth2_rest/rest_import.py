@@ -128,6 +128,19 @@ import yaml  # type: ignore[import-untyped]
 from .client.errors import InvalidHeaderError, OwnedHeaderError
 from .client.headers import check_headers
 from .client.response import text_encoding
+from .control import (
+    COMMAND_METHODS,
+    KIND_BUTTON,
+    KIND_SWITCH,
+    PRESS,
+    STATE,
+    STATE_FROM_REQUEST,
+    STATE_UNKNOWN,
+    TURN_OFF,
+    TURN_ON,
+    ControlConfig,
+    RequestConfig,
+)
 from .endpoint import (
     CONF_ENABLED_BY_DEFAULT,
     CONF_JSON_ATTRS,
@@ -239,6 +252,16 @@ def _too_large() -> RestImportError:
             "max_values": str(MAX_VALUES),
         },
     )
+
+
+# Every placeholder an import error's message may use (shown empty otherwise).
+IMPORT_ERROR_PLACEHOLDERS: Final = (
+    "line",
+    "max_chars",
+    "max_depth",
+    "max_entries",
+    "max_values",
+)
 
 
 class NoteKind(StrEnum):
@@ -1300,3 +1323,80 @@ def parse_rest_yaml(text: str) -> ImportResult:
     if not (result.endpoints or result.switches or result.commands):
         raise RestImportError("yaml_nothing_to_import")
     return result
+
+
+# -- candidates as controls ------------------------------------------------------------
+
+
+def switch_control(candidate: Mapping[str, Any]) -> ControlConfig:
+    """A ``switch: platform: rest`` candidate as a switch control.
+
+    ``body_on``/``body_off`` are the bodies of the turn-on and turn-off requests
+    (core sends both to ``resource`` with ``method``); the state is read from
+    ``state_resource`` (else ``resource``) with ``is_on_template``. Without one,
+    core compares the answer with ``body_on``: so does the state template when
+    ``body_on`` is plain text; a templated ``body_on`` leaves the state assumed.
+    """
+    headers = dict(candidate.get("headers") or {})
+    params = dict(candidate.get("params") or {})
+
+    def request(url: str, method: str, body: str | None) -> RequestConfig:
+        return RequestConfig(
+            method=method, url=url, params=params, headers=headers, body=body
+        )
+
+    body_on = candidate.get("body_on")
+    is_on = candidate.get("is_on_template")
+    if not is_on and body_on and not is_template_string(body_on):
+        is_on = "{{ value == " + json.dumps(body_on) + " }}"
+    requests = {
+        TURN_ON: request(candidate["resource"], candidate["method"], body_on),
+        TURN_OFF: request(
+            candidate["resource"], candidate["method"], candidate.get("body_off")
+        ),
+    }
+    state_source = STATE_UNKNOWN
+    if is_on:
+        state_source = STATE_FROM_REQUEST
+        requests[STATE] = request(
+            candidate.get("state_resource") or candidate["resource"], "GET", None
+        )
+    return ControlConfig(
+        name=candidate["name"],
+        kind=KIND_SWITCH,
+        requests=requests,
+        timeout=float(candidate["timeout"]),
+        verify_ssl=bool(candidate["verify_ssl"]),
+        state_source=state_source,
+        is_on_template=is_on or None,
+        scan_interval=timedelta(seconds=int(candidate["scan_interval"])),
+    )
+
+
+def command_control(candidate: Mapping[str, Any]) -> ControlConfig:
+    """A ``rest_command`` candidate as a button: its request sent at each press.
+
+    ``content_type`` becomes the Content-Type header; a HEAD (headers only, which
+    a button has no use for) is sent as a GET. The call's variables of
+    ``rest_command`` do not exist for a button: a payload template using them
+    fails at the press (and at the flow's test).
+    """
+    headers = dict(candidate.get("headers") or {})
+    if content_type := candidate.get("content_type"):
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        headers["Content-Type"] = content_type
+    method = candidate["method"]
+    return ControlConfig(
+        name=candidate["name"],
+        kind=KIND_BUTTON,
+        requests={
+            PRESS: RequestConfig(
+                method=method if method in COMMAND_METHODS else "GET",
+                url=candidate["url"],
+                headers=headers,
+                body=candidate.get("payload"),
+            )
+        },
+        timeout=float(candidate["timeout"]),
+        verify_ssl=bool(candidate["verify_ssl"]),
+    )
