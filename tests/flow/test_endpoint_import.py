@@ -100,10 +100,12 @@ async def test_import_everything_at_once(
         for sub in entry.subentries.values()
     )
     assert kinds == [("control", "button"), ("control", "switch"), ("endpoint", "")]
-    assert hass.states.get("binary_sensor.lamp_v1_lamp_lamp_on") or any(
-        state.entity_id.startswith("binary_sensor.")
-        for state in hass.states.async_all()
-    )
+    (lamp_on,) = [
+        state
+        for state in hass.states.async_all("binary_sensor")
+        if state.name.endswith("Lamp on")
+    ]
+    assert lamp_on.state == "off"  # polled from the lamp
     assert hass.states.get("switch.lamp").state == "off"
     endpoint = next(
         sub for sub in entry.subentries.values() if sub.subentry_type == "endpoint"
