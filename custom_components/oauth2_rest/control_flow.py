@@ -5,7 +5,9 @@ the test (a request sent on demand) in ``flow/command_test.py``.
 
 Steps (add and reconfigure share them; reconfigure keeps the kind):
 
-1. ``user``: a menu of the kinds: ``switch``, ``button``, ``notify``;
+1. ``user``: a menu of the kinds: ``switch``, ``button``, ``notify``, or
+   ``recipe``: a control of a recipe for the account's provider (its forms come
+   pre-filled; ``recipe_scopes`` names the scopes the account lacks);
 2. the kind's own form: name, timeout and TLS (turning verification off asks
    for a confirmation, ``insecure``); a notification's also says where the
    message goes (JSON body, form body or query; parameter names; ``data``);
@@ -32,6 +34,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_SCAN_INTERVAL
 
 from .api import entry_origin_policy, entry_profile
+from .const import CONF_SCOPES
 from .control import (
     CONF_IS_ON_TEMPLATE,
     CONF_STATE_ENDPOINT,
@@ -70,6 +73,15 @@ from .flow.control_forms import (
     test_schema,
     validate_command,
 )
+from .flow.recipe_forms import CONF_RECIPE, entry_fields, recipe_lines, recipe_schema
+from .flow.text import code_span
+from .recipes import (
+    Recipe,
+    RecipeControl,
+    RecipePlaceholderError,
+    async_load_recipes,
+    missing_scopes,
+)
 
 # The request forms of each kind, in order.
 _REQUESTS = {
@@ -86,6 +98,8 @@ class ControlSubentryFlow(ConfigSubentryFlow):
         """Start with nothing defined."""
         self._control: ControlConfig | None = None
         self._test = CommandTest()
+        # The scopes a recipe's control needs that the account lacks.
+        self._missing_scopes: list[str] = []
 
     # -- helpers ---------------------------------------------------------------
 
@@ -179,9 +193,73 @@ class ControlSubentryFlow(ConfigSubentryFlow):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Which kind of control."""
+        """Which kind of control, or one from a recipe of the account's provider."""
+        options = [KIND_SWITCH, KIND_BUTTON, KIND_NOTIFY]
+        if await self._async_recipe_controls():
+            options.append("recipe")
+        return self.async_show_menu(step_id="user", menu_options=options)
+
+    async def _async_recipe_controls(self) -> dict[str, tuple[Recipe, RecipeControl]]:
+        """The recipe controls offered to this account, by choice id."""
+        catalog = await async_load_recipes(self.hass)
+        return {
+            f"{recipe.id}.{control.id}": (recipe, control)
+            for recipe, control in catalog.controls_for(entry_profile(self._entry).key)
+        }
+
+    async def async_step_recipe(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Start from a recipe's control: its forms come pre-filled, then the test."""
+        if self._entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        offered = await self._async_recipe_controls()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"field": ""}
+        if user_input is not None and (chosen := offered.get(user_input[CONF_RECIPE])):
+            control = chosen[1]
+            try:
+                data = control.control_data(entry_fields(self._entry))
+            except RecipePlaceholderError as err:
+                errors["base"] = err.translation_key
+                placeholders = err.translation_placeholders
+            else:
+                self._control = ControlConfig.from_data(control.title, data)
+                self._missing_scopes = missing_scopes(
+                    control, self._entry.data.get(CONF_SCOPES) or ()
+                )
+                if self._missing_scopes:
+                    return await self.async_step_recipe_scopes()
+                return await self._async_control_step(self._control.kind, None)
+        return self.async_show_form(
+            step_id="recipe",
+            data_schema=recipe_schema(
+                [
+                    (key, f"{recipe.title}: {c.title}")
+                    for key, (recipe, c) in offered.items()
+                ]
+            ),
+            description_placeholders={
+                "recipes": "\n".join(
+                    recipe_lines(recipe, f"{recipe.title}: {c.title}", c.description)
+                    for recipe, c in offered.values()
+                ),
+                **placeholders,
+            },
+            errors=errors,
+        )
+
+    async def async_step_recipe_scopes(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The account lacks scopes the control needs: say which, and how to add them."""
+        assert self._control is not None
         return self.async_show_menu(
-            step_id="user", menu_options=[KIND_SWITCH, KIND_BUTTON, KIND_NOTIFY]
+            step_id="recipe_scopes",
+            menu_options=[self._control.kind, "recipe"],
+            description_placeholders={
+                "scopes": ", ".join(code_span(s) for s in self._missing_scopes)
+            },
         )
 
     async def async_step_reconfigure(

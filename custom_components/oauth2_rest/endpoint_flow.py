@@ -3,9 +3,15 @@
 Its steps only: the forms and what they map to are in ``flow/endpoint_forms.py``,
 the preview (a test request, and what it shows) in ``flow/preview.py``.
 
-Steps (add and reconfigure share them):
+Steps (add and reconfigure share them, but for the first):
 
-1. ``user`` / ``reconfigure``: the request (name, method, URL or path, query
+0. ``user`` (a menu, when adding): ``request`` (typed in), ``recipe`` (a recipe of
+   the account's provider, its placeholders filled from the account's fields;
+   ``recipe_scopes`` names the scopes the account lacks) or ``import_yaml``
+   (core ``rest`` YAML; ``import_summary`` shows what it maps to, then
+   ``import_review`` takes one endpoint through the preview or
+   ``import_create`` creates everything, controls included);
+1. ``request`` / ``reconfigure``: the request (name, method, URL or path, query
    parameters, headers, body, interval, timeout; URL, parameters and header
    values may be templates), the response encoding and TLS (verification, a CA
    file); turning verification off asks for a confirmation (``insecure``);
