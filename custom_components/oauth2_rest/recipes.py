@@ -20,9 +20,24 @@ The catalog file::
          "endpoint": {"method": "GET", "url": "/athletes/{subject}/stats",
                       "params": {}, "headers": {}, "body": null, "scan_interval": 1800,
                       "values": [<ValueConfig.to_dict keys, defaults left out>]},
-         "sample": <the response's JSON>}
+         "sample": <the response's JSON>,
+         "controls": [
+           {"id": "spotify_pause", "title": "...", "description": "...",
+            "docs_url": "https://...", "scopes": ["user-modify-playback-state"],
+            "control": <ControlConfig.to_data keys but TLS and state_endpoint,
+                        defaults left out>,
+            "sample_state": <a state answer's JSON: a switch with a state request>}
+         ]}
       ]
     }
+
+A recipe's **controls** (optional) act on the API its endpoint reads: switches,
+buttons and notify entities (``control.py``'s stored shape). A switch's state
+comes from a state request of its own (``"state_source": "request"``, with its
+``is_on_template`` and a documented ``sample_state``, showing it on, that the
+tests render it over) or is not known (``"none"``): a recipe cannot name one of
+the account's endpoints. The flow offers them with :meth:`RecipeCatalog.controls_for`
+and stores :meth:`RecipeControl.control_data`.
 
 ``scopes`` documents, per provider, the scopes recipes may need beyond the
 preset's default scopes (every scope of a neutral or discovery recipe), each
@@ -30,12 +45,14 @@ with the broader scopes that include it (GitHub's ``repo`` gives what
 ``notifications`` gives): a recipe names only its preset's default scopes or
 these.
 
-Placeholders: the URL, each query parameter value and each header value may hold
-``{name}`` (letters, digits, underscore; Jinja's ``{{ }}``/``{% %}`` are left to
-the request's templates), filled from the account's fields (:func:`account_fields`,
-never its tokens) when a recipe becomes an endpoint. A value placed in the URL
-is quoted as one path segment; one in a parameter or header may not hold braces
-or control characters (they would be template syntax or split the request).
+Placeholders: the URL, each query parameter value and each header value (of the
+endpoint, and of each request of a control) may hold ``{name}`` (letters, digits,
+underscore; Jinja's ``{{ }}``/``{% %}`` are left to the request's templates),
+filled from the account's fields (:func:`account_fields`, never its tokens) when
+a recipe becomes an endpoint or a control. A value placed in the URL is quoted as
+one path segment; one in a parameter or header may not hold braces or control
+characters (they would be template syntax or split the request). Bodies and a
+notification's ``data`` are not filled.
 A field whose name ends in ``_url`` is a whole URL: it can only be the entire
 ``url`` (``"{userinfo_url}"``).
 
@@ -53,7 +70,7 @@ from functools import cache
 import json
 from pathlib import Path
 import re
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Protocol
 from urllib.parse import quote
 
 from homeassistant.components.sensor import (
@@ -92,6 +109,31 @@ import voluptuous as vol
 from .client.errors import InvalidHeaderError
 from .client.headers import check_headers
 from .client.urls import http_url
+from .control import (
+    COMMAND_METHODS,
+    CONF_DATA,
+    CONF_IS_ON_TEMPLATE,
+    CONF_KIND,
+    CONF_MESSAGE_PARAM,
+    CONF_REQUESTS,
+    CONF_SEND_AS,
+    CONF_STATE_SOURCE,
+    CONF_TITLE_PARAM,
+    DEFAULT_COMMAND_METHOD,
+    KIND_NOTIFY,
+    KIND_SWITCH,
+    KINDS,
+    PRESS,
+    SEND,
+    SEND_AS,
+    STATE,
+    STATE_FROM_REQUEST,
+    STATE_UNKNOWN,
+    TURN_OFF,
+    TURN_ON,
+    ControlConfig,
+    RequestConfig,
+)
 from .endpoint import (
     CONF_BODY,
     CONF_ENABLED_BY_DEFAULT,
@@ -136,6 +178,18 @@ _TOKEN: Final = re.compile(
 # syntax, or what would split the request.
 _UNSAFE_VALUE: Final = re.compile(r"[{}\x00-\x1f\x7f]")
 _ID_PATTERN: Final = r"^[a-z0-9]+(?:_[a-z0-9]+)*$"
+# A switch's state in a recipe: its own request, or not known (a recipe cannot
+# name one of the account's endpoints).
+RECIPE_STATE_SOURCES: Final = (STATE_FROM_REQUEST, STATE_UNKNOWN)
+# A switch's state request is a GET, as the control flow makes it.
+STATE_METHOD: Final = "GET"
+# What only a switch, or only a notification, has.
+_SWITCH_KEYS: Final = frozenset(
+    {CONF_STATE_SOURCE, CONF_IS_ON_TEMPLATE, CONF_SCAN_INTERVAL}
+)
+_NOTIFY_KEYS: Final = frozenset(
+    {CONF_MESSAGE_PARAM, CONF_TITLE_PARAM, CONF_SEND_AS, CONF_DATA}
+)
 # Timestamps and dates carry neither a unit nor a state class.
 _NO_UNIT_CLASSES: Final = frozenset(
     {SensorDeviceClass.TIMESTAMP, SensorDeviceClass.DATE}
@@ -178,6 +232,55 @@ class RecipePlaceholderInvalidError(RecipePlaceholderError):
     _message = "the account's {field} cannot be used where the recipe puts it"
 
 
+class NeedsScopes(Protocol):
+    """A recipe or a recipe's control: the scopes it needs."""
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes it needs."""
+
+    @property
+    def broader_scopes(self) -> Mapping[str, tuple[str, ...]]:
+        """For a scope of ``scopes``: broader scopes that include it."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecipeControl:
+    """A switch, button or notification of a recipe, ready to adjust."""
+
+    id: str
+    title: str
+    description: str
+    docs_url: str
+    scopes: tuple[str, ...]
+    # For a scope of ``scopes``: broader scopes that include it.
+    broader_scopes: Mapping[str, tuple[str, ...]]
+    # The control, named by the title; its requests' URLs, parameters and
+    # headers may still hold {placeholders}.
+    control: ControlConfig
+    # The account fields the placeholders name.
+    placeholders: frozenset[str]
+    # A switch's state answer as the provider documents it (invented values),
+    # when it has a state request; else None.
+    sample_state: Any = None
+
+    def control_data(self, fields: Mapping[str, str]) -> dict[str, Any]:
+        """The control's stored data, its placeholders filled from ``fields``.
+
+        ``ControlConfig.from_data(control.title, data)`` builds the control.
+        Raises RecipePlaceholderError for a field ``fields`` lacks (or has empty),
+        RecipePlaceholderInvalidError for one that cannot go where it is used.
+        """
+        control = self.control
+        return replace(
+            control,
+            requests={
+                which: _filled(request, fields)
+                for which, request in control.requests.items()
+            },
+        ).to_data()
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Recipe:
     """One recipe of the catalog: an endpoint for a provider, ready to adjust."""
@@ -198,6 +301,8 @@ class Recipe:
     placeholders: frozenset[str]
     # A response as the provider documents it (invented values).
     sample: Any
+    # Switches, buttons and notifications acting on the same API.
+    controls: tuple[RecipeControl, ...] = ()
 
     def endpoint_data(self, fields: Mapping[str, str]) -> dict[str, Any]:
         """The endpoint's stored data, its placeholders filled from ``fields``.
@@ -206,13 +311,7 @@ class Recipe:
         Raises RecipePlaceholderError for a field ``fields`` lacks (or has empty),
         RecipePlaceholderInvalidError for one that cannot go where it is used.
         """
-        endpoint = self.endpoint
-        return replace(
-            endpoint,
-            url=_fill_url(endpoint.url, fields),
-            params={k: _fill_value(v, fields) for k, v in endpoint.params.items()},
-            headers={k: _fill_value(v, fields) for k, v in endpoint.headers.items()},
-        ).to_data()
+        return _filled(self.endpoint, fields).to_data()
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,13 +333,26 @@ class RecipeCatalog:
         ]
         return own + [r for r in self.recipes if r.provider == ANY_PROVIDER]
 
+    def controls_for(
+        self, provider_id: str | None
+    ) -> list[tuple[Recipe, RecipeControl]]:
+        """The controls an account of ``provider_id`` is offered, with their recipe.
+
+        Those of the recipes :meth:`recipes_for` offers, in the same order.
+        """
+        return [
+            (recipe, control)
+            for recipe in self.recipes_for(provider_id)
+            for control in recipe.controls
+        ]
+
     def get(self, recipe_id: str) -> Recipe | None:
         """The recipe ``recipe_id``, if the catalog has it."""
         return next((r for r in self.recipes if r.id == recipe_id), None)
 
 
-def missing_scopes(recipe: Recipe, granted_scopes: Iterable[str]) -> list[str]:
-    """The scopes ``recipe`` needs that the account was not granted.
+def missing_scopes(recipe: NeedsScopes, granted_scopes: Iterable[str]) -> list[str]:
+    """The scopes ``recipe`` (or a recipe's control) needs that were not granted.
 
     A scope counts as granted when it, or one of its broader scopes, was.
     """
@@ -316,6 +428,18 @@ def _fill_url(url: str, fields: Mapping[str, str]) -> str:
         # template.
         return value.replace("{", "%7B").replace("}", "%7D")
     return _substitute(url, lambda name: quote(_field(fields, name), safe=""))
+
+
+def _filled[T: (EndpointConfig, RequestConfig)](
+    request: T, fields: Mapping[str, str]
+) -> T:
+    """An endpoint or a control's request with its placeholders filled."""
+    return replace(
+        request,
+        url=_fill_url(request.url, fields),
+        params={k: _fill_value(v, fields) for k, v in request.params.items()},
+        headers={k: _fill_value(v, fields) for k, v in request.headers.items()},
+    )
 
 
 def _fill_value(text: str, fields: Mapping[str, str]) -> str:
@@ -404,6 +528,53 @@ ENDPOINT_SCHEMA: Final = vol.Schema(
     }
 )
 
+# A control's request (``RequestConfig.to_dict``).
+REQUEST_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional(CONF_METHOD, default=DEFAULT_COMMAND_METHOD): vol.In(
+            COMMAND_METHODS
+        ),
+        vol.Required(CONF_URL): _text,
+        vol.Optional(CONF_PARAMS, default=dict): {_text: str},
+        vol.Optional(CONF_HEADERS, default=dict): {_text: str},
+        vol.Optional(CONF_BODY, default=None): _optional(_text),
+    }
+)
+
+# A control as stored (``ControlConfig.to_data``) less what is the user's (TLS)
+# or the account's (the endpoint a switch reads its state from).
+CONTROL_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_KIND): vol.In(KINDS),
+        vol.Required(CONF_REQUESTS): vol.All(
+            {vol.In((TURN_ON, TURN_OFF, STATE, PRESS, SEND)): REQUEST_SCHEMA},
+            vol.Length(min=1),
+        ),
+        vol.Optional(CONF_TIMEOUT): _seconds(MIN_TIMEOUT, MAX_TIMEOUT),
+        vol.Optional(CONF_STATE_SOURCE): vol.In(RECIPE_STATE_SOURCES),
+        vol.Optional(CONF_IS_ON_TEMPLATE): _text,
+        vol.Optional(CONF_SCAN_INTERVAL): _seconds(
+            MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL
+        ),
+        vol.Optional(CONF_MESSAGE_PARAM): _text,
+        vol.Optional(CONF_TITLE_PARAM): _optional(_text),
+        vol.Optional(CONF_SEND_AS): vol.In(SEND_AS),
+        vol.Optional(CONF_DATA): {_text: _text},
+    }
+)
+
+RECIPE_CONTROL_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("id"): _IDENTIFIER,
+        vol.Required("title"): _text,
+        vol.Required("description"): _text,
+        vol.Optional("docs_url"): _https_url,
+        vol.Required("scopes"): [_text],
+        vol.Required("control"): CONTROL_SCHEMA,
+        vol.Optional("sample_state"): vol.Any(dict, list),
+    }
+)
+
 RECIPE_SCHEMA: Final = vol.Schema(
     {
         vol.Required("id"): _IDENTIFIER,
@@ -414,6 +585,7 @@ RECIPE_SCHEMA: Final = vol.Schema(
         vol.Required("scopes"): [_text],
         vol.Required("endpoint"): ENDPOINT_SCHEMA,
         vol.Required("sample"): vol.Any(dict, list),
+        vol.Optional("controls", default=list): [dict],
     }
 )
 
@@ -464,7 +636,17 @@ def _check_value_classes(value: Mapping[str, Any]) -> None:
 
 def _check_endpoint(endpoint: Mapping[str, Any]) -> frozenset[str]:
     """The placeholders of an endpoint. Raises ValueError for a misplaced one."""
-    url: str = endpoint[CONF_URL]
+    names = _check_request(
+        endpoint[CONF_URL], endpoint[CONF_PARAMS], endpoint[CONF_HEADERS]
+    )
+    _check_values(endpoint[CONF_VALUES])
+    return names
+
+
+def _check_request(
+    url: str, params: Mapping[str, str], headers: Mapping[str, str]
+) -> frozenset[str]:
+    """The placeholders of a request. Raises ValueError for a misplaced one."""
     names: set[str] = set()
     if (whole := _whole_url_field(url)) is not None:
         names.add(whole)
@@ -476,11 +658,11 @@ def _check_endpoint(endpoint: Mapping[str, Any]) -> frozenset[str]:
     else:
         names.update(_placeholder_names(url))
     try:
-        check_headers(endpoint[CONF_HEADERS])
+        check_headers(headers)
     except InvalidHeaderError as err:
         raise ValueError(f"headers: {err}") from err
-    for kind in (CONF_PARAMS, CONF_HEADERS):
-        for name, text in endpoint[kind].items():
+    for kind, texts in ((CONF_PARAMS, params), (CONF_HEADERS, headers)):
+        for name, text in texts.items():
             if "{" in name or "}" in name:
                 raise ValueError(f"{kind}: {name!r} is a name, not a template")
             names.update(_placeholder_names(text))
@@ -488,7 +670,49 @@ def _check_endpoint(endpoint: Mapping[str, Any]) -> frozenset[str]:
         raise ValueError(f"unknown account fields {sorted(unknown)}")
     if misplaced := {n for n in names if n.endswith(_URL_FIELD_SUFFIX)} - {whole}:
         raise ValueError(f"{sorted(misplaced)} can only be the whole url")
-    _check_values(endpoint[CONF_VALUES])
+    return frozenset(names)
+
+
+def _check_control(
+    control: ControlConfig, stored: Mapping[str, Any], sample_state: Any
+) -> frozenset[str]:
+    """The placeholders of a control; raises ValueError for what does not fit.
+
+    Its kind's requests and no others (a switch's state request with its
+    ``is_on_template`` and ``sample_state``), and no setting of another kind.
+    """
+    kind = control.kind
+    if kind != KIND_SWITCH and (other := set(stored) & _SWITCH_KEYS):
+        raise ValueError(f"{sorted(other)} are a switch's, not a {kind}'s")
+    if kind != KIND_NOTIFY and (other := set(stored) & _NOTIFY_KEYS):
+        raise ValueError(f"{sorted(other)} are a notification's, not a {kind}'s")
+    own_state = kind == KIND_SWITCH and control.state_source == STATE_FROM_REQUEST
+    expected = {*control.commands, *([STATE] if own_state else [])}
+    if missing := expected - set(control.requests):
+        raise ValueError(f"a {kind} needs the requests {sorted(missing)}")
+    if extra := set(control.requests) - expected:
+        why = f" (state_source is not {STATE_FROM_REQUEST!r})" if STATE in extra else ""
+        raise ValueError(f"a {kind} has no requests {sorted(extra)}{why}")
+    if own_state:
+        if control.requests[STATE].method != STATE_METHOD:
+            raise ValueError(f"the state request is a {STATE_METHOD}")
+        if control.is_on_template is None:
+            raise ValueError("a state request needs an is_on_template")
+        if sample_state is None:
+            raise ValueError("a state request needs a sample_state")
+    else:
+        if control.is_on_template is not None:
+            raise ValueError("an is_on_template needs a state request")
+        if sample_state is not None:
+            raise ValueError("a sample_state needs a state request")
+    if kind == KIND_NOTIFY and control.requests[SEND].body is not None:
+        raise ValueError("a notification's body is its message: send has no body")
+    names: set[str] = set()
+    for which, request in control.requests.items():
+        try:
+            names.update(_check_request(request.url, request.params, request.headers))
+        except ValueError as err:
+            raise ValueError(f"request {which}: {err}") from err
     return frozenset(names)
 
 
@@ -525,19 +749,58 @@ def _check_scopes(
         )
 
 
+def _name(raw: Mapping[str, Any], index: int) -> str:
+    """A recipe's or a control's id, for a message (its place if it has none)."""
+    return raw["id"] if isinstance(raw.get("id"), str) else f"#{index}"
+
+
+def _recipe_control(
+    raw: dict[str, Any],
+    index: int,
+    recipe: Mapping[str, Any],
+    presets: Mapping[str, ProviderProfile],
+    documented: Mapping[str, Mapping[str, list[str]]],
+) -> RecipeControl:
+    """One control of ``recipe`` (checked). Raises ValueError naming it."""
+    provider = recipe["provider"]
+    try:
+        data = RECIPE_CONTROL_SCHEMA(raw)
+        _check_scopes(provider, data["scopes"], presets, documented)
+        control = ControlConfig.from_data(data["title"], data["control"])
+        sample_state = data.get("sample_state")
+        placeholders = _check_control(control, data["control"], sample_state)
+    except (vol.Invalid, ValueError) as err:
+        raise ValueError(f"control {_name(raw, index)}: {err}") from err
+    broader = documented.get(provider, {})
+    return RecipeControl(
+        id=data["id"],
+        title=data["title"],
+        description=data["description"],
+        docs_url=data.get("docs_url") or recipe["docs_url"],
+        scopes=tuple(data["scopes"]),
+        broader_scopes={s: tuple(broader.get(s, ())) for s in data["scopes"]},
+        control=control,
+        placeholders=placeholders,
+        sample_state=sample_state,
+    )
+
+
 def _recipe(
     raw: dict[str, Any],
     index: int,
     presets: Mapping[str, ProviderProfile],
     documented: Mapping[str, Mapping[str, list[str]]],
 ) -> Recipe:
-    name = raw.get("id") if isinstance(raw.get("id"), str) else f"#{index}"
     try:
         data = RECIPE_SCHEMA(raw)
         _check_scopes(data["provider"], data["scopes"], presets, documented)
         placeholders = _check_endpoint(data["endpoint"])
+        controls = tuple(
+            _recipe_control(control, place, data, presets, documented)
+            for place, control in enumerate(data["controls"])
+        )
     except (vol.Invalid, ValueError) as err:
-        raise RecipeCatalogError(f"recipe {name}: {err}") from err
+        raise RecipeCatalogError(f"recipe {_name(raw, index)}: {err}") from err
     broader = documented.get(data["provider"], {})
     return Recipe(
         id=data["id"],
@@ -550,6 +813,7 @@ def _recipe(
         endpoint=EndpointConfig.from_data(data["title"], data["endpoint"]),
         placeholders=placeholders,
         sample=data["sample"],
+        controls=controls,
     )
 
 
@@ -569,6 +833,14 @@ def parse_catalog(raw: Any, presets: Mapping[str, ProviderProfile]) -> RecipeCat
     counts = Counter(recipe.id for recipe in recipes)
     if duplicate := sorted(i for i, n in counts.items() if n > 1):
         raise RecipeCatalogError(f"recipe {duplicate[0]}: the id is used twice")
+    seen: set[str] = set()
+    for recipe in recipes:
+        for control in recipe.controls:
+            if control.id in seen:
+                raise RecipeCatalogError(
+                    f"recipe {recipe.id}: control {control.id}: the id is used twice"
+                )
+            seen.add(control.id)
     return RecipeCatalog(recipes)
 
 
