@@ -164,3 +164,76 @@ async def test_recipe_needs_a_loaded_account(
     result = await _next(hass, result, {"next_step_id": "recipe"})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_loaded"
+
+
+async def test_control_from_a_recipe(
+    hass: HomeAssistant, echo_servers: EchoServers, token_data: dict[str, Any]
+) -> None:
+    """Spotify's pause button: its forms pre-filled, tested, saved."""
+    entry = await _account(
+        hass, echo_servers, token_data, ["user-modify-playback-state"], key="spotify"
+    )
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "control"), context={"source": SOURCE_USER}
+    )
+    assert result["menu_options"] == ["switch", "button", "notify", "recipe"]
+    result = await _next(hass, result, {"next_step_id": "recipe"})
+    assert "spotify_now_playing.spotify_pause" in _options(result)
+    assert "demo_lamp.demo_lamp_switch" not in _options(result)
+    result = await _next(hass, result, {"recipe": "spotify_now_playing.spotify_pause"})
+    assert result["step_id"] == "button"
+    result = await _next(hass, result, {"name": "Pause", "timeout": 30})
+    assert result["step_id"] == "press"
+    schema = result["data_schema"].schema
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested["method"] == "PUT"
+    assert suggested["url"] == "/v1/me/player/pause"
+    result = await _next(hass, result, {"method": "PUT", "url": "/v1/me/player/pause"})
+    result = await _next(hass, result, {"test": "press"})
+    assert result["description_placeholders"]["status"] == "200"
+    (sent,) = echo_servers.received_by("api")
+    assert (sent.method, sent.path_qs) == ("PUT", "/v1/me/player/pause")
+    result = await _next(hass, result, {"test": "nothing"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["kind"] == "button"
+
+
+async def test_control_recipe_missing_scopes_and_fields(
+    hass: HomeAssistant, echo_servers: EchoServers, token_data: dict[str, Any]
+) -> None:
+    """A scope the account lacks is named; a field it lacks is a form error."""
+    entry = await _account(hass, echo_servers, token_data, ["read"], key="spotify")
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "control"), context={"source": SOURCE_USER}
+    )
+    result = await _next(hass, result, {"next_step_id": "recipe"})
+    result = await _next(hass, result, {"recipe": "spotify_now_playing.spotify_pause"})
+    assert result["step_id"] == "recipe_scopes"
+    assert result["menu_options"] == ["button", "recipe"]
+    assert (
+        result["description_placeholders"]["scopes"] == "`user-modify-playback-state`"
+    )
+    result = await _next(hass, result, {"next_step_id": "button"})
+    assert result["step_id"] == "button"
+
+    # Twitch's clip button needs the account's id, which a named account lacks.
+    entry2 = await _account(
+        hass, echo_servers, token_data, ["clips:edit"], key="twitch"
+    )
+    hass.config_entries.async_update_entry(
+        entry2, data={**entry2.data, "subject_from_user": True}
+    )
+    result = await hass.config_entries.subentries.async_init(
+        (entry2.entry_id, "control"), context={"source": SOURCE_USER}
+    )
+    result = await _next(hass, result, {"next_step_id": "recipe"})
+    result = await _next(
+        hass, result, {"recipe": "twitch_followers.twitch_create_clip"}
+    )
+    assert result["step_id"] == "recipe"
+    assert result["errors"] == {"base": "recipe_placeholder_missing"}
+    assert result["description_placeholders"]["field"] == "subject"
