@@ -179,6 +179,7 @@ async function driveEndpointDialog() {
   const dialog = flowDialog();
   const success = dialog.getByText(/Created configuration|Success/i).first();
   const menuAdd = dialog.getByText('Add a sensor value', { exact: true });
+  const menuRequest = dialog.getByText('Enter the request', { exact: true });
   const menuSave = dialog.getByText('Save the endpoint', { exact: true });
   const urlInput = dialog.locator('input[name="url"]');
   const templateLabel = dialog.getByText('Value template', { exact: false });
@@ -186,11 +187,16 @@ async function driveEndpointDialog() {
   const seen = [];
   let valueAdded = false;
   for (let i = 0; i < 10; i += 1) {
-    await success.or(menuAdd).or(urlInput).or(submitButton).first().waitFor({ timeout: UI_TIMEOUT });
+    await success.or(menuAdd).or(menuRequest).or(urlInput).or(submitButton).first().waitFor({ timeout: UI_TIMEOUT });
     await sleep(400); // let the dialog settle (forms render their fields after the step arrives)
     if (await success.isVisible()) {
       seen.push('created');
       return seen;
+    }
+    if (await menuRequest.isVisible()) {
+      seen.push('menu: enter the request');
+      await menuRequest.click();
+      continue;
     }
     if (await menuAdd.isVisible()) {
       if (valueAdded && await menuSave.isVisible()) {
@@ -252,7 +258,8 @@ async function addEndpointApi(entryId = null, request = ENDPOINT_REQUEST, value 
     if (result.type === 'menu') {
       const options = Array.isArray(result.menu_options)
         ? result.menu_options : Object.keys(result.menu_options);
-      const next = valueAdded && options.includes('finish') ? 'finish' : 'add_sensor';
+      let next = valueAdded && options.includes('finish') ? 'finish' : 'add_sensor';
+      if (result.step_id === 'user') next = 'request'; // typed in, not a recipe or YAML
       if (!options.includes(next)) throw new Error(`menu ${result.step_id} lacks ${next}`);
       body = { next_step_id: next };
     } else {
@@ -538,6 +545,7 @@ async function main() {
       await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
       await page.getByRole('button', { name: 'Add endpoint' }).click();
       const dialog = flowDialog();
+      await dialog.getByText('Enter the request', { exact: true }).click({ timeout: UI_TIMEOUT });
       const urlInput = dialog.locator('input[name="url"]');
       await urlInput.waitFor({ timeout: UI_TIMEOUT });
       await dialog.locator('input[name="name"]').fill('Weather');
