@@ -123,8 +123,8 @@ def _note_lines(notes: Iterable[ImportNote]) -> str:
 def summary_placeholders(result: ImportResult, plan: ImportPlan) -> dict[str, str]:
     """The summary step's placeholders: what is created, and every note."""
     created = [
-        f"- **{endpoint.name}**: {endpoint.method} {code_span(endpoint.url)}, "
-        f"{len(endpoint.values)} ✓"
+        f"- **{endpoint.name}**: {endpoint.method} {code_span(endpoint.url)} → "
+        + (", ".join(f"*{value.name}*" for value in endpoint.values) or _NOTHING)
         for endpoint in plan.endpoints
     ] + [f"- **{control.name}** ({control.kind})" for control in plan.controls]
     return {
