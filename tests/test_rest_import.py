@@ -1590,10 +1590,14 @@ async def test_notify_reported(hass: HomeAssistant) -> None:
             params:
               ref: !secret notify_param
             resource_template: https://a.example/{{ 1 }}
+          - platform: rest
+            name: Secret URL
+            resource: !secret notify_url
         """
     )
     assert_stored_shape(result)
-    (candidate,) = result.notifications
+    candidate, secret_url = result.notifications
+    assert secret_url["resource"] == ""  # asked for in the control's form
     assert candidate["resource"] == "https://a.example/notify"
     assert candidate["method"] == "GET"
     assert candidate["message_param_name"] == "message"
@@ -1613,9 +1617,11 @@ async def test_notify_reported(hass: HomeAssistant) -> None:
         ("invalid", "notify[0].data_template", "invalid_value"),
         ("invalid", "notify[0].headers.X-End", "invalid_value"),
         ("unsupported", "notify[0].resource_template", "unknown_option"),
+        ("invalid", "notify[1]", "url_missing"),
     }
     assert [(r.name, r.path) for r in result.references] == [
-        ("notify_param", "notify[0].params.ref")
+        ("notify_param", "notify[0].params.ref"),
+        ("notify_url", "notify[1].resource"),
     ]
     assert "pw" not in repr(result)
 
