@@ -19,9 +19,28 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.template import Template
 from homeassistant.util.yaml import parse_yaml
 import pytest
 
+from custom_components.oauth2_rest.control import (
+    KIND_BUTTON,
+    KIND_NOTIFY,
+    KIND_SWITCH,
+    PRESS,
+    SEND,
+    SEND_AS_FORM,
+    SEND_AS_JSON,
+    SEND_AS_QUERY,
+    STATE,
+    STATE_FROM_REQUEST,
+    STATE_UNKNOWN,
+    TURN_OFF,
+    TURN_ON,
+    ControlConfig,
+    RequestConfig,
+)
+from custom_components.oauth2_rest.controls import Commands
 from custom_components.oauth2_rest.endpoint import (
     MAX_SCAN_INTERVAL,
     MAX_TIMEOUT,
@@ -37,12 +56,16 @@ from custom_components.oauth2_rest.rest_import import (
     MAX_ENTRIES,
     MAX_VALUES,
     MAX_YAML_CHARS,
+    NOTIFY_FIELDS,
     ROOT,
     SWITCH_FIELDS,
     ImportedEndpoint,
     ImportResult,
     RestImportError,
+    command_control,
+    notify_control,
     parse_rest_yaml,
+    switch_control,
 )
 
 README = Path(__file__).parents[1] / "README.md"
@@ -87,9 +110,25 @@ def assert_stored_shape(result: ImportResult) -> None:
     for candidate in result.switches:
         assert tuple(candidate) == SWITCH_FIELDS
         plain(candidate)
+    for candidate in result.notifications:
+        assert tuple(candidate) == NOTIFY_FIELDS
+        plain(candidate)
     for candidate in result.commands:
         assert tuple(candidate) == COMMAND_FIELDS
         plain(candidate)
+    # Each candidate is a control in the stored shape.
+    for control in controls(result):
+        assert ControlConfig.from_data(control.name, control.to_data()) == control
+        assert json.loads(json.dumps(control.to_data())) == control.to_data()
+
+
+def controls(result: ImportResult) -> list[ControlConfig]:
+    """The controls the candidates of ``result`` make, switches first."""
+    return [
+        *(switch_control(c) for c in result.switches),
+        *(notify_control(c) for c in result.notifications),
+        *(command_control(c) for c in result.commands),
+    ]
 
 
 # -- the README's table, row by row ---------------------------------------------------
@@ -249,24 +288,211 @@ def _check_lists(hass: HomeAssistant, result: ImportResult) -> None:
     assert only_endpoint(result).name == "api.example.com/v1/status"
 
 
-def _check_switch_notify(hass: HomeAssistant, result: ImportResult) -> None:
-    assert result.switches == (
-        {
-            "name": "Led",
-            "resource": "http://192.168.1.5/led",
-            "state_resource": None,
-            "method": "POST",
-            "body_on": '{"active": "true"}',
-            "body_off": '{"active": "false"}',
-            "is_on_template": "{{ value_json.is_active }}",
-            "headers": {"Content-Type": "application/json"},
-            "params": {},
-            "timeout": 10,
-            "verify_ssl": True,
-            "scan_interval": 30,
-        },
+def _switch(options: str = "") -> str:
+    """A core ``switch: - platform: rest`` entry with ``options``."""
+    return (
+        "switch:\n  - platform: rest\n    resource: http://192.168.1.5/led\n"
+        + textwrap.indent(textwrap.dedent(options).strip("\n"), "    ")
+        + "\n"
     )
-    assert notes(result) == {("unsupported", "notify[0]", "no_equivalent")}
+
+
+def _switch_control(result: ImportResult) -> ControlConfig:
+    """The one switch of ``result``, as a control."""
+    assert not (result.endpoints or result.notifications or result.commands)
+    (candidate,) = result.switches
+    control = switch_control(candidate)
+    assert control.kind == KIND_SWITCH
+    return control
+
+
+def _check_switch_resource_method(hass: HomeAssistant, result: ImportResult) -> None:
+    control = _switch_control(result)
+    for which in (TURN_ON, TURN_OFF):
+        request = control.requests[which]
+        assert (request.method, request.url) == ("PUT", "http://192.168.1.5/led")
+    assert not result.notes
+
+
+def _check_switch_bodies(hass: HomeAssistant, result: ImportResult) -> None:
+    control = _switch_control(result)
+    assert (
+        control.requests[TURN_ON].body
+        == '{"on": {{ is_state("sun.sun", "above_horizon") }}}'
+    )
+    assert control.requests[TURN_OFF].body == '{"on": false}'
+    # Core compares the state with a templated body_on it rendered: not known here.
+    assert control.state_source == STATE_UNKNOWN
+    assert STATE not in control.requests
+    assert control.is_on_template is None
+
+
+def _check_switch_state_resource(hass: HomeAssistant, result: ImportResult) -> None:
+    control = _switch_control(result)
+    assert control.state_source == STATE_FROM_REQUEST
+    assert control.requests[STATE] == RequestConfig(
+        method="GET", url="http://192.168.1.5/led/state"
+    )
+    assert control.requests[TURN_ON].url == "http://192.168.1.5/led"
+    assert control.scan_interval.total_seconds() == 15
+
+
+def _check_switch_is_on(hass: HomeAssistant, result: ImportResult) -> None:
+    control = _switch_control(result)
+    assert control.is_on_template == "{{ value_json.is_active }}"
+    assert control.state_source == STATE_FROM_REQUEST
+    assert control.requests[STATE].url == "http://192.168.1.5/led"
+
+
+def _check_switch_headers_params(hass: HomeAssistant, result: ImportResult) -> None:
+    control = _switch_control(result)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Room": '{{ states("input_text.room") }}',
+    }
+    params = {"device": "led", "at": "{{ now().hour }}"}
+    for which in (TURN_ON, TURN_OFF, STATE):
+        assert control.requests[which].headers == headers
+        assert control.requests[which].params == params
+    assert notes(result) == {
+        ("dropped", "switch[0].headers.Authorization", "account_auth")
+    }
+
+
+def _check_switch_timeout_tls(hass: HomeAssistant, result: ImportResult) -> None:
+    control = _switch_control(result)
+    assert (control.timeout, control.verify_ssl) == (20.0, False)
+
+
+def _check_switch_entity_options(hass: HomeAssistant, result: ImportResult) -> None:
+    assert _switch_control(result).name == "Led"
+    assert notes(result) == {
+        ("dropped", "switch[0].unique_id", "automatic"),
+        ("unsupported", "switch[0].icon", "no_equivalent"),
+        ("unsupported", "switch[0].availability", "no_equivalent"),
+        ("unsupported", "switch[0].device_class", "no_equivalent"),
+    }
+
+
+def _check_switch_auth(hass: HomeAssistant, result: ImportResult) -> None:
+    _switch_control(result)
+    assert notes(result) == {
+        ("dropped", "switch[0].authentication", "account_auth"),
+        ("dropped", "switch[0].username", "account_auth"),
+        ("dropped", "switch[0].password", "account_auth"),
+    }
+    assert "hunter2" not in repr(result)
+
+
+def _notify(options: str = "") -> str:
+    """A core ``notify: - platform: rest`` entry with ``options``."""
+    return (
+        "notify:\n  - platform: rest\n    name: ntfy\n"
+        "    resource: https://ntfy.example/alerts\n"
+        + textwrap.indent(textwrap.dedent(options).strip("\n"), "    ")
+        + "\n"
+    )
+
+
+def _notify_controls(result: ImportResult) -> list[ControlConfig]:
+    """The notifiers of ``result``, as controls."""
+    assert not (result.endpoints or result.switches or result.commands)
+    made = [notify_control(candidate) for candidate in result.notifications]
+    assert {control.kind for control in made} == {KIND_NOTIFY}
+    return made
+
+
+def _sent(
+    hass: HomeAssistant, control: ControlConfig, message: str, title: str | None
+) -> Any:
+    """What the control's send request carries: rendered as it is sent."""
+    return Commands(hass, control).source(SEND, message=message, title=title).render()
+
+
+def _check_notify_methods(hass: HomeAssistant, result: ImportResult) -> None:
+    get, post, post_json = _notify_controls(result)
+    assert [
+        (c.name, c.requests[SEND].method, c.send_as) for c in (get, post, post_json)
+    ] == [
+        ("by_query", "GET", SEND_AS_QUERY),
+        ("by_form", "POST", SEND_AS_FORM),
+        ("by_json", "POST", SEND_AS_JSON),
+    ]
+    assert {c.requests[SEND].url for c in (get, post, post_json)} == {
+        "https://ntfy.example/alerts"
+    }
+    assert _sent(hass, get, "Hi", None).target.params == {"message": "Hi"}
+    assert _sent(hass, post, "Hi", None).data == "message=Hi"
+    assert _sent(hass, post_json, "Hi", None).json == {"message": "Hi"}
+
+
+def _check_notify_params(hass: HomeAssistant, result: ImportResult) -> None:
+    named, default = _notify_controls(result)
+    assert (named.message_param, named.title_param) == ("body", "subject")
+    assert (default.message_param, default.title_param) == ("message", None)
+    assert _sent(hass, named, "Door open", "Alarm").json == {
+        "body": "Door open",
+        "subject": "Alarm",
+    }
+    assert _sent(hass, default, "Door open", "Alarm").json == {"message": "Door open"}
+
+
+def _check_notify_data(hass: HomeAssistant, result: ImportResult) -> None:
+    (control,) = _notify_controls(result)
+    assert control.data == {
+        # data_template's wins, as in core.
+        "priority": "{{ 5 if 'urgent' in message else 3 }}",
+        "tags": "warning,{{ title | lower }}",
+        "markdown": "{{ true }}",
+        "click": "https://example.com/{{ title }}",
+    }
+    assert _sent(hass, control, "urgent: disk full", "NAS").json == {
+        "message": "urgent: disk full",
+        "priority": 5,
+        "tags": "warning,nas",
+        "markdown": True,
+        "click": "https://example.com/NAS",
+    }
+
+
+def _check_notify_target(hass: HomeAssistant, result: ImportResult) -> None:
+    _notify_controls(result)
+    assert notes(result) == {
+        ("unsupported", "notify[0].target_param_name", "no_equivalent")
+    }
+
+
+def _check_notify_request(hass: HomeAssistant, result: ImportResult) -> None:
+    (control,) = _notify_controls(result)
+    request = control.requests[SEND]
+    # Core sends notify headers and parameters as written, never rendered.
+    assert request.headers == {
+        "X-Priority": "5",
+        "X-Note": "{% raw %}{{ as written }}{% endraw %}",
+    }
+    assert request.params == {"topic": "alerts"}
+    assert (control.timeout, control.verify_ssl) == (20.0, False)
+    sent = _sent(hass, control, "Hi", None)
+    assert sent.target.headers["X-Note"] == "{{ as written }}"
+    assert sent.target.params == {"topic": "alerts", "message": "Hi"}
+    assert notes(result) == {
+        ("adjusted", "notify[0].headers.X-Note", "static_text"),
+        ("dropped", "notify[0].headers.Authorization", "account_auth"),
+    }
+
+
+def _check_notify_name(hass: HomeAssistant, result: ImportResult) -> None:
+    assert [c.name for c in _notify_controls(result)] == ["ntfy", "rest"]
+
+
+def _check_notify_auth(hass: HomeAssistant, result: ImportResult) -> None:
+    _notify_controls(result)
+    assert notes(result) == {
+        ("dropped", "notify[0].authentication", "account_auth"),
+        ("dropped", "notify[0].username", "account_auth"),
+        ("dropped", "notify[0].password", "account_auth"),
+    }
+    assert "hunter2" not in repr(result)
 
 
 def _check_name(hass: HomeAssistant, result: ImportResult) -> None:
@@ -477,24 +703,6 @@ ROW_CASES: dict[tuple[str, str], tuple[str, Check]] = {
         """,
         _check_lists,
     ),
-    ("rest", "`switch`, `notify` platforms"): (
-        """
-        switch:
-          - platform: rest
-            name: Led
-            resource: http://192.168.1.5/led
-            body_on: '{"active": "true"}'
-            body_off: '{"active": "false"}'
-            is_on_template: "{{ value_json.is_active }}"
-            headers:
-              Content-Type: application/json
-        notify:
-          - name: notifier
-            platform: rest
-            resource: http://192.168.1.5/notify
-        """,
-        _check_switch_notify,
-    ),
     ("rest", "`name`"): (_rest("", "- name: Pool temperature"), _check_name),
     ("rest", "`unique_id`"): (
         _rest("", "- name: Pool\n  unique_id: pool-1"),
@@ -541,6 +749,146 @@ ROW_CASES: dict[tuple[str, str], tuple[str, Check]] = {
     ("rest", "`force_update`"): (
         _rest("", "- name: Pool\n  force_update: yes"),
         _check_force_update,
+    ),
+    ("switch: platform: rest", "`resource`, `method` (post, put, patch)"): (
+        _switch("method: put"),
+        _check_switch_resource_method,
+    ),
+    ("switch: platform: rest", "`body_on`, `body_off` (templates)"): (
+        _switch(
+            """
+            body_on: '{"on": {{ is_state("sun.sun", "above_horizon") }}}'
+            body_off: '{"on": false}'
+            """
+        ),
+        _check_switch_bodies,
+    ),
+    ("switch: platform: rest", "`state_resource`"): (
+        _switch(
+            """
+            state_resource: http://192.168.1.5/led/state
+            scan_interval: 15
+            """
+        ),
+        _check_switch_state_resource,
+    ),
+    ("switch: platform: rest", "`is_on_template`"): (
+        _switch("is_on_template: '{{ value_json.is_active }}'"),
+        _check_switch_is_on,
+    ),
+    ("switch: platform: rest", "`headers`, `params` (templates)"): (
+        _switch(
+            """
+            is_on_template: '{{ value_json.on }}'
+            headers:
+              Authorization: Bearer abc
+              Content-Type: application/json
+              X-Room: '{{ states("input_text.room") }}'
+            params:
+              device: led
+              at: '{{ now().hour }}'
+            """
+        ),
+        _check_switch_headers_params,
+    ),
+    ("switch: platform: rest", "`timeout`, `verify_ssl`"): (
+        _switch("timeout: 20\nverify_ssl: false"),
+        _check_switch_timeout_tls,
+    ),
+    (
+        "switch: platform: rest",
+        "`name`, `unique_id`, `icon`, `availability`, `device_class`",
+    ): (
+        _switch(
+            """
+            name: Led
+            unique_id: led-1
+            icon: mdi:led-on
+            availability: '{{ value_json.ok }}'
+            device_class: outlet
+            """
+        ),
+        _check_switch_entity_options,
+    ),
+    ("switch: platform: rest", "`authentication`, `username`, `password`"): (
+        _switch("authentication: digest\nusername: ha1\npassword: hunter2"),
+        _check_switch_auth,
+    ),
+    ("notify: platform: rest", "`resource`, `method` GET / POST / POST_JSON"): (
+        """
+        notify:
+          - platform: rest
+            name: by_query
+            resource: https://ntfy.example/alerts
+          - platform: rest
+            name: by_form
+            resource: https://ntfy.example/alerts
+            method: POST
+          - platform: rest
+            name: by_json
+            resource: https://ntfy.example/alerts
+            method: post_json
+        """,
+        _check_notify_methods,
+    ),
+    (
+        "notify: platform: rest",
+        "`message_param_name` (`message`), `title_param_name`",
+    ): (
+        """
+        notify:
+          - platform: rest
+            resource: https://ntfy.example/alerts
+            method: POST_JSON
+            message_param_name: body
+            title_param_name: subject
+          - platform: rest
+            resource: https://ntfy.example/alerts
+            method: POST_JSON
+        """,
+        _check_notify_params,
+    ),
+    ("notify: platform: rest", "`data`, `data_template`"): (
+        _notify(
+            """
+            method: POST_JSON
+            data:
+              priority: 3
+              tags: "warning,{{ title | lower }}"
+              markdown: true
+            data_template:
+              priority: "{{ 5 if 'urgent' in message else 3 }}"
+              click: "https://example.com/{{ title }}"
+            """
+        ),
+        _check_notify_data,
+    ),
+    ("notify: platform: rest", "`target_param_name`"): (
+        _notify("target_param_name: to"),
+        _check_notify_target,
+    ),
+    ("notify: platform: rest", "`headers`, `params`, `timeout`, `verify_ssl`"): (
+        _notify(
+            """
+            headers:
+              Authorization: Bearer tk_abc
+              X-Priority: 5
+              X-Note: "{{ as written }}"
+            params:
+              topic: alerts
+            timeout: 20
+            verify_ssl: false
+            """
+        ),
+        _check_notify_request,
+    ),
+    ("notify: platform: rest", "`name`"): (
+        _notify() + "  - platform: rest\n    resource: https://ntfy.example/x\n",
+        _check_notify_name,
+    ),
+    ("notify: platform: rest", "`authentication`, `username`, `password`"): (
+        _notify("authentication: basic\nusername: ha1\npassword: hunter2"),
+        _check_notify_auth,
     ),
     ("rest_command", "`url` (template)"): (
         _command("url: http://192.168.1.105/leds.cgi?led={{ led }}"),
@@ -969,6 +1317,331 @@ async def test_docs_switch(hass: HomeAssistant) -> None:
     )
     assert not result.endpoints
     assert not result.notes
+
+
+# The RESTful Notifications page: a notifier by its name.
+DOCS_NOTIFY = """
+# Example configuration.yaml entry
+notify:
+  - name: NOTIFIER_NAME
+    platform: rest
+    resource: http://IP_ADDRESS/ENDPOINT
+"""
+
+
+async def test_docs_notify(hass: HomeAssistant) -> None:
+    """A rest notifier is a notify candidate, core's defaults filled in."""
+    result = parse_rest_yaml(DOCS_NOTIFY)
+    assert_stored_shape(result)
+    assert result.notifications == (
+        {
+            "name": "NOTIFIER_NAME",
+            "resource": "http://IP_ADDRESS/ENDPOINT",
+            "method": "GET",
+            "message_param_name": "message",
+            "title_param_name": None,
+            "data": {},
+            "data_template": {},
+            "headers": {},
+            "params": {},
+            "timeout": 10,
+            "verify_ssl": True,
+        },
+    )
+    assert not (result.endpoints or result.switches or result.commands)
+    assert not result.notes
+    control = notify_control(result.notifications[0])
+    assert control == ControlConfig(
+        name="NOTIFIER_NAME",
+        kind=KIND_NOTIFY,
+        requests={SEND: RequestConfig(method="GET", url="http://IP_ADDRESS/ENDPOINT")},
+        timeout=10.0,
+        send_as=SEND_AS_QUERY,
+    )
+    # Core's GET: the message in the query.
+    sent = _sent(hass, control, "Washer done", "Laundry")
+    assert (sent.method, sent.target.params) == ("GET", {"message": "Washer done"})
+
+
+# -- candidates as controls ------------------------------------------------------------
+
+
+def _render(hass: HomeAssistant, template: str, value: str) -> Any:
+    return Template(template, hass).async_render({"value": value})
+
+
+async def test_switch_control(hass: HomeAssistant) -> None:
+    """Each rule of a switch candidate as a switch control."""
+    result = parse(
+        """
+        switch:
+          - platform: rest
+            resource: https://a.example/led
+          - platform: rest
+            name: Json
+            resource: https://a.example/led
+            state_resource: https://a.example/led/state
+            body_on: '{"on": "yes"}'
+            body_off: '{"on": "no"}'
+          - platform: rest
+            name: Templated
+            resource: https://a.example/led
+            method: patch
+            body_on: "{{ 'ON' }}"
+            state_resource: https://a.example/led/state
+          - platform: rest
+            name: Told
+            resource: https://a.example/led
+            body_on: "{{ 'ON' }}"
+            is_on_template: "{{ value_json.on }}"
+            scan_interval: 60
+        """
+    )
+    assert_stored_shape(result)
+    plain, json_body, templated, told = (switch_control(c) for c in result.switches)
+
+    # Core's defaults: POST, "ON"/"OFF"; its state is the answer compared with body_on.
+    assert plain.name == "REST Switch"
+    assert plain.requests[TURN_ON] == RequestConfig(
+        method="POST", url="https://a.example/led", body="ON"
+    )
+    assert plain.requests[TURN_OFF] == RequestConfig(
+        method="POST", url="https://a.example/led", body="OFF"
+    )
+    assert plain.is_on_template == '{{ value == "ON" }}'
+    assert plain.state_source == STATE_FROM_REQUEST
+    assert plain.requests[STATE] == RequestConfig(
+        method="GET", url="https://a.example/led"
+    )
+    assert (plain.timeout, plain.verify_ssl, plain.scan_interval.total_seconds()) == (
+        10.0,
+        True,
+        30,
+    )
+    assert _render(hass, plain.is_on_template, "ON") is True
+    assert _render(hass, plain.is_on_template, "OFF") is False
+
+    # A plain body_on of any text: compared as it is (quotes and all).
+    assert json_body.is_on_template == '{{ value == "{\\"on\\": \\"yes\\"}" }}'
+    assert _render(hass, json_body.is_on_template, '{"on": "yes"}') is True
+    assert _render(hass, json_body.is_on_template, '{"on": "no"}') is False
+    assert json_body.requests[STATE].url == "https://a.example/led/state"
+
+    # A templated body_on, no is_on_template: nothing to compare with, assumed.
+    assert templated.state_source == STATE_UNKNOWN
+    assert templated.is_on_template is None
+    assert set(templated.requests) == {TURN_ON, TURN_OFF}
+    assert templated.requests[TURN_ON].method == "PATCH"
+    assert templated.requests[TURN_ON].body == "{{ 'ON' }}"
+
+    # is_on_template said: it is the state, over the resource's answer.
+    assert told.is_on_template == "{{ value_json.on }}"
+    assert told.state_source == STATE_FROM_REQUEST
+    assert told.requests[STATE].url == "https://a.example/led"
+    assert told.scan_interval.total_seconds() == 60
+
+
+async def test_command_control(hass: HomeAssistant) -> None:
+    """Each rule of a rest_command candidate as a button."""
+    result = parse(
+        """
+        rest_command:
+          say:
+            url: https://a.example/say
+            method: put
+            headers:
+              content-type: text/plain
+              accept: application/json
+            content_type: application/x-www-form-urlencoded
+            payload: "text={{ 'hi' }}"
+            timeout: 20
+            verify_ssl: false
+          peek:
+            url: https://a.example/peek
+            method: head
+          ping:
+            url: https://a.example/ping
+        """
+    )
+    assert_stored_shape(result)
+    say, peek, ping = (command_control(c) for c in result.commands)
+    assert (say.name, say.kind) == ("say", KIND_BUTTON)
+    # content_type replaces a Content-Type header, whatever its case.
+    assert say.requests == {
+        PRESS: RequestConfig(
+            method="PUT",
+            url="https://a.example/say",
+            headers={
+                "accept": "application/json",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+            body="text={{ 'hi' }}",
+        )
+    }
+    assert (say.timeout, say.verify_ssl) == (20.0, False)
+    # A button has no use for HEAD's headers: a GET.
+    assert peek.requests[PRESS].method == "GET"
+    # Core's default method and timeout.
+    assert ping.requests[PRESS] == RequestConfig(
+        method="GET", url="https://a.example/ping"
+    )
+    assert (ping.timeout, ping.verify_ssl) == (10.0, True)
+
+
+async def test_notify_control(hass: HomeAssistant) -> None:
+    """Each rule of a notify candidate as a notify control, as core sends it."""
+    result = parse(
+        """
+        notify:
+          - platform: rest
+            name: query
+            resource: https://a.example/notify
+            title_param_name: title
+            params:
+              token: abc
+            data:
+              priority: 2
+              loud: false
+              at: "{{ now().year > 2000 }}"
+              empty:
+          - platform: rest
+            name: form
+            resource: https://a.example/notify
+            method: POST
+            params:
+              token: abc
+            data:
+              priority: 2.5
+              loud: false
+          - platform: rest
+            name: json
+            resource: https://a.example/notify
+            method: POST_JSON
+            message_param_name: text
+            data:
+              priority: 2
+              loud: false
+              message: "[{{ message }}]"
+        """
+    )
+    assert_stored_shape(result)
+    query, form, as_json = (notify_control(c) for c in result.notifications)
+
+    assert (query.requests[SEND].method, query.send_as) == ("GET", SEND_AS_QUERY)
+    assert query.data == {
+        "priority": "2",
+        "loud": "false",
+        "at": "{{ now().year > 2000 }}",
+        "empty": "",
+    }
+    sent = _sent(hass, query, "Hi", "Greeting")
+    assert sent.target.params == {
+        "token": "abc",
+        "message": "Hi",
+        "title": "Greeting",
+        "priority": "2",
+        "loud": "false",
+        "at": "True",
+        "empty": "",
+    }
+
+    assert (form.requests[SEND].method, form.send_as) == ("POST", SEND_AS_FORM)
+    sent = _sent(hass, form, "Hi", None)
+    assert sent.target.params == {"token": "abc"}
+    assert sent.target.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert sent.data == "message=Hi&priority=2.5&loud=false"
+
+    assert (as_json.requests[SEND].method, as_json.send_as) == ("POST", SEND_AS_JSON)
+    assert as_json.message_param == "text"
+    # Numbers and booleans stay typed in a JSON body; a field may be the message.
+    assert as_json.data == {
+        "priority": "{{ 2 }}",
+        "loud": "{{ false }}",
+        "message": "[{{ message }}]",
+    }
+    assert _sent(hass, as_json, "Hi", None).json == {
+        "text": "Hi",
+        "priority": 2,
+        "loud": False,
+        "message": "[Hi]",
+    }
+
+
+async def test_notify_reported(hass: HomeAssistant) -> None:
+    """A notifier's options not taken as written are said so, by path."""
+    result = parse(
+        """
+        notify:
+          - platform: rest
+            resource: https://user:pw@a.example/notify
+            method: PUT
+            message_param_name: ""
+            target_param_name: to
+            data:
+              nested: {a: 1}
+              listed: [1, 2]
+              broken: "{{ oops"
+              "a=b": x
+              multi: "x\\ny"
+              ok: fine
+            data_template: not a mapping
+            headers:
+              X-End: "{{ x }}{% endraw %}"
+            params:
+              ref: !secret notify_param
+            resource_template: https://a.example/{{ 1 }}
+          - platform: rest
+            name: Secret URL
+            resource: !secret notify_url
+        """
+    )
+    assert_stored_shape(result)
+    candidate, secret_url = result.notifications
+    assert secret_url["resource"] == ""  # asked for in the control's form
+    assert candidate["resource"] == "https://a.example/notify"
+    assert candidate["method"] == "GET"
+    assert candidate["message_param_name"] == "message"
+    assert candidate["data"] == {"ok": "fine"}
+    assert candidate["data_template"] == {}
+    assert candidate["headers"] == {} and candidate["params"] == {}
+    assert notes(result) == {
+        ("dropped", "notify[0].resource", "account_auth"),
+        ("invalid", "notify[0].method", "invalid_value"),
+        ("invalid", "notify[0].message_param_name", "invalid_value"),
+        ("unsupported", "notify[0].target_param_name", "no_equivalent"),
+        ("unsupported", "notify[0].data.nested", "no_equivalent"),
+        ("unsupported", "notify[0].data.listed", "no_equivalent"),
+        ("invalid", "notify[0].data.broken", "invalid_template"),
+        ("invalid", 'notify[0].data["a=b"]', "invalid_value"),
+        ("invalid", "notify[0].data.multi", "invalid_value"),
+        ("invalid", "notify[0].data_template", "invalid_value"),
+        ("invalid", "notify[0].headers.X-End", "invalid_value"),
+        ("unsupported", "notify[0].resource_template", "unknown_option"),
+        ("invalid", "notify[1]", "url_missing"),
+    }
+    assert [(r.name, r.path) for r in result.references] == [
+        ("notify_param", "notify[0].params.ref"),
+        ("notify_url", "notify[1].resource"),
+    ]
+    assert "pw" not in repr(result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "resource: https://a.example/n\nmessage_param_name: text\n",
+        "- resource: https://a.example/n\n  data: {a: b}\n",
+        "resource: https://a.example/n\nmethod: POST_JSON\n",
+        "platform: rest\nresource: https://a.example/n\ntitle_param_name: t\n",
+    ],
+)
+async def test_bare_notifier(hass: HomeAssistant, text: str) -> None:
+    """A notifier pasted without ``notify:`` is known by its options."""
+    result = parse_rest_yaml(text)
+    assert_stored_shape(result)
+    assert len(result.notifications) == 1
+    assert not (result.endpoints or result.switches or result.commands)
+    assert not result.adjusted  # not taken for a sensor
 
 
 # -- several at once, and the shapes without their key --------------------------------
@@ -1545,7 +2218,7 @@ async def test_too_large(hass: HomeAssistant) -> None:
         "- 1\n- 2\n",
         "homeassistant:\n  name: Home\n",
         "sensor:\n  - platform: template\n    sensors: {}\n",
-        "notify:\n  - platform: rest\n    resource: https://a.example/\n",
+        "notify:\n  - platform: command_line\n    command: echo\n",
         "rest: []\nrest_command: {}\n",
         "- name: no resource\n  value_template: x\n",
         "rest_command: !include commands.yaml\n",

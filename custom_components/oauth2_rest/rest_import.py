@@ -12,22 +12,26 @@ What is read:
   endpoint per entry, and one for all entries that make the very same request
   (one request for all, as core's ``rest:`` would);
 - ``switch:`` lists of ``- platform: rest`` entries: *switch candidates*;
+- ``notify:`` lists of ``- platform: rest`` entries: *notify candidates*;
 - a ``rest_command:`` mapping (name → command): *command candidates*. A command
   is an action (a button), not a polled endpoint, so it never becomes one;
 - the same without their top-level key where the shape says which it is: a
   resource or a platform entry (``resource``/``resource_template``), a list of
   them, a command (``url``), a mapping of commands (name → ``url``...);
   ``sensor 2:``-style keys count as their domain. A platform entry without its
-  domain is a switch when it has a switch's options, a binary sensor when its
-  device class is only a binary sensor's, a sensor otherwise (said so when
-  nothing told).
+  domain is a switch when it has a switch's options, a notifier when it has a
+  notifier's (or the method ``POST_JSON``), a binary sensor when its device
+  class is only a binary sensor's, a sensor otherwise (said so when nothing
+  told).
 
 The result (:class:`ImportResult`) holds the endpoints, each with its data in
 the stored shape (:meth:`EndpointConfig.to_data`, values as
 :meth:`ValueConfig.to_dict`, keys from their names as the endpoint flow derives
-them), the switch and command candidates (plain dicts, see
-:data:`SWITCH_FIELDS` and :data:`COMMAND_FIELDS`), and what was not taken as it
-was written, each with its path and line. Paths name the keys from the top
+them), the switch, notify and command candidates (plain dicts, see
+:data:`SWITCH_FIELDS`, :data:`NOTIFY_FIELDS` and :data:`COMMAND_FIELDS`; made
+controls by :func:`switch_control`, :func:`notify_control` and
+:func:`command_control`), and what was not taken as it was written, each with
+its path and line. Paths name the keys from the top
 (``rest[0].ssl_cipher_list``, ``["sensor 2"][0]``); an entry pasted alone,
 without its key, is ``$`` and its options are named bare (``resource``).
 
@@ -41,7 +45,8 @@ without its key, is ``$`` and its options are named bare (``resource``).
   ``unsupported``
       ``no_equivalent``: an option with nothing like it here
       (``ssl_cipher_list``, ``insecure_cipher``, ``skip_url_encoding``,
-      ``entity_namespace``, a ``notify`` entry, a switch's entity options).
+      ``entity_namespace``, a switch's entity options, a notifier's
+      ``target_param_name``, a notifier's field holding a list or a mapping).
       ``unknown_option``: an option core does not know either.
       ``other_platform``: a platform entry that is not ``rest``.
       ``other_integration``: a top-level key of another integration.
@@ -52,8 +57,9 @@ without its key, is ``$`` and its options are named bare (``resource``).
       the same request, now one endpoint. ``assumed_sensor``: a platform entry
       without its domain taken for a sensor. ``static_payload``: a core
       ``payload`` (never a template there) holding template characters,
-      wrapped in ``{% raw %}``. ``name_template``: a core ``name`` that is a
-      template, kept as plain text.
+      wrapped in ``{% raw %}``. ``static_text``: the same for a notifier's
+      header or query parameter (core sends them as written). ``name_template``:
+      a core ``name`` that is a template, kept as plain text.
   ``invalid``
       ``invalid_template``: a template that does not compile.
       ``invalid_value``: a value core would refuse too, or one the endpoint's
@@ -130,9 +136,15 @@ from .client.headers import check_headers
 from .client.response import text_encoding
 from .control import (
     COMMAND_METHODS,
+    DEFAULT_MESSAGE_PARAM,
     KIND_BUTTON,
+    KIND_NOTIFY,
     KIND_SWITCH,
     PRESS,
+    SEND,
+    SEND_AS_FORM,
+    SEND_AS_JSON,
+    SEND_AS_QUERY,
     STATE,
     STATE_FROM_REQUEST,
     STATE_UNKNOWN,
@@ -180,6 +192,8 @@ CORE_TIMEOUT: Final = 10
 CORE_SENSOR_NAME: Final = "REST Sensor"
 CORE_BINARY_SENSOR_NAME: Final = "REST Binary Sensor"
 CORE_SWITCH_NAME: Final = "REST Switch"
+# A notifier without a name is core's ``notify.rest`` (its integration's name).
+CORE_NOTIFY_NAME: Final = "rest"
 # An endpoint of several values (or none) whose URL says nothing.
 FALLBACK_ENDPOINT_NAME: Final = "REST"
 
@@ -199,6 +213,24 @@ SWITCH_FIELDS: Final = (
     "verify_ssl",
     "scan_interval",
 )
+# A notify candidate's keys (core's ``notify: - platform: rest``, core's defaults
+# filled in; ``method`` upper-case: GET, POST or POST_JSON). ``data`` and
+# ``data_template`` are ``name → text`` (core renders both as templates; a number
+# or boolean is a template of its value in a JSON body, so it stays typed).
+NOTIFY_FIELDS: Final = (
+    "name",
+    "resource",
+    "method",
+    "message_param_name",
+    "title_param_name",
+    "data",
+    "data_template",
+    "headers",
+    "params",
+    "timeout",
+    "verify_ssl",
+)
+NOTIFY_METHODS: Final = ("GET", "POST", "POST_JSON")
 # A command candidate's keys (core's ``rest_command``, core's defaults filled in;
 # ``method`` upper-case).
 COMMAND_FIELDS: Final = (
@@ -311,6 +343,7 @@ class ImportResult:
 
     endpoints: tuple[ImportedEndpoint, ...] = ()
     switches: tuple[dict[str, Any], ...] = ()
+    notifications: tuple[dict[str, Any], ...] = ()
     commands: tuple[dict[str, Any], ...] = ()
     notes: tuple[ImportNote, ...] = ()
     references: tuple[YamlReference, ...] = ()
@@ -459,6 +492,15 @@ def _load(text: str) -> Any:
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _TEMPLATE = TemplateSelector()
 _SWITCH_ONLY = frozenset({"body_on", "body_off", "is_on_template", "state_resource"})
+_NOTIFY_ONLY = frozenset(
+    {
+        "message_param_name",
+        "title_param_name",
+        "target_param_name",
+        "data",
+        "data_template",
+    }
+)
 _SENSOR_ONLY = frozenset(
     {"unit_of_measurement", "state_class", "json_attributes", "json_attributes_path"}
 )
@@ -514,6 +556,8 @@ _SWITCH = frozenset({*SWITCH_FIELDS, "platform"})
 _SWITCH_NO_EQUIVALENT = frozenset(
     {"icon", "picture", "availability", "device_class", "entity_namespace"}
 )
+_NOTIFY = frozenset({*NOTIFY_FIELDS, "platform"})
+_NOTIFY_NO_EQUIVALENT = frozenset({"target_param_name"})
 _COMMAND = frozenset(COMMAND_FIELDS) - {"name"}
 _COMMAND_NO_EQUIVALENT = frozenset({"insecure_cipher", "skip_url_encoding"})
 _DEVICE_CLASSES = {
@@ -549,6 +593,14 @@ def _is_resource(entry: Mapping[Any, Any]) -> bool:
     return any(key in entry for key in _RESOURCE)
 
 
+def _is_notify(entry: Mapping[Any, Any]) -> bool:
+    """A notifier's options, or its method ``POST_JSON`` (no other's)."""
+    method = entry.get("method")
+    return bool(_NOTIFY_ONLY.intersection(entry)) or (
+        isinstance(method, str) and method.strip().upper() == "POST_JSON"
+    )
+
+
 def _is_command(entry: Any) -> bool:
     return isinstance(entry, Mapping) and "url" in entry and not _is_resource(entry)
 
@@ -579,6 +631,24 @@ def _url_name(url: str) -> str:
     return _shown(text) if text else FALLBACK_ENDPOINT_NAME
 
 
+def _field_text(value: Any, *, as_json: bool) -> Any:
+    """A notifier's extra field: a number or a boolean as core sends it.
+
+    In a JSON body core sends it typed: here a template of it (a JSON body's
+    templates render as types); elsewhere as text, booleans lower-case (as
+    core's HTTP client writes them). Anything else is returned as it is.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (int, float)) and math.isfinite(value):
+        text = str(value)
+    else:
+        return value
+    return "{{ " + text + " }}" if as_json else text
+
+
 # -- the walk ------------------------------------------------------------------------
 
 
@@ -596,6 +666,7 @@ class _Import:
     def __init__(self) -> None:
         self.endpoints: list[_Endpoint] = []
         self.switches: list[dict[str, Any]] = []
+        self.notifications: list[dict[str, Any]] = []
         self.commands: list[dict[str, Any]] = []
         self.notes: list[ImportNote] = []
         self.references: list[YamlReference] = []
@@ -810,13 +881,20 @@ class _Import:
         return url
 
     def lines(
-        self, entry: Mapping[Any, Any], key: str, path: str, *, headers: bool
+        self,
+        entry: Mapping[Any, Any],
+        key: str,
+        path: str,
+        *,
+        headers: bool,
+        static: bool = False,
     ) -> dict[str, str]:
         """Query parameters or headers (values may be templates).
 
         What the form's ``name=value`` / ``Name: value`` lines cannot hold (a
         line break, a parameter name with ``=``) is invalid; owned headers are
         dropped (``Authorization``: the account's), as the form refuses them.
+        ``static``: core sends the values as written (:meth:`literal`).
         """
         value = self.raw(entry, key, path)
         if value is None:
@@ -859,7 +937,11 @@ class _Import:
             elif not name_text or "=" in name_text or "\n" in name_text:
                 self.note(NoteKind.INVALID, item_path, "invalid_value", line)
                 continue
-            text = self.template(value, name, where)
+            if static:
+                text = self.literal(value, name, where, "static_text")
+                text = None if text is None else text.strip()
+            else:
+                text = self.template(value, name, where)
             if text is None:
                 continue
             if "\n" in text or "\r" in text:
@@ -929,17 +1011,23 @@ class _Import:
 
     def payload(self, entry: Mapping[Any, Any], path: str) -> str | None:
         """Core's ``payload``: plain text there, so a template here only in ``raw``."""
-        text = self.text(entry, "payload", path)
+        return self.literal(entry, "payload", path, "static_payload")
+
+    def literal(
+        self, entry: Mapping[Any, Any], key: Any, path: str, reason: str
+    ) -> str | None:
+        """Text core sends as written: template characters kept in ``{% raw %}``.
+
+        Said so (``reason``); text that would end the ``raw`` block is invalid.
+        """
+        text = self.text(entry, key, path)
         if text is None or not is_template_string(text):
             return text
         if "endraw" in text:
-            self.invalid(entry, "payload", path)
+            self.invalid(entry, key, path)
             return None
         self.note(
-            NoteKind.ADJUSTED,
-            _join(path, "payload"),
-            "static_payload",
-            self.key_line(entry, "payload"),
+            NoteKind.ADJUSTED, _join(path, key), reason, self.key_line(entry, key)
         )
         return "{% raw %}" + text + "{% endraw %}"
 
@@ -1092,13 +1180,15 @@ class _Import:
         if domain == "switch":
             self.switch(entry, path)
         elif domain == "notify":
-            self.note(NoteKind.UNSUPPORTED, path, "no_equivalent", _line(entry))
+            self.notify(entry, path)
         else:
             self.sensor_entry(entry, path, domain)
 
     def guess_domain(self, entry: Mapping[Any, Any], path: str) -> str:
         if _SWITCH_ONLY.intersection(entry):
             return "switch"
+        if _is_notify(entry):
+            return "notify"
         if _SENSOR_ONLY.intersection(entry):
             return PLATFORM_SENSOR
         device_class = entry.get(CONF_DEVICE_CLASS)
@@ -1178,6 +1268,77 @@ class _Import:
             }
         )
 
+    def notify(self, entry: Mapping[Any, Any], path: str) -> None:
+        """A ``notify: - platform: rest`` entry: a notify candidate.
+
+        Core sends its headers and query parameters as written (never
+        rendered): template characters in them are kept as text.
+        """
+        self.entry()
+        self.keys(entry, path, _NOTIFY, _NOTIFY_NO_EQUIVALENT)
+        url = self.url(entry, "resource", path)
+        if url is None:
+            self.note(NoteKind.INVALID, path, "url_missing", _line(entry))
+        name = (self.text(entry, CONF_NAME, path) or "").strip()
+        method = self.method(entry, path, "GET", NOTIFY_METHODS)
+        as_json = method == "POST_JSON"
+        message_param = (self.text(entry, "message_param_name", path) or "").strip()
+        if not message_param and entry.get("message_param_name") is not None:
+            self.invalid(entry, "message_param_name", path)
+        title_param = (self.text(entry, "title_param_name", path) or "").strip()
+        self.notifications.append(
+            {
+                "name": name or CORE_NOTIFY_NAME,
+                "resource": url or "",
+                "method": method,
+                "message_param_name": message_param or DEFAULT_MESSAGE_PARAM,
+                "title_param_name": title_param or None,
+                "data": self.fields(entry, "data", path, as_json=as_json),
+                "data_template": self.fields(
+                    entry, "data_template", path, as_json=as_json
+                ),
+                "headers": self.lines(
+                    entry, "headers", path, headers=True, static=True
+                ),
+                "params": self.lines(entry, "params", path, headers=False, static=True),
+                "timeout": self.seconds(
+                    entry, "timeout", path, CORE_TIMEOUT, (MIN_TIMEOUT, MAX_TIMEOUT)
+                ),
+                "verify_ssl": self.boolean(entry, "verify_ssl", path) is not False,
+            }
+        )
+
+    def fields(
+        self, entry: Mapping[Any, Any], key: str, path: str, *, as_json: bool
+    ) -> dict[str, str]:
+        """A notifier's ``data``/``data_template``: extra fields, ``name → text``.
+
+        Core renders the text of both as templates (seeing ``message`` and
+        ``title``), as the control does. A number or a boolean is sent typed in
+        a JSON body (here: a template of it) and as text in a form or the query;
+        a list or a mapping has no equivalent (an extra field is one line).
+        """
+        value = self.raw(entry, key, path)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.invalid(entry, key, path)
+            return {}
+        where = _join(path, key)
+        texts: dict[Any, Any] = {}
+        for name, item in value.items():
+            self.spend()
+            if isinstance(item, (Mapping, list)):
+                self.note(
+                    NoteKind.UNSUPPORTED,
+                    _join(where, name),
+                    "no_equivalent",
+                    _line(name),
+                )
+            else:
+                texts[name] = _field_text(item, as_json=as_json)
+        return self.lines({key: texts}, key, path, headers=False)
+
     def command(self, name: str | None, entry: Any, path: str) -> None:
         """A ``rest_command`` entry: a command candidate (no name: the URL's)."""
         if not isinstance(entry, Mapping):
@@ -1244,8 +1405,10 @@ class _Import:
         elif _is_resource(entry):
             if PLATFORM_SENSOR in entry or PLATFORM_BINARY_SENSOR in entry:
                 self.resource(entry, path)
-            elif "platform" in entry or any(
-                key in entry for key in _VALUE[PLATFORM_SENSOR] | _SWITCH_ONLY
+            elif (
+                "platform" in entry
+                or _is_notify(entry)
+                or any(key in entry for key in _VALUE[PLATFORM_SENSOR] | _SWITCH_ONLY)
             ):
                 self.platform_entry(entry, path, None)
             else:
@@ -1305,6 +1468,7 @@ class _Import:
         return ImportResult(
             endpoints=tuple(endpoints),
             switches=tuple(self.switches),
+            notifications=tuple(self.notifications),
             commands=tuple(self.commands),
             notes=tuple(self.notes),
             references=tuple(self.references),
@@ -1320,12 +1484,21 @@ def parse_rest_yaml(text: str) -> ImportResult:
     importer = _Import()
     importer.root(_load(text))
     result = importer.result()
-    if not (result.endpoints or result.switches or result.commands):
+    if not (
+        result.endpoints or result.switches or result.notifications or result.commands
+    ):
         raise RestImportError("yaml_nothing_to_import")
     return result
 
 
 # -- candidates as controls ------------------------------------------------------------
+
+# How core rest notify's methods send the message.
+_SEND_AS: Final = {
+    "GET": SEND_AS_QUERY,
+    "POST": SEND_AS_FORM,
+    "POST_JSON": SEND_AS_JSON,
+}
 
 
 def switch_control(candidate: Mapping[str, Any]) -> ControlConfig:
@@ -1399,4 +1572,37 @@ def command_control(candidate: Mapping[str, Any]) -> ControlConfig:
         },
         timeout=float(candidate["timeout"]),
         verify_ssl=bool(candidate["verify_ssl"]),
+    )
+
+
+def notify_control(candidate: Mapping[str, Any]) -> ControlConfig:
+    """A ``notify: platform: rest`` candidate as a notify control.
+
+    Core's ``GET`` sends the message (and the title, the extra fields) in the
+    query, ``POST`` in a form body, ``POST_JSON`` in a JSON body (a POST); the
+    query parameters and headers go with each. ``data`` and ``data_template``
+    are the extra fields, ``data_template``'s winning on a name in both (as in
+    core, whose fields may replace the message too).
+    """
+    method = candidate["method"]
+    return ControlConfig(
+        name=candidate["name"],
+        kind=KIND_NOTIFY,
+        requests={
+            SEND: RequestConfig(
+                method="GET" if method == "GET" else "POST",
+                url=candidate["resource"],
+                params=dict(candidate.get("params") or {}),
+                headers=dict(candidate.get("headers") or {}),
+            )
+        },
+        timeout=float(candidate["timeout"]),
+        verify_ssl=bool(candidate["verify_ssl"]),
+        message_param=candidate["message_param_name"],
+        title_param=candidate.get("title_param_name") or None,
+        send_as=_SEND_AS[method],
+        data={
+            **(candidate.get("data") or {}),
+            **(candidate.get("data_template") or {}),
+        },
     )

@@ -2,15 +2,22 @@
 
 Pasted YAML → a summary (created, refused, dropped, without equivalent, adjusted,
 not valid, references) → one endpoint reviewed through the preview, or
-everything created at once (endpoints and, for switches and rest_commands,
-controls) while the account keeps running.
+everything created at once (endpoints and, for switches, notifiers and
+rest_commands, controls) while the account keeps running.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.components.notify import (
+    ATTR_MESSAGE,
+    ATTR_TITLE,
+    DOMAIN as NOTIFY_DOMAIN,
+    SERVICE_SEND_MESSAGE,
+)
 from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
@@ -58,6 +65,17 @@ switch:
     body_on: '{{"on": true}}'
     body_off: '{{"on": false}}'
     is_on_template: "{{{{ value_json.on }}}}"
+notify:
+  - platform: rest
+    name: Lamp messages
+    resource: {origin}/v1/messages
+    method: POST_JSON
+    title_param_name: subject
+    target_param_name: to
+    data:
+      priority: 3
+    data_template:
+      shout: "{{{{ message | upper }}}}"
 rest_command:
   toggle_lamp:
     url: {origin}/v1/lamp/toggle
@@ -71,7 +89,7 @@ rest_command:
 async def test_import_everything_at_once(
     hass: HomeAssistant, lamp: LampApi, token_data: dict[str, Any]
 ) -> None:
-    """A rest resource, a switch and commands: one summary, then all created."""
+    """A rest resource, a switch, a notifier and commands: a summary, all created."""
     entry = await async_load_lamp_entry(hass, lamp, token_data, [])
     result = await _import_form(hass, entry)
     assert result["step_id"] == "import_yaml"
@@ -81,6 +99,8 @@ async def test_import_everything_at_once(
     assert result["menu_options"] == ["import_create", "import_yaml"]
     shown = result["description_placeholders"]
     assert "**Lamp**" in shown["created"]
+    assert "**Lamp messages** (notify)" in shown["created"]
+    assert "notify[0].target_param_name" in shown["unsupported"]
     assert "toggle_lamp" in shown["created"] or "toggle" in shown["created"]
     assert "elsewhere" in shown["refused"]
     assert "`origin_not_allowed`" in shown["refused"]
@@ -93,13 +113,18 @@ async def test_import_everything_at_once(
     result = await _next(hass, result, {"next_step_id": "import_create"})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "imported"
-    assert result["description_placeholders"] == {"endpoints": "1", "controls": "2"}
+    assert result["description_placeholders"] == {"endpoints": "1", "controls": "3"}
     await hass.async_block_till_done()
     kinds = sorted(
         (sub.subentry_type, sub.data.get("kind", ""))
         for sub in entry.subentries.values()
     )
-    assert kinds == [("control", "button"), ("control", "switch"), ("endpoint", "")]
+    assert kinds == [
+        ("control", "button"),
+        ("control", "notify"),
+        ("control", "switch"),
+        ("endpoint", ""),
+    ]
     (lamp_on,) = [
         state
         for state in hass.states.async_all("binary_sensor")
@@ -113,6 +138,28 @@ async def test_import_everything_at_once(
     assert endpoint.data["scan_interval"] == 45
     assert "Authorization" not in endpoint.data["headers"]
     assert endpoint.data["headers"]["Accept"] == "application/json"
+    # The notifier sends as core's POST_JSON did: a JSON body, fields typed.
+    (notifier,) = hass.states.async_all(NOTIFY_DOMAIN)
+    await hass.services.async_call(
+        NOTIFY_DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        {
+            ATTR_ENTITY_ID: notifier.entity_id,
+            ATTR_MESSAGE: "Door open",
+            ATTR_TITLE: "Alarm",
+        },
+        blocking=True,
+    )
+    (sent,) = lamp.requests("POST", "/v1/messages")
+    assert sent.headers["Content-Type"].startswith("application/json")
+    assert lamp.messages == [
+        {
+            "message": "Door open",
+            "subject": "Alarm",
+            "priority": 3,
+            "shout": "DOOR OPEN",
+        }
+    ]
 
 
 async def test_import_one_endpoint_through_the_preview(

@@ -17,13 +17,18 @@ from homeassistant.core import HomeAssistant
 from hypothesis import given, strategies as st
 import yaml
 
+from custom_components.oauth2_rest.control import ControlConfig
 from custom_components.oauth2_rest.endpoint import EndpointConfig
 from custom_components.oauth2_rest.rest_import import (
     COMMAND_FIELDS,
+    NOTIFY_FIELDS,
     SWITCH_FIELDS,
     ImportResult,
     RestImportError,
+    command_control,
+    notify_control,
     parse_rest_yaml,
+    switch_control,
 )
 
 from ..common import ACCOUNT_SECRETS, leaked
@@ -95,6 +100,11 @@ KEYS = [
     "body_off",
     "is_on_template",
     "state_resource",
+    "message_param_name",
+    "title_param_name",
+    "target_param_name",
+    "data",
+    "data_template",
 ]
 SCALARS = [
     "rest",
@@ -102,6 +112,7 @@ SCALARS = [
     "GET",
     "post",
     "PATCH",
+    "POST_JSON",
     "true",
     "no",
     "maybe",
@@ -213,8 +224,18 @@ def _check(result: ImportResult) -> None:
         assert config.to_data() == endpoint.data
         assert len({value.key for value in config.values}) == len(config.values)
     assert all(tuple(c) == SWITCH_FIELDS for c in result.switches)
+    assert all(tuple(c) == NOTIFY_FIELDS for c in result.notifications)
     assert all(tuple(c) == COMMAND_FIELDS for c in result.commands)
-    json.dumps([result.switches, result.commands])
+    json.dumps([result.switches, result.notifications, result.commands])
+    controls = [
+        *(switch_control(c) for c in result.switches),
+        *(notify_control(c) for c in result.notifications),
+        *(command_control(c) for c in result.commands),
+    ]
+    for control in controls:
+        data = control.to_data()
+        assert json.loads(json.dumps(data)) == data
+        assert ControlConfig.from_data(control.name, data) == control
 
 
 @given(text=st.one_of(yamlish, lines))
@@ -301,6 +322,7 @@ configs = st.fixed_dictionaries(
         "sensor": st.lists(platform_entries, max_size=3),
         "binary_sensor": st.lists(platform_entries, max_size=2),
         "switch": st.lists(platform_entries, max_size=2),
+        "notify": st.lists(platform_entries, max_size=2),
         "rest_command": st.dictionaries(nasty_text, commands, max_size=3),
     },
 )

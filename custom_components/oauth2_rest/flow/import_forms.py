@@ -3,9 +3,9 @@
 The pasted text goes to ``rest_import.parse_rest_yaml``; what it maps to is
 summarised before anything is created: the endpoints (each checked by the rule
 every request form uses: an absolute URL must be on an allowed origin), the
-switches and commands (as switch and button controls), and every option not
-taken as written (dropped, without equivalent, adjusted, not valid) and every
-``!secret`` met, by its place in the YAML. Nothing of the pasted text is shown
+switches, notifiers and commands (as switch, notify and button controls), and
+every option not taken as written (dropped, without equivalent, adjusted, not
+valid) and every ``!secret`` met, by its place in the YAML. Nothing of the pasted text is shown
 but those places and names.
 """
 
@@ -25,7 +25,13 @@ import voluptuous as vol
 from ..client.auth import OriginPolicy
 from ..control import ControlConfig
 from ..endpoint import CONF_BODY, EndpointConfig
-from ..rest_import import ImportNote, ImportResult, command_control, switch_control
+from ..rest_import import (
+    ImportNote,
+    ImportResult,
+    command_control,
+    notify_control,
+    switch_control,
+)
 from .endpoint_forms import validate_request_fields
 from .text import code_span, format_lines
 
@@ -87,8 +93,10 @@ def plan_import(
             plan.refused.append((endpoint.name, next(iter(errors.values()))))
         else:
             plan.endpoints.append(endpoint)
-    controls = [switch_control(c) for c in result.switches] + [
-        command_control(c) for c in result.commands
+    controls = [
+        *(switch_control(c) for c in result.switches),
+        *(notify_control(c) for c in result.notifications),
+        *(command_control(c) for c in result.commands),
     ]
     for control in controls:
         errors = {}
