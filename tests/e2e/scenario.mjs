@@ -840,7 +840,8 @@ async function main() {
       await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
       await page.getByRole('button', { name: 'Add control' }).first().click({ timeout: UI_TIMEOUT });
       // Several accounts are linked by now: HA asks which one the control belongs to.
-      await page.getByText(deviceEntry.title, { exact: true }).last().click({ timeout: UI_TIMEOUT });
+      await page.locator('dialog-pick-config-entry').getByText(deviceEntry.title, { exact: true })
+        .first().click({ timeout: UI_TIMEOUT, force: true });
       const dialog = flowDialog();
       await dialog.getByText('Switch', { exact: true }).click({ timeout: UI_TIMEOUT });
       await dialog.locator('input[name="name"]').fill('E2E lamp');
