@@ -1,7 +1,8 @@
 """The ``control`` subentry flow: a switch, a button or a notify entity on the API.
 
 Its steps only: the forms and what they map to are in ``flow/control_forms.py``,
-the test (a request sent on demand) in ``flow/command_test.py``.
+the test (a request sent on demand) in ``flow/command_test.py``, the steps of a
+control from a recipe in ``flow/control_recipe_steps.py``.
 
 Steps (add and reconfigure share them; reconfigure keeps the kind):
 
@@ -24,17 +25,12 @@ Steps (add and reconfigure share them; reconfigure keeps the kind):
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, override
 
-from homeassistant.config_entries import (
-    ConfigEntryState,
-    ConfigSubentryFlow,
-    SubentryFlowResult,
-)
+from homeassistant.config_entries import ConfigEntryState, SubentryFlowResult
 from homeassistant.const import CONF_SCAN_INTERVAL
 
 from .api import entry_origin_policy, entry_profile
-from .const import CONF_SCOPES
 from .control import (
     CONF_IS_ON_TEMPLATE,
     CONF_STATE_ENDPOINT,
@@ -52,7 +48,6 @@ from .control import (
     ControlConfig,
     RequestConfig,
 )
-from .coordinator import OAuth2RestConfigEntry
 from .endpoint import SUBENTRY_TYPE_ENDPOINT
 from .flow.command_test import CommandTest, async_state_text
 from .flow.control_forms import (
@@ -73,15 +68,7 @@ from .flow.control_forms import (
     test_schema,
     validate_command,
 )
-from .flow.recipe_forms import CONF_RECIPE, entry_fields, recipe_lines, recipe_schema
-from .flow.text import code_span
-from .recipes import (
-    Recipe,
-    RecipeControl,
-    RecipePlaceholderError,
-    async_load_recipes,
-    missing_scopes,
-)
+from .flow.control_recipe_steps import ControlRecipeSteps
 
 # The request forms of each kind, in order.
 _REQUESTS = {
@@ -91,7 +78,7 @@ _REQUESTS = {
 }
 
 
-class ControlSubentryFlow(ConfigSubentryFlow):
+class ControlSubentryFlow(ControlRecipeSteps):
     """Add or edit a switch, a button or a notify entity of an account."""
 
     def __init__(self) -> None:
@@ -102,11 +89,6 @@ class ControlSubentryFlow(ConfigSubentryFlow):
         self._missing_scopes: list[str] = []
 
     # -- helpers ---------------------------------------------------------------
-
-    @property
-    def _entry(self) -> OAuth2RestConfigEntry:
-        entry: OAuth2RestConfigEntry = self._get_entry()
-        return entry
 
     @property
     def _is_reconfigure(self) -> bool:
@@ -120,6 +102,7 @@ class ControlSubentryFlow(ConfigSubentryFlow):
             if subentry.subentry_type == SUBENTRY_TYPE_ENDPOINT
         }
 
+    @override
     async def _async_control_step(
         self, kind: str, user_input: dict[str, Any] | None
     ) -> SubentryFlowResult:
@@ -198,69 +181,6 @@ class ControlSubentryFlow(ConfigSubentryFlow):
         if await self._async_recipe_controls():
             options.append("recipe")
         return self.async_show_menu(step_id="user", menu_options=options)
-
-    async def _async_recipe_controls(self) -> dict[str, tuple[Recipe, RecipeControl]]:
-        """The recipe controls offered to this account, by choice id."""
-        catalog = await async_load_recipes(self.hass)
-        return {
-            f"{recipe.id}.{control.id}": (recipe, control)
-            for recipe, control in catalog.controls_for(entry_profile(self._entry).key)
-        }
-
-    async def async_step_recipe(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Start from a recipe's control: its forms come pre-filled, then the test."""
-        if self._entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="entry_not_loaded")
-        offered = await self._async_recipe_controls()
-        errors: dict[str, str] = {}
-        placeholders: dict[str, str] = {"field": ""}
-        if user_input is not None and (chosen := offered.get(user_input[CONF_RECIPE])):
-            control = chosen[1]
-            try:
-                data = control.control_data(entry_fields(self._entry))
-            except RecipePlaceholderError as err:
-                errors["base"] = err.translation_key
-                placeholders = err.translation_placeholders
-            else:
-                self._control = ControlConfig.from_data(control.title, data)
-                self._missing_scopes = missing_scopes(
-                    control, self._entry.data.get(CONF_SCOPES) or ()
-                )
-                if self._missing_scopes:
-                    return await self.async_step_recipe_scopes()
-                return await self._async_control_step(self._control.kind, None)
-        return self.async_show_form(
-            step_id="recipe",
-            data_schema=recipe_schema(
-                [
-                    (key, f"{recipe.title}: {c.title}")
-                    for key, (recipe, c) in offered.items()
-                ]
-            ),
-            description_placeholders={
-                "recipes": "\n".join(
-                    recipe_lines(recipe, f"{recipe.title}: {c.title}", c.description)
-                    for recipe, c in offered.values()
-                ),
-                **placeholders,
-            },
-            errors=errors,
-        )
-
-    async def async_step_recipe_scopes(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """The account lacks scopes the control needs: say which, and how to add them."""
-        assert self._control is not None
-        return self.async_show_menu(
-            step_id="recipe_scopes",
-            menu_options=[self._control.kind, "recipe"],
-            description_placeholders={
-                "scopes": ", ".join(code_span(s) for s in self._missing_scopes)
-            },
-        )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
