@@ -118,6 +118,8 @@ async def add_endpoint(
     while True:
         result = await ha.api("POST", flow, {"handler": [entry_id, "endpoint"]})
         path = f"{flow}/{result['flow_id']}"
+        # The first menu: the request typed in (not a recipe or YAML).
+        result = await ha.api("POST", path, {"next_step_id": "request"})
         result = await ha.api(
             "POST",
             path,

@@ -448,9 +448,13 @@ ENDPOINT_REQUEST = {
 async def start_endpoint_flow(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> FlowResult:
-    """Open the flow that adds an endpoint to the account."""
-    return await hass.config_entries.subentries.async_init(
+    """Open the flow that adds an endpoint to the account, at its request form."""
+    result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, "endpoint"), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    return await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "request"}
     )
 
 

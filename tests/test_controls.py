@@ -29,7 +29,13 @@ from homeassistant.const import (
     STATE_ON,
     STATE_UNAVAILABLE,
 )
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
@@ -76,6 +82,7 @@ def _record(hass: HomeAssistant, entity_id: str) -> list[str]:
     """The states ``entity_id`` goes through from now on."""
     states: list[str] = []
 
+    @callback  # in the loop, in order (a plain function would run in the executor)
     def changed(event: Event[EventStateChangedData]) -> None:
         if (new := event.data["new_state"]) is not None:
             states.append(new.state)

@@ -28,7 +28,7 @@ from yarl import URL
 
 from custom_components.oauth2_rest.const import DOMAIN
 
-from .common import CLIENT_ID, CLIENT_SECRET, leaked
+from .common import CLIENT_ID, CLIENT_SECRET, leaked, start_endpoint_flow
 from .echo import REISSUED_TOKEN, EchoServers
 
 pytestmark = pytest.mark.usefixtures("socket_enabled", "current_request_with_host")
@@ -117,9 +117,7 @@ async def _add_endpoint(
 ) -> None:
     """Add an endpoint through the preview, with its values, and finish."""
     subentries = hass.config_entries.subentries
-    result = await subentries.async_init(
-        (entry.entry_id, "endpoint"), context={"source": SOURCE_USER}
-    )
+    result = await start_endpoint_flow(hass, entry)
     result = shown.add(
         await subentries.async_configure(
             result["flow_id"],
@@ -159,9 +157,7 @@ async def _pick_all(
 ) -> list[str]:
     """Add an endpoint by ticking every value the pick list offers; its labels."""
     subentries = hass.config_entries.subentries
-    result = await subentries.async_init(
-        (entry.entry_id, "endpoint"), context={"source": SOURCE_USER}
-    )
+    result = await start_endpoint_flow(hass, entry)
     request = {"name": name, "method": "GET", "url": url}
     result = await subentries.async_configure(
         result["flow_id"], {**request, "scan_interval": 60, "timeout": 10}

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from .common import API_BASE
+from .common import API_BASE, start_endpoint_flow
 
 
 async def _set_up(
@@ -85,9 +84,7 @@ async def test_new_value_sees_the_entity_it_will_be(
     value showed as available whatever the entity would show.
     """
     await _set_up(hass, setup_integration, aioclient_mock)
-    result = await hass.config_entries.subentries.async_init(
-        (config_entry.entry_id, "endpoint"), context={"source": SOURCE_USER}
-    )
+    result = await start_endpoint_flow(hass, config_entry)
     result = await _step(hass, result, _request("Forecast"))
     result = await _step(hass, result, {})
     result = await _step(hass, result, {"next_step_id": "add_sensor"})

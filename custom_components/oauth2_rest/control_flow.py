@@ -1,11 +1,14 @@
 """The ``control`` subentry flow: a switch, a button or a notify entity on the API.
 
 Its steps only: the forms and what they map to are in ``flow/control_forms.py``,
-the test (a request sent on demand) in ``flow/command_test.py``.
+the test (a request sent on demand) in ``flow/command_test.py``, the steps of a
+control from a recipe in ``flow/control_recipe_steps.py``.
 
 Steps (add and reconfigure share them; reconfigure keeps the kind):
 
-1. ``user``: a menu of the kinds: ``switch``, ``button``, ``notify``;
+1. ``user``: a menu of the kinds: ``switch``, ``button``, ``notify``, or
+   ``recipe``: a control of a recipe for the account's provider (its forms come
+   pre-filled; ``recipe_scopes`` names the scopes the account lacks);
 2. the kind's own form: name, timeout and TLS (turning verification off asks
    for a confirmation, ``insecure``); a notification's also says where the
    message goes (JSON body, form body or query; parameter names; ``data``);
@@ -22,13 +25,9 @@ Steps (add and reconfigure share them; reconfigure keeps the kind):
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, override
 
-from homeassistant.config_entries import (
-    ConfigEntryState,
-    ConfigSubentryFlow,
-    SubentryFlowResult,
-)
+from homeassistant.config_entries import ConfigEntryState, SubentryFlowResult
 from homeassistant.const import CONF_SCAN_INTERVAL
 
 from .api import entry_origin_policy, entry_profile
@@ -49,7 +48,6 @@ from .control import (
     ControlConfig,
     RequestConfig,
 )
-from .coordinator import OAuth2RestConfigEntry
 from .endpoint import SUBENTRY_TYPE_ENDPOINT
 from .flow.command_test import CommandTest, async_state_text
 from .flow.control_forms import (
@@ -70,6 +68,7 @@ from .flow.control_forms import (
     test_schema,
     validate_command,
 )
+from .flow.control_recipe_steps import ControlRecipeSteps
 
 # The request forms of each kind, in order.
 _REQUESTS = {
@@ -79,20 +78,17 @@ _REQUESTS = {
 }
 
 
-class ControlSubentryFlow(ConfigSubentryFlow):
+class ControlSubentryFlow(ControlRecipeSteps):
     """Add or edit a switch, a button or a notify entity of an account."""
 
     def __init__(self) -> None:
         """Start with nothing defined."""
         self._control: ControlConfig | None = None
         self._test = CommandTest()
+        # The scopes a recipe's control needs that the account lacks.
+        self._missing_scopes: list[str] = []
 
     # -- helpers ---------------------------------------------------------------
-
-    @property
-    def _entry(self) -> OAuth2RestConfigEntry:
-        entry: OAuth2RestConfigEntry = self._get_entry()
-        return entry
 
     @property
     def _is_reconfigure(self) -> bool:
@@ -106,6 +102,7 @@ class ControlSubentryFlow(ConfigSubentryFlow):
             if subentry.subentry_type == SUBENTRY_TYPE_ENDPOINT
         }
 
+    @override
     async def _async_control_step(
         self, kind: str, user_input: dict[str, Any] | None
     ) -> SubentryFlowResult:
@@ -179,10 +176,11 @@ class ControlSubentryFlow(ConfigSubentryFlow):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Which kind of control."""
-        return self.async_show_menu(
-            step_id="user", menu_options=[KIND_SWITCH, KIND_BUTTON, KIND_NOTIFY]
-        )
+        """Which kind of control, or one from a recipe of the account's provider."""
+        options = [KIND_SWITCH, KIND_BUTTON, KIND_NOTIFY]
+        if await self._async_recipe_controls():
+            options.append("recipe")
+        return self.async_show_menu(step_id="user", menu_options=options)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None

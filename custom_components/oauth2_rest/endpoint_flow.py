@@ -1,11 +1,18 @@
 """The ``endpoint`` subentry flow: what to request, a preview, which values to read.
 
 Its steps only: the forms and what they map to are in ``flow/endpoint_forms.py``,
-the preview (a test request, and what it shows) in ``flow/preview.py``.
+the preview (a test request, and what it shows) in ``flow/preview.py``, the steps
+of a recipe and of core ``rest`` YAML in ``flow/endpoint_sources.py``.
 
-Steps (add and reconfigure share them):
+Steps (add and reconfigure share them, but for the first):
 
-1. ``user`` / ``reconfigure``: the request (name, method, URL or path, query
+0. ``user`` (a menu, when adding): ``request`` (typed in), ``recipe`` (a recipe of
+   the account's provider, its placeholders filled from the account's fields;
+   ``recipe_scopes`` names the scopes the account lacks) or ``import_yaml``
+   (core ``rest`` YAML; ``import_summary`` shows what it maps to, then
+   ``import_review`` takes one endpoint through the preview or
+   ``import_create`` creates everything, controls included);
+1. ``request`` / ``reconfigure``: the request (name, method, URL or path, query
    parameters, headers, body, interval, timeout; URL, parameters and header
    values may be templates), the response encoding and TLS (verification, a CA
    file); turning verification off asks for a confirmation (``insecure``);
@@ -20,18 +27,13 @@ Steps (add and reconfigure share them):
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, override
 
-from homeassistant.config_entries import (
-    ConfigEntryState,
-    ConfigSubentryFlow,
-    SubentryFlowResult,
-)
+from homeassistant.config_entries import ConfigEntryState, SubentryFlowResult
 from homeassistant.const import CONF_NAME
 import voluptuous as vol
 
 from .api import entry_origin_policy, entry_profile
-from .coordinator import OAuth2RestConfigEntry
 from .endpoint import (
     PLATFORM_BINARY_SENSOR,
     PLATFORM_SENSOR,
@@ -56,13 +58,16 @@ from .flow.endpoint_forms import (
     value_key,
     value_schema,
 )
+from .flow.endpoint_sources import EndpointSourceSteps
+from .flow.import_forms import ImportPlan
 from .flow.preview import VALUE_STEP_MAX_CHARS, Preview
 from .redact import NO_SECRETS, Secrets
 from .request import StoredRequest
+from .rest_import import ImportResult
 from .suggest import PickList, has_leaves, pick_list, suggest
 
 
-class EndpointSubentryFlow(ConfigSubentryFlow):
+class EndpointSubentryFlow(EndpointSourceSteps):
     """Add or edit an API endpoint of an account."""
 
     def __init__(self) -> None:
@@ -74,17 +79,16 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
         self._preview = Preview()
         self._platform = PLATFORM_SENSOR
         self._editing: int | None = None
+        # The scopes a recipe needs that the account lacks.
+        self._missing_scopes: list[str] = []
+        # Pasted core rest YAML: what it maps to, and what will be created.
+        self._import: tuple[ImportResult, ImportPlan] | None = None
 
     # -- helpers ---------------------------------------------------------------
 
     @property
-    def _entry(self) -> OAuth2RestConfigEntry:
-        entry: OAuth2RestConfigEntry = self._get_entry()
-        return entry
-
-    @property
     def _endpoint_step_id(self) -> str:
-        return "reconfigure" if self._is_reconfigure else "user"
+        return "reconfigure" if self._is_reconfigure else "request"
 
     @property
     def _is_reconfigure(self) -> bool:
@@ -143,6 +147,14 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
+        """Where a new endpoint starts: typed in, a recipe, or core ``rest`` YAML."""
+        return self.async_show_menu(
+            step_id="user", menu_options=["request", "recipe", "import_yaml"]
+        )
+
+    async def async_step_request(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
         """Define a new endpoint: the request."""
         return await self._async_request_step(user_input)
 
@@ -157,6 +169,7 @@ class EndpointSubentryFlow(ConfigSubentryFlow):
             self._loaded = True
         return await self._async_request_step(user_input)
 
+    @override
     async def async_step_preview(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:

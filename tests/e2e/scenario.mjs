@@ -179,6 +179,7 @@ async function driveEndpointDialog() {
   const dialog = flowDialog();
   const success = dialog.getByText(/Created configuration|Success/i).first();
   const menuAdd = dialog.getByText('Add a sensor value', { exact: true });
+  const menuRequest = dialog.getByText('Enter the request', { exact: true });
   const menuSave = dialog.getByText('Save the endpoint', { exact: true });
   const urlInput = dialog.locator('input[name="url"]');
   const templateLabel = dialog.getByText('Value template', { exact: false });
@@ -186,11 +187,16 @@ async function driveEndpointDialog() {
   const seen = [];
   let valueAdded = false;
   for (let i = 0; i < 10; i += 1) {
-    await success.or(menuAdd).or(urlInput).or(submitButton).first().waitFor({ timeout: UI_TIMEOUT });
+    await success.or(menuAdd).or(menuRequest).or(urlInput).or(submitButton).first().waitFor({ timeout: UI_TIMEOUT });
     await sleep(400); // let the dialog settle (forms render their fields after the step arrives)
     if (await success.isVisible()) {
       seen.push('created');
       return seen;
+    }
+    if (await menuRequest.isVisible()) {
+      seen.push('menu: enter the request');
+      await menuRequest.click();
+      continue;
     }
     if (await menuAdd.isVisible()) {
       if (valueAdded && await menuSave.isVisible()) {
@@ -252,7 +258,8 @@ async function addEndpointApi(entryId = null, request = ENDPOINT_REQUEST, value 
     if (result.type === 'menu') {
       const options = Array.isArray(result.menu_options)
         ? result.menu_options : Object.keys(result.menu_options);
-      const next = valueAdded && options.includes('finish') ? 'finish' : 'add_sensor';
+      let next = valueAdded && options.includes('finish') ? 'finish' : 'add_sensor';
+      if (result.step_id === 'user') next = 'request'; // typed in, not a recipe or YAML
       if (!options.includes(next)) throw new Error(`menu ${result.step_id} lacks ${next}`);
       body = { next_step_id: next };
     } else {
@@ -538,6 +545,7 @@ async function main() {
       await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
       await page.getByRole('button', { name: 'Add endpoint' }).click();
       const dialog = flowDialog();
+      await dialog.getByText('Enter the request', { exact: true }).click({ timeout: UI_TIMEOUT });
       const urlInput = dialog.locator('input[name="url"]');
       await urlInput.waitFor({ timeout: UI_TIMEOUT });
       await dialog.locator('input[name="name"]').fill('Weather');
@@ -932,6 +940,83 @@ async function main() {
         throw new Error(`the API got ${JSON.stringify(sent)}`);
       }
       return `POST /api/messages ${JSON.stringify(message.body)}`;
+    });
+  });
+
+  await scenario('from link to live sensors: an endpoint from the demo\'s recipe, and core RESTful YAML imported', async () => {
+    if (!deviceEntry) throw new Error('no demo account (the device login failed)');
+    const openAddEndpoint = async () => {
+      await page.goto(`${env.haUrl}/config/integrations/integration/${DOMAIN}`);
+      await page.getByRole('button', { name: 'Add endpoint' }).first().click({ timeout: UI_TIMEOUT });
+      await page.locator('dialog-pick-config-entry').getByText(deviceEntry.title, { exact: true })
+        .first().click({ timeout: UI_TIMEOUT, force: true });
+    };
+    const sensorNamed = async (prefix, name) => (await ha.states()).find((st) => st.entity_id.startsWith(prefix)
+      && String(st.attributes.friendly_name ?? '').endsWith(name)) ?? null;
+
+    await step('ui', 'Add endpoint -> "Start from a recipe" -> the demo\'s weather -> preview with real values -> save', async () => {
+      await openAddEndpoint();
+      const dialog = flowDialog();
+      await dialog.getByText('Start from a recipe', { exact: true }).click({ timeout: UI_TIMEOUT });
+      await dialog.getByText('Demo provider: weather', { exact: true }).last().click({ timeout: UI_TIMEOUT });
+      await screenshot('recipe-choice');
+      await submit();
+      await dialog.getByText(/"temperature"/).first().waitFor({ timeout: UI_TIMEOUT });
+      await screenshot('recipe-preview');
+      await submit(); // the preview -> the values menu
+      await dialog.getByText('Save the endpoint', { exact: true }).click({ timeout: UI_TIMEOUT });
+      await dialog.getByText(/Created configuration|Success/i).first().waitFor({ timeout: UI_TIMEOUT });
+      await page.getByRole('button', { name: 'Finish' }).click();
+      const temperature = await waitFor('the recipe\'s temperature sensor', async () => {
+        const st = await sensorNamed('sensor.', 'Temperature');
+        return st && isNumber(st.state) && st.attributes.unit_of_measurement === '°C' ? st : null;
+      }, { timeoutMs: 20000 });
+      return `${temperature.entity_id} = ${temperature.state} °C (device class ${temperature.attributes.device_class})`;
+    });
+
+    await step('ui', 'Add endpoint -> "Import from core RESTful YAML" -> paste -> the summary -> create everything', async () => {
+      const yaml = [
+        'rest:',
+        `  - resource: ${env.demoUrl}/api/status`,
+        '    scan_interval: 15',
+        '    headers:',
+        '      Authorization: !secret demo_token',
+        '    binary_sensor:',
+        '      - name: Demo online',
+        '        value_template: "{{ value_json.online }}"',
+        '        device_class: connectivity',
+        'switch:',
+        '  - platform: rest',
+        '    name: Imported lamp',
+        `    resource: ${env.demoUrl}/api/lamp`,
+        '    body_on: \'{"on": true}\'',
+        '    body_off: \'{"on": false}\'',
+        '    is_on_template: "{{ value_json.on }}"',
+      ].join('\n');
+      await openAddEndpoint();
+      const dialog = flowDialog();
+      await dialog.getByText('Import from core RESTful YAML', { exact: true }).click({ timeout: UI_TIMEOUT });
+      const box = dialog.locator('textarea').first();
+      await box.waitFor({ timeout: UI_TIMEOUT });
+      await box.fill(yaml);
+      await submit();
+      await dialog.getByText('What the YAML maps to', { exact: false }).first().waitFor({ timeout: UI_TIMEOUT });
+      if (!await dialog.getByText('!secret demo_token', { exact: false }).count()) {
+        throw new Error('the summary does not report the !secret');
+      }
+      await screenshot('import-summary');
+      await dialog.getByText('Create everything listed', { exact: true }).click({ timeout: UI_TIMEOUT });
+      await dialog.getByText(/Imported: 1 endpoint/i).first().waitFor({ timeout: UI_TIMEOUT });
+      await page.getByRole('button', { name: /finish|close|ok/i }).first().click().catch(() => {});
+      const online = await waitFor('the imported binary sensor', async () => {
+        const st = await sensorNamed('binary_sensor.', 'Demo online');
+        return st && ['on', 'off'].includes(st.state) ? st : null;
+      }, { timeoutMs: 30000 });
+      const lamp = await waitFor('the imported switch', async () => {
+        const st = await sensorNamed('switch.', 'Imported lamp');
+        return st && ['on', 'off'].includes(st.state) ? st : null;
+      }, { timeoutMs: 30000 });
+      return `${online.entity_id} = ${online.state}; ${lamp.entity_id} = ${lamp.state}`;
     });
   });
 }

@@ -57,7 +57,7 @@ async def test_add_endpoint_with_two_values(
     )
     result = await _start(hass, loaded)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "request"
     assert result["description_placeholders"] == {"api_base_url": API_BASE}
 
     result = await _configure(
@@ -90,7 +90,7 @@ async def test_add_endpoint_with_two_values(
         "pick_values",
         "add_sensor",
         "add_binary_sensor",
-        "user",
+        "request",
         "preview",
     ]
 
@@ -245,7 +245,7 @@ async def test_request_errors(
     result = await _start(hass, loaded)
     result = await _configure(hass, result, {**REQUEST, **changes})
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "request"
     assert result["errors"] == errors
 
 
@@ -325,8 +325,8 @@ async def test_preview_errors(
         assert "<html>hello</html>" in placeholders["response"]
     # Errors don't trap the user: on to the values, or back to the request.
     result = await _configure(hass, result)
-    result = await _menu(hass, result, "user")
-    assert result["step_id"] == "user"
+    result = await _menu(hass, result, "request")
+    assert result["step_id"] == "request"
 
 
 async def test_preview_unauthorized_after_refresh(

@@ -151,7 +151,7 @@ async def test_request_option_errors(
         hass, result, {**ENDPOINT_REQUEST, **changes}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "request"
     assert result["errors"] == errors
 
 
@@ -181,11 +181,11 @@ async def test_turning_verification_off_asks_first(
     )
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "insecure"
-    assert result["menu_options"] == ["preview", "user"]
+    assert result["menu_options"] == ["preview", "request"]
     calls = len(aioclient_mock.mock_calls)
 
-    result = await pick_endpoint_menu(hass, result, "user")
-    assert result["step_id"] == "user"
+    result = await pick_endpoint_menu(hass, result, "request")
+    assert result["step_id"] == "request"
     assert len(aioclient_mock.mock_calls) == calls  # nothing sent
     result = await configure_endpoint_flow(
         hass, result, {**ENDPOINT_REQUEST, "verify_ssl": False}

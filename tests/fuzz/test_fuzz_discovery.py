@@ -117,8 +117,8 @@ def check_profile(profile: ProviderProfile, issuer: str, document: Any) -> None:
         "documentation_url",
     ):
         value = getattr(profile, name)
-        if value is None:
-            continue
+        if value is None or (name == "authorize_url" and value == ""):
+            continue  # "": no authorization endpoint (RFC 8414 2: no grant uses it)
         url = URL(value)
         assert url.scheme in ("http", "https"), (name, value)
         assert url.host, (name, value)

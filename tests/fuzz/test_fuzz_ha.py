@@ -22,7 +22,7 @@ import voluptuous as vol
 
 from custom_components.oauth2_rest.const import DOMAIN
 
-from ..common import ACCESS_TOKEN, leaked
+from ..common import ACCESS_TOKEN, leaked, start_endpoint_flow
 from ..echo import EchoServers
 from .common import count, deep_json, json_values, nasty_text
 
@@ -115,9 +115,7 @@ async def test_endpoint_flow_inputs(
         "scan_interval": data.draw(st.sampled_from([60, 10, 5, 10**9])),
         "timeout": data.draw(st.sampled_from([10, 1, 0, 301])),
     }
-    result = await hass.config_entries.subentries.async_init(
-        (echo_entry.entry_id, "endpoint"), context={"source": "user"}
-    )
+    result = await start_endpoint_flow(hass, echo_entry)
     flow_id = result["flow_id"]
     outputs: list[Any] = []
     try:
@@ -151,7 +149,7 @@ async def test_endpoint_flow_inputs(
             )
             outputs.append(result)
         else:
-            assert result["step_id"] == "user"
+            assert result["step_id"] == "request"
             assert result["errors"]
     except InvalidData:
         pass  # the form's own schema refused it (out of range, no such method)

@@ -294,6 +294,8 @@ class Run:
             if result["type"] == "menu":
                 options = list(result["menu_options"])
                 choice = "finish" if added and "finish" in options else "add_sensor"
+                if step == "user":  # where it starts: typed in (not a recipe or YAML)
+                    choice = "request"
                 result = await self.ha.api("POST", flow, {"next_step_id": choice})
                 continue
             if result["type"] != "form":
