@@ -23,6 +23,22 @@ from .ha import ROOT, HomeAssistant, free_port
 ART = ROOT / "artifacts" / "bench"
 STEADY_INTERVAL = 60  # seconds: the steady-state figure of issue 13 (500 x 5 values)
 PYTHON = sys.executable
+# Each Home Assistant measured side by side: its YAML, and the server's name for
+# its requests (core rest and the floor send static tokens, ours issued ones).
+KINDS = ("floor", "rest", "ours")
+CLIENTS = {"floor": "floor", "rest": "static", "ours": "oauth"}
+YAML = {
+    "floor": "bench_floor:\nsensor: !include floor.yaml\n",
+    "rest": "rest: !include rest.yaml\n",
+    "ours": "",
+}
+# Whose code allocated (tracemalloc, by owner): the innermost frame in these.
+MEMORY_OWNERS = (
+    "/custom_components/oauth2_rest/",
+    "/homeassistant/components/rest/",
+    "/custom_components/bench_floor/",
+)
+TRACEMALLOC_FRAMES = 30
 
 
 def log(message: str) -> None:
@@ -151,7 +167,7 @@ async def measure(
     return out
 
 
-def floor(server: Server, endpoints: int, values: int, polls: int) -> float:
+def bare(server: Server, endpoints: int, values: int, polls: int) -> float:
     """The bare aiohttp loop's CPU ms per poll (median of 3 runs)."""
     samples = []
     for _ in range(3):
@@ -159,7 +175,7 @@ def floor(server: Server, endpoints: int, values: int, polls: int) -> float:
             [
                 PYTHON,
                 "-m",
-                "bench.floor",
+                "bench.bare",
                 f"--url={server.url}/api/data",
                 f"--endpoints={endpoints}",
                 f"--values={values}",
@@ -209,7 +225,10 @@ class Bench:
         self.sizes: list[int] = args.sizes or (
             [1, 10] if args.quick else [1, 50, 200, 500]
         )
-        self.only: set[str] = set(args.only or ("floor", "rest", "ours"))
+        self.only: set[str] = set(args.only or ("bare", *KINDS, "memory"))
+        self.memory_of: set[str] = set(args.memory_of or KINDS)
+        self.values: list[int] = args.values or [1, 5]
+        self.out: Path = args.out
         self.windows = args.windows or (2 if args.quick else 5)
         self.window_s = float(flows.INTERVAL)
         self.concurrent_calls = 200 if args.quick else 1000
@@ -223,52 +242,87 @@ class Bench:
             "interval_s": flows.INTERVAL,
             "windows": self.windows,
             "window_s": self.window_s,
+            "bare": {},
             "floor": {},
             "rest": {},
             "ours": {},
+            "memory": {},
             "profiles": {},
             "integration": str(args.integration),
         }
 
     async def run(self) -> None:
-        """Everything on one server; core rest and ours side by side."""
+        """Everything on one server; the floor, core rest and ours side by side."""
         started = time.monotonic()
         await self.server.start()
         try:
-            if "floor" in self.only:
-                self.measure_floor()
-            for values in (1, 5):
-                await self.measure_pair(values)
+            if "bare" in self.only:
+                self.measure_bare()
+                self.save()
+            for values in self.values:
+                if self.only & set(KINDS):
+                    await self.measure_side_by_side(values)
+                    self.save()
+            if "memory" in self.only:
+                for values in self.values:
+                    await self.measure_memory(values)
+                    self.save()
         finally:
             await self.server.stop()
             shutil.rmtree(self.tmp, ignore_errors=True)
         self.results["duration_s"] = round(time.monotonic() - started)
 
-    def measure_floor(self) -> None:
-        """The bare loop, at every size."""
-        for values in (1, 5):
-            for size in self.sizes:
-                ms = floor(self.server, size, values, max(1000, size * 4))
-                self.results["floor"][f"{size}x{values}"] = {"ms": ms}
-                log(f"floor {size}x{values}: {ms:.3f} ms/poll")
+    def save(self) -> None:
+        """Write the results so far (a run that fails later keeps them)."""
+        self.out.write_text(json.dumps(self.results, indent=1))
 
-    async def measure_pair(self, values: int) -> None:
-        """Core rest and ours, each in its own Home Assistant, measured together."""
-        rest_dir = self.tmp / f"rest-{values}"
-        rest_dir.mkdir(parents=True)
-        (rest_dir / "rest.yaml").write_text("[]")
-        instances: dict[str, HomeAssistant] = {}
-        meters: list[Meter] = []
-        if "rest" in self.only:
-            instances["rest"] = HomeAssistant(
-                rest_dir, self.integration, "rest: !include rest.yaml\n"
-            )
-            meters.append(Meter("rest", instances["rest"], "static"))
-        if "ours" in self.only:
-            instances["ours"] = HomeAssistant(
-                self.tmp / f"ours-{values}", self.integration
-            )
-            meters.append(Meter("ours", instances["ours"], "oauth"))
+    def measure_bare(self) -> None:
+        """The bare loop, at every size."""
+        for values in self.values:
+            for size in self.sizes:
+                ms = bare(self.server, size, values, max(1000, size * 4))
+                self.results["bare"][f"{size}x{values}"] = {"ms": ms}
+                log(f"bare {size}x{values}: {ms:.3f} ms/poll")
+
+    def instances(
+        self, name: str, kinds: set[str], extra_yaml: str = ""
+    ) -> dict[str, HomeAssistant]:
+        """A Home Assistant for each of ``kinds``, in config dirs under ``name``."""
+        instances = {}
+        for kind in KINDS:
+            if kind in kinds:
+                config_dir = self.tmp / f"{kind}-{name}"
+                config_dir.mkdir(parents=True)
+                (config_dir / f"{kind}.yaml").write_text("[]")
+                instances[kind] = HomeAssistant(
+                    config_dir, self.integration, YAML[kind] + extra_yaml
+                )
+        return instances
+
+    async def set_yaml_size(
+        self, kind: str, ha: HomeAssistant, size: int, values: int, interval: int
+    ) -> float:
+        """Core rest or the floor reloaded with ``size`` resources.
+
+        Returns the seconds until the last one has a state.
+        """
+        url = self.server.url
+        if kind == "rest":
+            text = flows.rest_yaml(url, size, values, interval)
+            domain, prefix = "rest", "r"
+        else:
+            text = flows.floor_yaml(url, size, values, interval)
+            domain, prefix = "bench_floor", "f"
+        (ha.dir / f"{kind}.yaml").write_text(text)
+        t0 = time.monotonic()
+        await ha.call_service(domain, "reload")
+        await ha.wait_state(f"sensor.{prefix}{size:04d}_v1")
+        return time.monotonic() - t0
+
+    async def measure_side_by_side(self, values: int) -> None:
+        """The floor, core rest and ours, each in its own Home Assistant, measured together."""
+        instances = self.instances(str(values), self.only)
+        meters = [Meter(kind, ha, CLIENTS[kind]) for kind, ha in instances.items()]
         out: dict[str, dict[str, Any]] = {
             name: {"sizes": {}, "add_s": [], "add_retries": 0} for name in instances
         }
@@ -290,16 +344,12 @@ class Bench:
                 entry_id = await flows.link_account(instances["ours"], self.server.url)
             count = 0
             for size in self.sizes:
-                sizes = {name: {} for name in instances}
-                if "rest" in instances:
-                    ha = instances["rest"]
-                    (rest_dir / "rest.yaml").write_text(
-                        flows.rest_yaml(self.server.url, size, values)
-                    )
-                    t0 = time.monotonic()
-                    await ha.call_service("rest", "reload")
-                    await ha.wait_state(f"sensor.r{size:04d}_v1")
-                    sizes["rest"]["setup_s"] = time.monotonic() - t0
+                sizes: dict[str, dict[str, Any]] = {name: {} for name in instances}
+                for kind in ("rest", "floor"):
+                    if kind in instances:
+                        sizes[kind]["setup_s"] = await self.set_yaml_size(
+                            kind, instances[kind], size, values, flows.INTERVAL
+                        )
                 if "ours" in instances:
                     while count < size:
                         count += 1
@@ -364,7 +414,7 @@ class Bench:
                     self.results["profiles"][f"{name}-{values}-changing"] = path
             # Last: it sets every endpoint to a longer interval.
             if values == 5 and not self.quick:
-                await self.measure_steady(instances, meters, rest_dir, entry_id, out)
+                await self.measure_steady(instances, meters, entry_id, out)
         finally:
             await asyncio.gather(*(ha.stop() for ha in instances.values()))
             for name, ha in instances.items():
@@ -376,23 +426,22 @@ class Bench:
         self,
         instances: dict[str, HomeAssistant],
         meters: list[Meter],
-        rest_dir: Path,
         entry_id: str,
         out: dict[str, dict[str, Any]],
     ) -> None:
         """The largest N polling every minute: the whole process's CPU, % of a core.
 
-        Core rest is reloaded with the new interval; ours has every endpoint edited
-        through its reconfigure flow, then the account reloaded (as after a
-        restart). Measured side by side over windows of one interval.
+        Core rest and the floor are reloaded with the new interval; ours has every
+        endpoint edited through its reconfigure flow, then the account reloaded (as
+        after a restart). Measured side by side over windows of one interval.
         """
         size = self.sizes[-1]
         values = 5
-        if "rest" in instances:
-            (rest_dir / "rest.yaml").write_text(
-                flows.rest_yaml(self.server.url, size, values, STEADY_INTERVAL)
-            )
-            await instances["rest"].call_service("rest", "reload")
+        for kind in ("rest", "floor"):
+            if kind in instances:
+                await self.set_yaml_size(
+                    kind, instances[kind], size, values, STEADY_INTERVAL
+                )
         if "ours" in instances:
             await flows.set_interval(instances["ours"], entry_id, STEADY_INTERVAL)
             await flows.reload_entry(instances["ours"], entry_id)
@@ -415,6 +464,67 @@ class Bench:
                 "polls_per_min": sum(n for _, _, n in figures) / self.windows,
             }
             log(f"steady {m.name}: {out[m.name]['steady']}")
+
+    async def measure_memory(self, values: int) -> None:
+        """Where memory goes at the largest N: tracemalloc and gc, in fresh Home Assistants.
+
+        Tracing slows every allocation down, so these instances are not the ones
+        whose CPU is measured. Each gets its first endpoint (what is paid once:
+        modules, platforms, caches), polls for an interval, is marked (tracemalloc
+        started, a baseline), then gets the others as in the CPU run (ours: one by
+        one through the flows, then the account reloaded), polls for one interval
+        and reports what was added, divided by the endpoints added.
+        """
+        size = self.sizes[-1]
+        instances = self.instances(f"memory-{values}", self.memory_of, "bench_probe:\n")
+        out: dict[str, Any] = {"size": size, "added": size - 1}
+        try:
+            await asyncio.gather(*(ha.start() for ha in instances.values()))
+            await asyncio.gather(*(ha.wait_running() for ha in instances.values()))
+            entry_id = ""
+            if "ours" in instances:
+                entry_id = await flows.link_account(instances["ours"], self.server.url)
+            # The first endpoint: what is paid once (modules, platforms, caches).
+            for kind, ha in instances.items():
+                if kind == "ours":
+                    await flows.add_endpoint(ha, entry_id, 1, values)
+                else:
+                    await self.set_yaml_size(kind, ha, 1, values, flows.INTERVAL)
+            await asyncio.sleep(self.window_s + 2)
+            for ha in instances.values():
+                await ha.call_service(
+                    "bench_probe", "mark", {"frames": TRACEMALLOC_FRAMES}
+                )
+            log(f"memory, {values} value(s): marked; adding {size - 1} endpoints")
+            # Ours first (its flows take longest), so that the others do not
+            # poll N endpoints under tracing meanwhile.
+            for kind, ha in sorted(
+                instances.items(), key=lambda item: item[0] != "ours"
+            ):
+                if kind == "ours":
+                    for index in range(2, size + 1):
+                        await flows.add_endpoint(ha, entry_id, index, values)
+                    await flows.reload_entry(ha, entry_id)
+                else:
+                    await self.set_yaml_size(kind, ha, size, values, flows.INTERVAL)
+            await asyncio.sleep(self.window_s + 2)
+            added = size - 1
+            for kind, ha in instances.items():
+                answer = await ha.api(
+                    "POST",
+                    "/api/services/bench_probe/report?return_response",
+                    {"top": 40, "owners": list(MEMORY_OWNERS)},
+                )
+                out[kind] = answer["service_response"]
+                log(
+                    f"memory, {values} value(s), N={size}: {kind} "
+                    f"{out[kind]['traced_bytes'] / added / 1024:.1f} KB/endpoint traced"
+                )
+        finally:
+            await asyncio.gather(*(ha.stop() for ha in instances.values()))
+            for name, ha in instances.items():
+                ha.keep_logs(ART / "logs" / f"{name}-memory-{values}")
+        self.results["memory"][str(values)] = out
 
     async def measure_ours_extra(
         self,
@@ -489,8 +599,22 @@ def main() -> None:
     parser.add_argument(
         "--only",
         action="append",
-        choices=("floor", "rest", "ours"),
-        help="measure only these (repeatable); a partial run writes artifacts/bench/",
+        choices=("bare", *KINDS, "memory"),
+        help="measure only these (repeatable): the bare loop, the floor integration, "
+        "core rest, ours (side by side), the tracemalloc pass (see --memory-of); "
+        "a partial run writes artifacts/bench/",
+    )
+    parser.add_argument(
+        "--values",
+        type=lambda text: [int(n) for n in text.split(",")],
+        choices=([1], [5], [1, 5]),
+        help="values per endpoint: 1, 5 or 1,5 (default)",
+    )
+    parser.add_argument(
+        "--memory-of",
+        action="append",
+        choices=KINDS,
+        help="the Home Assistants of the tracemalloc pass (repeatable; default all)",
     )
     parser.add_argument(
         "--windows",
@@ -522,10 +646,15 @@ def main() -> None:
         bench.results["machine"] = report.machine()
         bench.results["command"] = " ".join(["scripts/bench", *sys.argv[1:]])
         asyncio.run(bench.run())
-        results_file.write_text(json.dumps(bench.results, indent=1))
+        bench.save()
     results = json.loads(results_file.read_text())
     complete = not (
-        args.quick or args.sizes or args.only or args.out != ART / "results.json"
+        args.quick
+        or args.sizes
+        or args.only
+        or args.memory_of
+        or args.values
+        or args.out != ART / "results.json"
     )
     written = report.write(results, publish=complete and not results["quick"])
     for path in written:

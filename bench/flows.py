@@ -12,17 +12,18 @@ from typing import Any
 from aiohttp import ClientSession, ClientWebSocketResponse
 
 from .ha import FlowError, HomeAssistant
-from .server import STATIC_TOKEN
+from .server import FLOOR_TOKEN, STATIC_TOKEN
 
-# The same values for both integrations: (name, template, unit).
-VALUES = (
-    ("v1", "{{ value_json.current.temperature }}", "°C"),
-    ("v2", "{{ value_json.current.humidity }}", None),
-    ("v3", "{{ value_json.current.wind.speed }}", None),
-    ("v4", "{{ value_json['daily'][0]['max'] }}", None),
-    ("v5", "{{ value_json.location.name }}", None),
+# The same values for everyone: (name, template, path in the document, unit). Core
+# rest and ours render the template; the floor and the bare loop index the path.
+VALUES: tuple[tuple[str, str, tuple[str | int, ...], str | None], ...] = (
+    ("v1", "{{ value_json.current.temperature }}", ("current", "temperature"), "°C"),
+    ("v2", "{{ value_json.current.humidity }}", ("current", "humidity"), None),
+    ("v3", "{{ value_json.current.wind.speed }}", ("current", "wind", "speed"), None),
+    ("v4", "{{ value_json['daily'][0]['max'] }}", ("daily", 0, "max"), None),
+    ("v5", "{{ value_json.location.name }}", ("location", "name"), None),
 )
-INTERVAL = 10  # seconds between polls, for both integrations
+INTERVAL = 10  # seconds between polls, for every integration
 
 
 def rest_yaml(
@@ -32,7 +33,7 @@ def rest_yaml(
     resources = []
     for index in range(1, endpoints + 1):
         sensors = []
-        for name, template, unit in VALUES[:values]:
+        for name, template, _, unit in VALUES[:values]:
             sensor = {"name": f"r{index:04d} {name}", "value_template": template}
             if unit:
                 sensor["unit_of_measurement"] = unit
@@ -48,6 +49,28 @@ def rest_yaml(
         )
     # JSON is YAML.
     return json.dumps(resources, ensure_ascii=False)
+
+
+def floor_yaml(
+    api_url: str, endpoints: int, values: int, interval: int = INTERVAL
+) -> str:
+    """The floor (``bench_floor``): the same resources and values, one platform entry."""
+    resources = [
+        {
+            "name": f"f{index:04d}",
+            "url": f"{api_url}/api/data",
+            "scan_interval": interval,
+            "values": [
+                {"name": name, "path": list(path), "unit": unit}
+                for name, _, path, unit in VALUES[:values]
+            ],
+        }
+        for index in range(1, endpoints + 1)
+    ]
+    platforms = [
+        {"platform": "bench_floor", "token": FLOOR_TOKEN, "resources": resources}
+    ]
+    return json.dumps(platforms if endpoints else [], ensure_ascii=False)
 
 
 def _expect(result: dict[str, Any], kind: str, step: str | None = None) -> None:
@@ -139,7 +162,7 @@ async def add_endpoint(
         break
     result = await ha.api("POST", path, {})
     _expect(result, "menu", "values")
-    for value_name, template, unit in VALUES[:values]:
+    for value_name, template, _, unit in VALUES[:values]:
         result = await ha.api("POST", path, {"next_step_id": "add_sensor"})
         _expect(result, "form", "sensor_value")
         value: dict[str, Any] = {

@@ -19,6 +19,8 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 HASS = ROOT / ".venv" / "bin" / "hass"
+# The bench's own integrations (not shipped): the floor and the memory probe.
+BENCH_COMPONENTS = ROOT / "bench" / "custom_components"
 USER = {"name": "Bench", "username": "bench", "password": "bench-password"}
 
 
@@ -90,9 +92,13 @@ class HomeAssistant:
         self.ps: psutil.Process | None = None
         self.session: ClientSession | None = None
         (config_dir / "custom_components").mkdir(parents=True, exist_ok=True)
-        link = config_dir / "custom_components" / "oauth2_rest"
-        if not link.exists():
-            link.symlink_to(integration)
+        links = {"oauth2_rest": integration} | {
+            path.name: path for path in BENCH_COMPONENTS.iterdir() if path.is_dir()
+        }
+        for name, target in links.items():
+            link = config_dir / "custom_components" / name
+            if not link.exists():
+                link.symlink_to(target)
         (config_dir / "configuration.yaml").write_text(
             "homeassistant:\n  name: bench\n  time_zone: UTC\n  unit_system: metric\n"
             "  country: NL\n"
@@ -153,6 +159,20 @@ class HomeAssistant:
             },
         ) as resp:
             self.token = (await resp.json())["access_token"]
+        # That one lives 30 minutes, less than a full run: a long-lived token.
+        async with self.session.ws_connect(f"{self.url}/api/websocket") as ws:
+            await ws.receive_json()
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            await ws.receive_json()
+            await ws.send_json(
+                {
+                    "id": 1,
+                    "type": "auth/long_lived_access_token",
+                    "client_name": "bench",
+                    "lifespan": 30,
+                }
+            )
+            self.token = (await ws.receive_json())["result"]
 
     async def wait_running(self, timeout: float = 120) -> None:
         """Wait until Home Assistant says it is RUNNING (start-up finished)."""

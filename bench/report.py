@@ -74,7 +74,89 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 
 def _size(results: dict[str, Any], kind: str, values: str, size: str) -> dict[str, Any]:
-    return dict(results[kind].get(values, {}).get("sizes", {}).get(size, {}))
+    return dict(results.get(kind, {}).get(values, {}).get("sizes", {}).get(size, {}))
+
+
+KINDS = ("floor", "rest", "ours")
+LABELS = {"floor": "HA floor", "rest": "core `rest`", "ours": "`oauth2_rest`"}
+MEMORY_TABLES = (
+    (
+        "by_type",
+        "by type (objects the garbage collector tracks, their shallow size; "
+        "dicts, strings and numbers it does not track are only in the next tables)",
+    ),
+    ("by_file", "by the file of the line that allocated (tracemalloc)"),
+    (
+        "by_owner",
+        "by owner: the innermost line of the integration's own code in the "
+        "allocation's stack (tracemalloc, 30 frames), else the file that allocated",
+    ),
+)
+
+
+def _cell(text: str) -> str:
+    return "`" + text.replace("|", "\\|").replace("`", "'") + "`"
+
+
+def memory_tables(results: dict[str, Any]) -> list[str]:
+    """Where the bytes of an endpoint go (the tracemalloc pass), ours beside core rest."""
+    memory = results.get("memory") or {}
+    if not memory:
+        return []
+    any_run = next(iter(memory.values()))
+    size = any_run["size"]
+    added = any_run.get("added", size)
+    lines = [
+        "",
+        f"### Where an endpoint's memory goes (tracemalloc, N = {size})",
+        "",
+        "Fresh Home Assistants (tracing slows every allocation, so not those measured "
+        "above), each with one endpoint (what is paid once: modules, platforms, "
+        "caches), marked (tracemalloc started), brought to N endpoints as above (ours "
+        "through the flows, then reloaded), polling for one interval; then what was "
+        "added divided by the N − 1 endpoints added: live Python allocations, which "
+        "RSS exceeds by the allocator's free space and fragmentation.",
+        "",
+        "| values | floor KB/endpoint | core `rest` KB/endpoint | ours KB/endpoint "
+        "| ours / floor | ours / core `rest` |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for values, run in memory.items():
+        kb = {
+            kind: run[kind]["traced_bytes"] / added / 1024 if kind in run else None
+            for kind in KINDS
+        }
+        lines.append(
+            f"| {values} | {_f(kb['floor'], 1)} | {_f(kb['rest'], 1)} | "
+            f"{_f(kb['ours'], 1)} | {_ratio(kb['ours'], kb['floor'])} | "
+            f"{_ratio(kb['ours'], kb['rest'])} |"
+        )
+    for values, run in memory.items():
+        for table, title in MEMORY_TABLES:
+            lines += [
+                "",
+                f"{values} value(s), top 15 {title}: bytes (and objects or blocks) "
+                "per endpoint.",
+                "",
+                "| ours | B | n | core `rest` | B | n |",
+                "| --- | ---: | ---: | --- | ---: | ---: |",
+            ]
+            ours = run.get("ours", {}).get(table, [])[:15]
+            rest = run.get("rest", {}).get(table, [])[:15]
+            for index in range(max(len(ours), len(rest))):
+                cells = []
+                for rows in (ours, rest):
+                    if index < len(rows):
+                        row = rows[index]
+                        cells += [
+                            _cell(row["name"]),
+                            f"{row['bytes'] / added:.0f}",
+                            f"{row['count'] / added:.1f}",
+                        ]
+                    else:
+                        cells += ["", "", ""]
+                lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def tables(results: dict[str, Any]) -> str:
@@ -89,8 +171,9 @@ def tables(results: dict[str, Any]) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB "
         f"(load average {m['load_at_start']:.1f} at the start: shared with other work). "
         f"Python {m['python']}, Home Assistant {m['homeassistant']}, aiohttp {m['aiohttp']}.",
-        f"Core `rest` and ours run side by side, each in its own Home Assistant, "
-        f"measured over the same windows. Every endpoint polls every "
+        "The floor integration (`bench_floor`: the least a Home Assistant integration "
+        "does for the same polls), core `rest` and ours run side by side, each in its "
+        "own Home Assistant, measured over the same windows. Every endpoint polls every "
         f"{results['interval_s']} s; CPU per poll is the median of {results['windows']} "
         f"windows of {results['window_s']:.0f} s: the HA process's CPU time (all its "
         "threads, from the scheduler) minus its own idle rate measured before any "
@@ -104,18 +187,20 @@ def tables(results: dict[str, Any]) -> str:
         lines += [
             f"### CPU per poll (ms): {title}",
             "",
-            "| N × values | bare aiohttp | core `rest` | `oauth2_rest` | ours / core `rest` |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            "| N × values | bare aiohttp | HA floor | core `rest` | `oauth2_rest` "
+            "| ours / floor | ours / core `rest` |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for values in ("1", "5"):
             for size in sizes:
                 key = str(size)
-                floor = results["floor"].get(f"{size}x{values}", {}).get("ms")
-                rest = _size(results, "rest", values, key).get(mode, {})
-                ours = _size(results, "ours", values, key).get(mode, {})
+                bare = results.get("bare", {}).get(f"{size}x{values}", {}).get("ms")
+                floor = _size(results, "floor", values, key).get(mode, {}).get("ms")
+                rest = _size(results, "rest", values, key).get(mode, {}).get("ms")
+                ours = _size(results, "ours", values, key).get(mode, {}).get("ms")
                 lines.append(
-                    f"| {size} × {values} | {_ms(floor)} | {_ms(rest.get('ms'))} | "
-                    f"{_ms(ours.get('ms'))} | {_ratio(ours.get('ms'), rest.get('ms'))} |"
+                    f"| {size} × {values} | {_ms(bare)} | {_ms(floor)} | {_ms(rest)} | "
+                    f"{_ms(ours)} | {_ratio(ours, floor)} | {_ratio(ours, rest)} |"
                 )
         lines.append("")
     lines += [
@@ -146,23 +231,32 @@ def tables(results: dict[str, Any]) -> str:
         "",
         "### Setup and memory",
         "",
-        "Setup: core `rest` = `rest.reload` until the last sensor has a state; ours = "
-        "reloading the account entry (median of 2) until it returned (every endpoint "
-        "fetched once). Memory: (RSS with N endpoints − RSS before any) / N.",
+        "Setup: core `rest` and the floor = their `reload` action until the last "
+        "sensor has a state; ours = reloading the account entry (median of 2) until it "
+        "returned (every endpoint fetched once). Memory: (RSS with N endpoints − RSS "
+        "before any) / N.",
         "",
-        "| N × values | core `rest` setup (s) | ours setup (s) | core `rest` KB/endpoint "
-        "| ours KB/endpoint |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| N × values | floor setup (s) | core `rest` setup (s) | ours setup (s) "
+        "| floor KB/endpoint | core `rest` KB/endpoint | ours KB/endpoint "
+        "| ours / floor | ours / core `rest` |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for values in ("1", "5"):
         for size in sizes:
+            floor = _size(results, "floor", values, str(size))
             rest = _size(results, "rest", values, str(size))
             ours = _size(results, "ours", values, str(size))
+            kb = {
+                name: figures.get("mem_kb_per_endpoint")
+                for name, figures in (("floor", floor), ("rest", rest), ("ours", ours))
+            }
             lines.append(
-                f"| {size} × {values} | {_f(rest.get('setup_s'), 2)} | "
-                f"{_f(ours.get('setup_s'), 2)} | {_f(rest.get('mem_kb_per_endpoint'), 0)} "
-                f"| {_f(ours.get('mem_kb_per_endpoint'), 0)} |"
+                f"| {size} × {values} | {_f(floor.get('setup_s'), 2)} | "
+                f"{_f(rest.get('setup_s'), 2)} | {_f(ours.get('setup_s'), 2)} | "
+                f"{_f(kb['floor'], 0)} | {_f(kb['rest'], 0)} | {_f(kb['ours'], 0)} | "
+                f"{_ratio(kb['ours'], kb['floor'])} | {_ratio(kb['ours'], kb['rest'])} |"
             )
+    lines += memory_tables(results)
     lines += [
         "",
         "### Adding the k-th endpoint through the UI flow (ours)",
@@ -191,8 +285,8 @@ def tables(results: dict[str, Any]) -> str:
         )
     steady = {
         kind: results[kind].get("5", {}).get("steady")
-        for kind in ("rest", "ours")
-        if results[kind].get("5", {}).get("steady")
+        for kind in KINDS
+        if results.get(kind, {}).get("5", {}).get("steady")
     }
     if steady:
         any_run = next(iter(steady.values()))
@@ -208,7 +302,7 @@ def tables(results: dict[str, Any]) -> str:
             "| | CPU, % of one core | of which idle HA | polls per minute |",
             "| --- | ---: | ---: | ---: |",
         ]
-        for kind, label in (("rest", "core `rest`"), ("ours", "`oauth2_rest`")):
+        for kind, label in LABELS.items():
             if kind in steady:
                 run = steady[kind]
                 lines.append(
@@ -249,7 +343,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
     poll_sizes = [s for s in sizes if s > 1] or sizes
     fig, axes = plt.subplots(2, 3, figsize=(15, 8))
     styles = {"1": "-", "5": "--"}
-    kinds = (("rest", "tab:orange", "core rest"), ("ours", "tab:blue", "oauth2_rest"))
+    kinds = (
+        ("floor", "tab:green", "HA floor"),
+        ("rest", "tab:orange", "core rest"),
+        ("ours", "tab:blue", "oauth2_rest"),
+    )
 
     def per_size(
         ax: Any, key: Callable[[dict[str, Any]], Any], floor: bool, sizes: list[int]
@@ -259,7 +357,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
                 ax.plot(
                     sizes,
                     [
-                        results["floor"].get(f"{s}x{values}", {}).get("ms")
+                        results.get("bare", {}).get(f"{s}x{values}", {}).get("ms")
                         for s in sizes
                     ],
                     "k" + styles[values],

@@ -11,8 +11,8 @@ tokens from ``/token``) gets the same JSON document from ``/api/data``.
   matching ``If-None-Match`` gets 304).
 - ``/bench/*`` steers the run: ``mode``, ``expire`` (every issued access token stops
   working, as when they all expire at once), ``stats`` (request counters, per client:
-  ``static`` = the static bearer token of core rest and the bare loop, ``oauth`` =
-  tokens issued by ``/token``).
+  ``static`` = the static bearer token of core rest and the bare loop, ``floor`` =
+  the floor integration's static token, ``oauth`` = tokens issued by ``/token``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from typing import Any
 from aiohttp import web
 
 STATIC_TOKEN = "bench-static-token"  # what core rest and the bare loop send
+FLOOR_TOKEN = "bench-floor-token"  # what the floor integration (bench_floor) sends
+_CLIENTS = {STATIC_TOKEN: "static", FLOOR_TOKEN: "floor"}
 
 
 def document(generation: int) -> dict[str, Any]:
@@ -59,12 +61,12 @@ class BenchApi:
         self.change_period = change_period
         self.mode = "static"
         self.frozen_generation = int(time.time() / change_period)
-        self.access_tokens: set[str] = {STATIC_TOKEN}
+        self.access_tokens: set[str] = {STATIC_TOKEN, FLOOR_TOKEN}
         self.refresh_tokens: set[str] = set()
         self.codes: set[str] = set()
         self.stats = {
             f"{client}_{status}": 0
-            for client in ("static", "oauth")
+            for client in ("static", "floor", "oauth")
             for status in (200, 304, 401)
         } | {"token": 0}
         self._cache: tuple[int, bytes, str] | None = None
@@ -118,7 +120,7 @@ class BenchApi:
         """The token-checked document."""
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
-        client = "static" if token == STATIC_TOKEN else "oauth"
+        client = _CLIENTS.get(token, "oauth")
         if token not in self.access_tokens:
             self.stats[f"{client}_401"] += 1
             return web.json_response({"error": "invalid_token"}, status=401)
@@ -142,8 +144,8 @@ class BenchApi:
         return web.json_response({"mode": self.mode})
 
     async def expire(self, request: web.Request) -> web.Response:
-        """Every issued access token stops working (the static one stays)."""
-        self.access_tokens = {STATIC_TOKEN}
+        """Every issued access token stops working (the static ones stay)."""
+        self.access_tokens = {STATIC_TOKEN, FLOOR_TOKEN}
         return web.json_response({})
 
     async def get_stats(self, request: web.Request) -> web.Response:

@@ -1,5 +1,8 @@
 """The Python floor: a bare aiohttp loop that polls the API and reads values from the JSON.
 
+(Home Assistant's floor, an integration doing the least for the same polls, is
+``bench/custom_components/bench_floor``.)
+
 Prints ``{"cpu_s": ..., "polls": ...}``: the CPU time of the polling loop alone (no
 start-up), N endpoints polled concurrently round after round.
 """
@@ -10,19 +13,15 @@ import argparse
 import asyncio
 import json
 import time
+from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout
 import orjson
 
+from .flows import VALUES
 from .server import STATIC_TOKEN
 
-PATHS = (
-    ("current", "temperature"),
-    ("current", "humidity"),
-    ("current", "wind", "speed"),
-    ("daily", 0, "max"),
-    ("location", "name"),
-)
+PATHS = tuple(path for _, _, path, _ in VALUES)
 
 
 async def poll_once(session: ClientSession, url: str, values: int) -> list[str]:
@@ -36,7 +35,7 @@ async def poll_once(session: ClientSession, url: str, values: int) -> list[str]:
         data = orjson.loads(await resp.read())
     out = []
     for path in PATHS[:values]:
-        node = data
+        node: Any = data
         for key in path:
             node = node[key]
         out.append(str(node))
