@@ -31,7 +31,12 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMockResponse,
 )
 
-from custom_components.oauth2_rest.api import AccountSession, RefreshOutcome
+from custom_components.oauth2_rest.api import (
+    AccountSession,
+    RefreshOutcome,
+    refresh_margin,
+    trust_margin,
+)
 from custom_components.oauth2_rest.application_credentials import (
     async_get_entry_implementation,
 )
@@ -221,6 +226,27 @@ async def test_refresh_happens_before_expiry(
     await hass.async_block_till_done()
     assert len(token_requests(aioclient_mock)) == 1
     assert config_entry.data["token"]["access_token"] == "new-access-token"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "refresh", "trust"),
+    [
+        (None, 120, 20),  # never said: the widest margin
+        (20, 10, 5),  # never more than half of the lifetime
+        (60, 30, 15),  # a short token keeps 15 s to retry a failed refresh
+        (300, 30, 20),
+        (600, 60, 20),  # a tenth of the lifetime: 600 / 540 requests per lifetime
+        (1200, 120, 20),
+        (3600, 120, 20),  # at most 2 min early
+    ],
+)
+def test_refresh_margin_rule(
+    seconds: float | None, refresh: float, trust: float
+) -> None:
+    """A tenth of the lifetime early, 30 s to 2 min, at most half; trusted until 20 s."""
+    assert refresh_margin(seconds) == refresh
+    assert trust_margin(seconds) == trust
+    assert refresh_margin(seconds) > trust_margin(seconds)
 
 
 # -- tokens without a refresh token -------------------------------------------------

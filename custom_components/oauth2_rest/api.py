@@ -50,6 +50,40 @@ def entry_origin_policy(config_entry: ConfigEntry[Any]) -> OriginPolicy:
 MAX_REFRESH_MARGIN = 120.0
 # The early refresh starts at least this long before the token stops being trusted.
 REFRESH_LEAD = 10.0
+# The share of a token's lifetime left when it is refreshed (within the bounds).
+REFRESH_SHARE = 0.1
+
+
+def refresh_margin(seconds: float | None) -> float:
+    """Seconds before expiry at which a token of this lifetime is refreshed.
+
+    A tenth of the lifetime (one token request per ~0.9 lifetime), at least
+    ``REFRESH_LEAD`` beyond the trust margin (HA's 20 s clock-skew margin) and at
+    most 2 min, but never more than half of it. It always starts before
+    ``trust_margin``: an early refresh that fails leaves time to try again while
+    the token is still used. Tokens of 5 to 20 min are refreshed a tenth of their
+    lifetime early, an hour's 2 min early, a 60 s token 30 s early.
+    """
+    if seconds is None:
+        return MAX_REFRESH_MARGIN
+    return min(
+        MAX_REFRESH_MARGIN,
+        max(CLOCK_OUT_OF_SYNC_MAX_SEC + REFRESH_LEAD, seconds * REFRESH_SHARE),
+        seconds / 2,
+    )
+
+
+def trust_margin(seconds: float | None) -> float:
+    """Seconds before expiry at which a token of this lifetime is no longer sent.
+
+    HA's 20 s clock-skew margin, but at most a quarter of the lifetime: a short
+    token (60 s) is still used after its early refresh (30 s before) failed.
+    """
+    if seconds is None:
+        return CLOCK_OUT_OF_SYNC_MAX_SEC
+    return min(CLOCK_OUT_OF_SYNC_MAX_SEC, seconds / 4)
+
+
 # A token the API rejected is force-refreshed at most once in this many seconds.
 FORCED_REFRESH_INTERVAL = 60.0
 
@@ -71,7 +105,7 @@ class AccountSession(OAuth2Session):
     - every refresh goes through the account's ``AccountTokens`` (token_store.py):
       the new token set is on disk before anyone gets it, and one refresh runs per
       account, also across reloads;
-    - refresh ahead of expiry (a quarter of the token's lifetime, 30 s to 2 min
+    - refresh ahead of expiry (a tenth of the token's lifetime, 30 s to 2 min
       before it, at most half of it), and when that early refresh fails
       transiently, keep using the still-valid token instead of failing the caller;
     - a forced refresh after the API rejected a token that looked valid, at most
@@ -129,31 +163,13 @@ class AccountSession(OAuth2Session):
 
     @property
     def refresh_margin(self) -> float:
-        """Seconds before expiry at which the token is refreshed.
-
-        A quarter of the lifetime, at least ``REFRESH_LEAD`` beyond HA's 20 s
-        clock-skew margin and at most 2 min, but never more than half of it. It
-        always starts before ``trust_margin``: an early refresh that fails leaves
-        time to try again while the token is still used.
-        """
-        if (seconds := lifetime(self.token_set)) is None:
-            return MAX_REFRESH_MARGIN
-        return min(
-            MAX_REFRESH_MARGIN,
-            max(CLOCK_OUT_OF_SYNC_MAX_SEC + REFRESH_LEAD, seconds / 4),
-            seconds / 2,
-        )
+        """Seconds before expiry at which the token is refreshed (``refresh_margin``)."""
+        return refresh_margin(lifetime(self.token_set))
 
     @property
     def trust_margin(self) -> float:
-        """Seconds before expiry at which the token is no longer sent.
-
-        HA's 20 s clock-skew margin, but at most a quarter of the lifetime: a short
-        token (60 s) is still used after its early refresh (30 s before) failed.
-        """
-        if (seconds := lifetime(self.token_set)) is None:
-            return CLOCK_OUT_OF_SYNC_MAX_SEC
-        return min(CLOCK_OUT_OF_SYNC_MAX_SEC, seconds / 4)
+        """Seconds before expiry at which the token is no longer sent."""
+        return trust_margin(lifetime(self.token_set))
 
     @property
     def usable(self) -> bool:
