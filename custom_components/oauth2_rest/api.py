@@ -182,10 +182,11 @@ class AccountSession(OAuth2Session):
     @property
     @override
     def valid_token(self) -> bool:
-        """Usable and not yet due for its refresh."""
-        if not self.usable:
+        """Usable and not yet due for its refresh (the refresh margin is the wider)."""
+        token = self.token_set
+        if token[ACCESS_TOKEN] == self._rejected_access_token:
             return False
-        return self.token_set[EXPIRES_AT] > time.time() + self.refresh_margin
+        return token[EXPIRES_AT] > time.time() + refresh_margin(lifetime(token))
 
     @override
     async def async_ensure_token_valid(self) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from hashlib import sha256
 from http import HTTPStatus
 import logging
@@ -88,6 +89,12 @@ _BODY_HEADERS = (
 
 # URLs an OriginPolicy remembers as resolved (templated URLs may vary endlessly).
 _RESOLVED_MAX = 512
+
+
+@lru_cache(maxsize=64)
+def _timeout(total: float) -> ClientTimeout:
+    """aiohttp's timeout for ``total`` seconds (immutable: one per value)."""
+    return ClientTimeout(total=total)
 
 
 def _fingerprint(token: str) -> bytes:
@@ -309,8 +316,10 @@ class AbstractAuth(ABC):
         cross_origin = False
         for _ in range(MAX_REDIRECTS + 1):
             # Never carry the token, or the caller's headers, to another origin.
-            send_headers = CIMultiDict[str]() if cross_origin else CIMultiDict(headers)
-            if not cross_origin:
+            if cross_origin:
+                send_headers = CIMultiDict[str]()
+            else:
+                send_headers = headers.copy()
                 send_headers[hdrs.AUTHORIZATION] = f"Bearer {token}"
             try:
                 async with self._websession.request(
@@ -320,7 +329,7 @@ class AbstractAuth(ABC):
                     json=json,
                     data=data,
                     allow_redirects=False,
-                    timeout=ClientTimeout(total=timeout),
+                    timeout=_timeout(timeout),
                     ssl=ssl,
                 ) as resp:
                     if (
