@@ -93,7 +93,7 @@ _RESOLVED_MAX = 512
 
 @lru_cache(maxsize=64)
 def _timeout(total: float) -> ClientTimeout:
-    """aiohttp's timeout for ``total`` seconds (immutable: one per value)."""
+    """The aiohttp timeout of ``total`` seconds (immutable: one per value)."""
     return ClientTimeout(total=total)
 
 
