@@ -869,6 +869,41 @@ def test_wide_json_with_many_brackets_is_json() -> None:
     assert loads_json(quoted.encode()) == {"text": "{[" * MAX_JSON_DEPTH}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "b": [1.5, -0, 1e5, "x"], "c": null, "d": true}',
+        '{"a": 1, "a": 2}',  # the last one wins, as Python's
+        "[NaN, Infinity, -Infinity]",  # orjson refuses these: Python's reader
+        "123456789012345678901234567890",  # beyond 64 bits
+        "1e400",  # a double's infinity
+        '"\\ud800"',  # a lone surrogate
+        '"caf\\u00e9 \\u2028"',
+        "  [1, 2]  ",
+    ],
+)
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_loads_json_reads_as_python_does(text: str, as_bytes: bool) -> None:
+    """Read by orjson first, by Python where orjson refuses: the same result."""
+    given_text: str | bytes = text.encode() if as_bytes else text
+    assert json.dumps(loads_json(given_text)) == json.dumps(json.loads(given_text))
+
+
+def test_loads_json_reads_utf16_bytes_as_python_does() -> None:
+    """Bytes in UTF-16 (with a BOM) are not orjson's: Python's reader decodes them."""
+    text = '{"temperature": 7}'.encode("utf-16")
+    assert loads_json(text) == json.loads(text) == {"temperature": 7}
+
+
+@pytest.mark.parametrize("text", ["", "{", "[1,]", "01", "{'a': 1}", "nan", "\ufeff{}"])
+def test_loads_json_refuses_what_python_refuses(text: str) -> None:
+    """Not JSON for either reader: a ValueError, as before."""
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        loads_json(text)
+
+
 def test_json_nested_too_deep_is_not_json() -> None:
     """JSON deeper than MAX_JSON_DEPTH is not JSON, however the parser copes.
 

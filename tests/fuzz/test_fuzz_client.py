@@ -19,9 +19,10 @@ from custom_components.oauth2_rest.client.errors import (
     InvalidUrlError,
     OriginNotAllowedError,
 )
+from custom_components.oauth2_rest.client.response import loads_json
 from custom_components.oauth2_rest.client.urls import http_url, origin_of, parse_origin
 
-from .common import count, nasty_text
+from .common import count, json_values, nasty_text
 
 TOKEN = "SECRET-bearer-token"
 API_KEY = "SECRET-api-key"
@@ -247,3 +248,27 @@ async def test_redirect_policy(
             assert BODY_SECRET not in hit.body
         else:
             assert hit.authorization == f"Bearer {TOKEN}"
+
+
+# Numbers as servers write them: long integers, long fractions, big exponents.
+_number_texts = st.from_regex(
+    r"-?(0|[1-9][0-9]{0,30})(\.[0-9]{1,30})?([eE][+-]?[0-9]{1,3})?", fullmatch=True
+)
+
+
+@given(
+    value=json_values,
+    numbers=st.lists(_number_texts, max_size=4),
+    as_bytes=st.booleans(),
+)
+def test_loads_json_reads_as_python_does(
+    value: Any, numbers: list[str], as_bytes: bool
+) -> None:
+    """Whichever parser reads it, loads_json gives what json.loads gives.
+
+    Compared as JSON text, so that 1 and 1.0, and NaN, are told apart.
+    """
+    count("loads_json_as_python")
+    text = "[" + ",".join([json.dumps(value), *numbers]) + "]"
+    given_text: str | bytes = text.encode() if as_bytes else text
+    assert json.dumps(loads_json(given_text)) == json.dumps(json.loads(given_text))
