@@ -1,0 +1,1 @@
+"""Where one poll's CPU goes (scripts/bench --pollpath)."""
