@@ -94,6 +94,15 @@ class ApiViews:
             web.get(f"{p}/me", self.wrap(self.me, [])),
         ]
 
+    async def _grant_of(self, request: web.Request) -> str:
+        """The grant of the request's token, for a fault's event ("" when none)."""
+        try:
+            principal = await self.tokens.check(request, [])
+        except OAuth2Error:
+            return ""
+        token = principal.token
+        return "" if token is None else str(token.grant_id or "")
+
     def wrap(
         self,
         handler: Handler,
@@ -114,7 +123,9 @@ class ApiViews:
         ) -> web.StreamResponse:
             if self.faults and self.events is not None:
                 fault = self.faults.pop(0)
-                late = await answer_fault(request, fault, self.events, "api")
+                late = await answer_fault(
+                    request, fault, self.events, "api", await self._grant_of(request)
+                )
                 if late is not None:
                     return late
             try:

@@ -806,6 +806,33 @@ async def test_token_fault_events_name_the_grant(provider: Provider) -> None:
     assert first["refresh_token"] not in json.dumps(events)
 
 
+async def test_api_fault_events_name_the_grant(provider: Provider) -> None:
+    """A fault answering an API call is recorded with the caller's grant, if any.
+
+    The soak tells the refreshes an injected 401 forced by it (was always "").
+    """
+    tokens = await code_tokens(provider)
+    await provider.client.post(
+        "/demo/faults", json={"api": [{"status": 401}, {"status": 503}]}
+    )
+    resp = await provider.client.get(
+        "/api/weather", headers=bearer(tokens["access_token"])
+    )
+    assert resp.status == 401
+    resp = await provider.client.get("/api/weather", headers=bearer("not-a-token"))
+    assert resp.status == 503
+    status, _ = await token_request(
+        provider,
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        basic(),
+    )
+    assert status == 200
+    events = (await (await provider.client.get("/demo/events")).json())["events"]
+    rotation = next(e for e in events if e["kind"] == "rotation")
+    faults = [(e["grant_id"], e["status"]) for e in events if e["kind"] == "fault"]
+    assert faults == [(rotation["grant_id"], 401), ("", 503)]
+
+
 async def test_api_events_carry_path_and_query(provider: Provider) -> None:
     """Polls of one resource by different endpoints are told apart by their query."""
     tokens = await code_tokens(provider)
