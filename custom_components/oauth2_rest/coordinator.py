@@ -36,6 +36,7 @@ from .rate_limit import RateBudget, polls_per_second
 from .redact import Secrets
 from .request import RenderedRequest, StoredRequest, async_send, read_values
 from .tls import log_unverified
+from .values import text_json
 
 if TYPE_CHECKING:
     from .controls import Control
@@ -234,22 +235,49 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
         return self._health()
 
 
+# EndpointData.parsed when its JSON is not held.
+UNPARSED: Any = object()
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointData:
     """The last good response of an endpoint.
 
     Two responses are equal when their status and body are: an unchanged answer
     then notifies no entity (the coordinator's ``always_update=False``).
+
+    Its parsed JSON is kept only while entities render it: once they have been
+    told of it, it is let go (:meth:`release_json`) and parsed again from the
+    text if it is ever read again, as core ``rest`` parses at every render.
     """
 
     status: int
     body: bytes
     text: str = field(compare=False)
-    json: Any = field(compare=False)
     fetched_at: datetime = field(compare=False)
     conditional: ConditionalState = field(compare=False)
     # The rendered request it answers: validators only apply to the same one.
     request: RenderedRequest | None = field(default=None, compare=False)
+    # ``value_json`` (None when the text is not usable JSON), or UNPARSED.
+    parsed: Any = field(default=UNPARSED, compare=False, repr=False)
+
+    @property
+    def json(self) -> Any:
+        """What templates see as ``value_json``."""
+        parsed = self.parsed
+        if parsed is UNPARSED:
+            parsed = text_json(self.text)
+            object.__setattr__(self, "parsed", parsed)
+        return parsed
+
+    def release_json(self) -> None:
+        """Let the parsed JSON go; :attr:`json` parses the text again if read.
+
+        The text is the JSON (an XML answer's is its conversion): parsing it
+        again gives the same. None (no JSON) is kept: it costs nothing.
+        """
+        if self.parsed is not None:
+            object.__setattr__(self, "parsed", UNPARSED)
 
 
 class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
@@ -306,6 +334,10 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         """Listen for data; the first listener starts the polls, the last stops them."""
         remove = super().async_add_listener(update_callback, context)
         self._listening += 1
+        if self.data is not None:
+            # An entity added now renders data its listeners were not told of:
+            # once it has, the parsed JSON can go.
+            self.hass.loop.call_soon(self.data.release_json)
         if self._listening == 1:
             self._polls.add(self)
 
@@ -423,15 +455,27 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         except RequestFailed as err:
             raise update_failed(err, endpoint.name) from err.__cause__
         self._log_too_deep(json_data, text)
-        return EndpointData(
+        data = EndpointData(
             status=response.status,
             body=response.body,
-            json=json_data,
             text=text,
             fetched_at=datetime.now(UTC),
             conditional=conditional,
             request=request,
+            parsed=json_data,
         )
+        if data == previous:
+            # No entity is told of an equal answer: nobody reads its JSON now.
+            data.release_json()
+        return data
+
+    @callback
+    @override
+    def async_update_listeners(self) -> None:
+        """Tell the listeners, then let the parsed JSON go (they have rendered it)."""
+        super().async_update_listeners()
+        if self.data is not None:
+            self.data.release_json()
 
     def _log_too_deep(self, json_data: Any, text: str) -> None:
         """Log once that the response is JSON nested too deep.

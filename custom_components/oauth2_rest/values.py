@@ -79,6 +79,17 @@ def response_values(
         return None, text
 
 
+def text_json(text: str) -> Any:
+    """``value_json`` of a text :func:`response_values` gave: its JSON, or None.
+
+    A converted XML answer's text is its JSON: this gives the conversion again.
+    """
+    try:
+        return loads_json(text)
+    except ValueError:
+        return None
+
+
 def render_template(template: Template, json_data: Any, text: str | None) -> str:
     """Render a value template over a response with HA's engine. Raises TemplateError."""
     rendered = template.async_render(
