@@ -286,6 +286,22 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     Also a switch's own state request (a ``control`` subentry's ``state_poll``).
     """
 
+    # Its own attributes in slots: with Home Assistant's, they would no longer
+    # fit the instance's inline values, which then become a dict of their own.
+    __slots__ = (
+        "_account",
+        "_auth",
+        "_forbidden_issue",
+        "_listening",
+        "_polls",
+        "_request",
+        "_too_deep_logged",
+        "_unverified_logged",
+        "endpoint",
+        "entities",
+        "subentry_id",
+    )
+
     config_entry: OAuth2RestConfigEntry
 
     def __init__(

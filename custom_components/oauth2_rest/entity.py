@@ -71,8 +71,29 @@ class WritesWhenChanged[CoordinatorT: DataUpdateCoordinator[Any]](
             super()._handle_coordinator_update()
 
 
+def endpoint_device_info(coordinator: EndpointCoordinator) -> DeviceInfo:
+    """An endpoint's service device: its values' entities live there."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, coordinator.subentry_id)},
+        name=coordinator.endpoint.name,
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
 class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
     """A value read from an endpoint's last response."""
+
+    # Its own attributes in slots: with Home Assistant's, they would no longer
+    # fit the instance's inline values, which then become a dict of their own.
+    __slots__ = (
+        "_failed_templates",
+        "_rendered",
+        "_rendered_data",
+        "_renderer",
+        "_template_available",
+        "_template_failed",
+        "value",
+    )
 
     _attr_has_entity_name = True
 
@@ -81,7 +102,7 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         super().__init__(coordinator)
         endpoint = coordinator.endpoint
         self.value = value
-        self._renderer = ValueRenderer(coordinator.hass, value)
+        self._renderer = ValueRenderer.shared(coordinator.hass, value)
         self._attr_force_update = value.force_update
         self._attr_unique_id = value.unique_id(coordinator.subentry_id)
         # A value named like its endpoint is the endpoint's main entity.
@@ -89,17 +110,19 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         self._attr_entity_registry_enabled_default = value.enabled_by_default
         if value.entity_category:
             self._attr_entity_category = EntityCategory(value.entity_category)
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, coordinator.subentry_id)},
-            name=endpoint.name,
-            entry_type=DeviceEntryType.SERVICE,
-        )
         self._template_failed = False
-        self._failed_templates: set[str] = set()
+        # The templates whose failure was logged (a set once there is one).
+        self._failed_templates: frozenset[str] | set[str] = frozenset()
         self._template_available = True
         # The response last rendered, and what it rendered to.
         self._rendered_data: object = _NOTHING
         self._rendered: str | None = None
+
+    @property
+    @override
+    def device_info(self) -> DeviceInfo:
+        """The endpoint's device (read when the entity is added: not kept)."""
+        return endpoint_device_info(self.coordinator)
 
     def _log_failure(self, key: str, err: TemplateError) -> None:
         """Log a failing template once, until it renders again (redacted)."""
@@ -110,7 +133,7 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
                 self.entity_id,
                 redact_text(str(err), self.coordinator.secrets),
             )
-            self._failed_templates.add(key)
+            self._failed_templates = {*self._failed_templates, key}
 
     def _render_extras(self) -> None:
         """Availability, icon and picture over the last response (ValueRenderer).
@@ -128,7 +151,8 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         )
         for key, err in extras.outcomes.items():
             if err is None:
-                self._failed_templates.discard(key)
+                if key in self._failed_templates:
+                    self._failed_templates = self._failed_templates - {key}
             else:
                 self._log_failure(key, err)
         self._template_available = extras.available
