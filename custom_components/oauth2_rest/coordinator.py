@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 import logging
 import time
 from typing import TYPE_CHECKING, Any, override
@@ -357,14 +358,14 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         if self._listening == 1:
             self._polls.add(self)
 
-        @callback
-        def remove_listener() -> None:
-            remove()
-            self._listening -= 1
-            if not self._listening:
-                self._polls.discard(self)
+        return partial(self._remove_listener, remove)
 
-        return remove_listener
+    @callback
+    def _remove_listener(self, remove: CALLBACK_TYPE) -> None:
+        remove()
+        self._listening -= 1
+        if not self._listening:
+            self._polls.discard(self)
 
     @property
     def poll_interval(self) -> timedelta:

@@ -181,7 +181,12 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         self._render_extras()
         await super().async_added_to_hass()
         self.coordinator.entities.add(self)
-        self.async_on_remove(lambda: self.coordinator.entities.discard(self))
+
+    @override
+    async def async_will_remove_from_hass(self) -> None:
+        """No longer one of the coordinator's entities."""
+        await super().async_will_remove_from_hass()
+        self.coordinator.entities.discard(self)
 
     def render(self) -> str | None:
         """Render the value template over the last response, or None.
