@@ -50,7 +50,12 @@ class WritesWhenChanged[CoordinatorT: DataUpdateCoordinator[Any]](
     asks for a write at every update (``force_update``).
     """
 
-    _written: object = _NOTHING
+    __slots__ = ("_written",)
+
+    def __init__(self, coordinator: CoordinatorT, context: Any = None) -> None:
+        """Nothing written yet."""
+        super().__init__(coordinator, context)
+        self._written: object = _NOTHING
 
     def _shown(self) -> object:
         """What the state shows (compared with ``==``)."""
@@ -85,8 +90,13 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
 
     # Its own attributes in slots: with Home Assistant's, they would no longer
     # fit the instance's inline values, which then become a dict of their own.
+    # (Home Assistant keeps an entity's attributes, and every cached property
+    # read, in its instance dict: what is read from the value config is a plain
+    # property, what changes a slot.)
     __slots__ = (
         "_failed_templates",
+        "_icon",
+        "_picture",
         "_rendered",
         "_rendered_data",
         "_renderer",
@@ -103,8 +113,6 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         endpoint = coordinator.endpoint
         self.value = value
         self._renderer = ValueRenderer.shared(coordinator.hass, value)
-        self._attr_force_update = value.force_update
-        self._attr_unique_id = value.unique_id(coordinator.subentry_id)
         # A value named like its endpoint is the endpoint's main entity.
         self._attr_name = value.entity_name(endpoint.name)
         self._attr_entity_registry_enabled_default = value.enabled_by_default
@@ -114,9 +122,35 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         # The templates whose failure was logged (a set once there is one).
         self._failed_templates: frozenset[str] | set[str] = frozenset()
         self._template_available = True
+        self._icon: str | None = None
+        self._picture: str | None = None
         # The response last rendered, and what it rendered to.
         self._rendered_data: object = _NOTHING
         self._rendered: str | None = None
+
+    @property
+    @override
+    def unique_id(self) -> str:
+        """The value's unique id in its endpoint."""
+        return self.value.unique_id(self.coordinator.subentry_id)
+
+    @property
+    @override
+    def force_update(self) -> bool:
+        """Whether every poll writes the state (the value's ``force_update``)."""
+        return self.value.force_update
+
+    @property
+    @override
+    def icon(self) -> str | None:
+        """The icon template's last rendering, if it has one."""
+        return self._icon
+
+    @property
+    @override
+    def entity_picture(self) -> str | None:
+        """The picture template's last rendering, if it has one."""
+        return self._picture
 
     @property
     @override
@@ -156,8 +190,8 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
             else:
                 self._log_failure(key, err)
         self._template_available = extras.available
-        self._attr_icon = extras.icon
-        self._attr_entity_picture = extras.picture
+        self._icon = extras.icon
+        self._picture = extras.picture
 
     @override
     @callback
@@ -225,8 +259,8 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
             self.available,
             self.render(),
             self.extra_state_attributes,
-            self._attr_icon,
-            self._attr_entity_picture,
+            self._icon,
+            self._picture,
         )
 
     @property
