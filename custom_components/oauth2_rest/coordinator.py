@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import partial
 import logging
 import time
 from typing import TYPE_CHECKING, Any, override
@@ -293,7 +292,6 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         "_account",
         "_auth",
         "_forbidden_issue",
-        "_listening",
         "_polls",
         "_request",
         "_too_deep_logged",
@@ -334,7 +332,6 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         self._account = account
         self._auth = account.auth
         self._polls = account.polls
-        self._listening = 0
         self._request = StoredRequest(hass, self.endpoint)
         self._unverified_logged = False
         self._too_deep_logged = False
@@ -348,23 +345,26 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     def async_add_listener(
         self, update_callback: CALLBACK_TYPE, context: Any = None
     ) -> CALLBACK_TYPE:
-        """Listen for data; the first listener starts the polls, the last stops them."""
+        """Listen for data; the first listener starts the polls.
+
+        Home Assistant's own remover is returned: when it takes the last
+        listener away, ``_unschedule_refresh`` stops the polls.
+        """
         remove = super().async_add_listener(update_callback, context)
-        self._listening += 1
         if self.data is not None:
             # An entity added now renders data its listeners were not told of:
             # once it has, the parsed JSON can go.
             self.hass.loop.call_soon(self.data.release_json)
-        if self._listening == 1:
+        if len(self._listeners) == 1:
             self._polls.add(self)
-
-        return partial(self._remove_listener, remove)
+        return remove
 
     @callback
-    def _remove_listener(self, remove: CALLBACK_TYPE) -> None:
-        remove()
-        self._listening -= 1
-        if not self._listening:
+    @override
+    def _unschedule_refresh(self) -> None:
+        """The last listener is gone (Home Assistant calls this then): stop polling."""
+        super()._unschedule_refresh()
+        if not self._listeners:
             self._polls.discard(self)
 
     @property
