@@ -286,20 +286,8 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     Also a switch's own state request (a ``control`` subentry's ``state_poll``).
     """
 
-    # Its own attributes in slots: with Home Assistant's, they would no longer
-    # fit the instance's inline values, which then become a dict of their own.
-    __slots__ = (
-        "_account",
-        "_auth",
-        "_forbidden_issue",
-        "_polls",
-        "_request",
-        "_too_deep_logged",
-        "_unverified_logged",
-        "endpoint",
-        "entities",
-        "subentry_id",
-    )
+    # Its own attributes are few: with Home Assistant's, at most 30 fit the
+    # instance's inline values (beyond, they become a dict of their own).
 
     config_entry: OAuth2RestConfigEntry
 
@@ -330,8 +318,6 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         )
         self.subentry_id = subentry.subentry_id
         self._account = account
-        self._auth = account.auth
-        self._polls = account.polls
         self._request = StoredRequest(hass, self.endpoint)
         self._unverified_logged = False
         self._too_deep_logged = False
@@ -356,7 +342,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             # once it has, the parsed JSON can go.
             self.hass.loop.call_soon(self.data.release_json)
         if len(self._listeners) == 1:
-            self._polls.add(self)
+            self._account.polls.add(self)
         return remove
 
     @callback
@@ -365,7 +351,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         """The last listener is gone (Home Assistant calls this then): stop polling."""
         super()._unschedule_refresh()
         if not self._listeners:
-            self._polls.discard(self)
+            self._account.polls.discard(self)
 
     @property
     def poll_interval(self) -> timedelta:
@@ -395,7 +381,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     @override
     async def async_shutdown(self) -> None:
         """Stop polling for good (the endpoint or the account goes away)."""
-        self._polls.discard(self)
+        self._account.polls.discard(self)
         await super().async_shutdown()
 
     async def async_stop(self) -> None:
@@ -415,7 +401,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         Listeners hear of it even when the answer is unchanged: a switch then
         leaves the state it assumed for the one polled.
         """
-        await self._polls.async_poll_now(self)
+        await self._account.polls.async_poll_now(self)
         self.async_update_listeners()
 
     @property
@@ -433,7 +419,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             self._unverified_logged = True
         try:
             sent = await async_send(
-                self._auth,
+                self._account.auth,
                 self._request,
                 conditional=lambda target: (
                     previous.conditional

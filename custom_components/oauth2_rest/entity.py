@@ -36,6 +36,8 @@ from .redact import redact_text
 from .values import Extras, ValueRenderer, extract_json_attributes
 
 _NOTHING = object()
+# No template failed (shared: an empty frozenset is an object of its own).
+_NO_FAILURES: frozenset[str] = frozenset()
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -120,7 +122,7 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
             self._attr_entity_category = EntityCategory(value.entity_category)
         self._template_failed = False
         # The templates whose failure was logged (a set once there is one).
-        self._failed_templates: frozenset[str] | set[str] = frozenset()
+        self._failed_templates: frozenset[str] | set[str] = _NO_FAILURES
         self._template_available = True
         self._icon: str | None = None
         self._picture: str | None = None
