@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.oauth2_rest.const import CONF_MAX_RESPONSE_BYTES, DOMAIN
+from custom_components.oauth2_rest.coordinator import UNPARSED
 
 from .common import (
     API_BASE,
@@ -232,6 +233,56 @@ async def test_304_keeps_data(
     headers = api_requests(aioclient_mock, "/weather")[-1][3]
     assert headers["If-None-Match"] == '"v1"'
     assert headers["If-Modified-Since"] == "Sun, 01 Nov 2026 10:00:00 GMT"
+
+
+async def test_parsed_json_let_go_once_rendered(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Setup,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Entities told of an answer have rendered it: its parsed JSON is let go.
+
+    Read again, it is parsed from the text; an equal answer nobody is told of
+    keeps none either; an XML answer gives its conversion again; no JSON stays None.
+    """
+    respond(
+        aioclient_mock,
+        WEATHER,
+        {"json": {"temperature": 20}},
+        {"json": {"temperature": 21}, "headers": {"X-Other": "1"}},
+        {"json": {"temperature": 21}, "headers": {"ETag": '"v2"'}},
+        {
+            "text": "<temperature>22</temperature>",
+            "headers": {"Content-Type": "application/xml"},
+        },
+        {"text": "<w>", "headers": {"Content-Type": "application/xml"}},
+    )
+    await setup_integration()
+    coordinator = config_entry.runtime_data.endpoints["endpoint_weather"]
+    assert state(hass) == "20"
+    assert coordinator.data.parsed is UNPARSED  # its entity was added: let go
+    assert coordinator.data.json == {"temperature": 20}
+    assert coordinator.data.parsed == {"temperature": 20}
+    await tick(hass, freezer, 61)
+    assert state(hass) == "21"
+    first = coordinator.data
+    assert first.parsed is UNPARSED  # its entity was told
+    await tick(hass, freezer, 61)  # equal (a new validator): nobody told
+    assert coordinator.data is not first
+    assert coordinator.data == first
+    assert coordinator.data.parsed is UNPARSED
+    await tick(hass, freezer, 61)
+    assert state(hass) == "22"
+    xml = coordinator.data
+    assert xml.parsed is UNPARSED
+    assert xml.json == {"temperature": "22"}
+    await tick(hass, freezer, 61)
+    assert coordinator.data.json is None
+    coordinator.data.release_json()
+    assert coordinator.data.parsed is None
+    assert coordinator.data.text == "<w>"
 
 
 async def test_oversize_refused(

@@ -210,6 +210,30 @@ async def test_removed_endpoint_leaves_the_tick(
     assert set(counts.values()) == {2}
 
 
+async def test_endpoint_without_listeners_leaves_the_tick(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Setup,
+    in_flight: InFlight,
+) -> None:
+    """An endpoint polls while something listens: its last listener gone, it stops."""
+    await setup_integration()
+    scheduler = config_entry.runtime_data.account.polls
+    coordinator = config_entry.runtime_data.endpoints["endpoint_0"]
+
+    def polled() -> bool:
+        return any(coordinator in members for members in scheduler.ticks.values())
+
+    assert polled()
+    for entity in list(coordinator.entities):
+        await entity.async_remove()
+    assert not polled()
+    remove = coordinator.async_add_listener(lambda: None)
+    assert polled()
+    remove()
+    assert not polled()
+
+
 async def test_unload_stops_every_timer(
     hass: HomeAssistant,
     config_entry: MockConfigEntry,

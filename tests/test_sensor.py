@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator
 from datetime import UTC, datetime, timedelta
+import gc
 from http import HTTPStatus
 import logging
 from typing import Any
@@ -22,6 +23,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from syrupy.assertion import SnapshotAssertion
+
+from custom_components.oauth2_rest.values import _RENDERERS
 
 from .common import (
     API_BASE,
@@ -364,3 +367,48 @@ async def test_json_nested_thousands_deep(
         "The response of endpoint Weather is not used as JSON: "
         "JSON nested deeper than 100 levels" in caplog.text
     )
+
+
+@pytest.mark.parametrize(
+    "subentries",
+    [
+        [
+            endpoint_subentry(),
+            endpoint_subentry(
+                title="Weather 2", url="/weather", subentry_id="endpoint_weather_2"
+            ),
+            endpoint_subentry(
+                title="Status",
+                url="/weather",
+                value_template="{{ value_json.status }}",
+                unit=None,
+                subentry_id="endpoint_status",
+            ),
+        ]
+    ],
+)
+async def test_same_templates_share_one_renderer(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_integration: Callable[[], Awaitable[None]],
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Values with the same templates render through one renderer, while in use."""
+    aioclient_mock.get(WEATHER_URL, json={"temperature": 20, "status": "ok"})
+    await setup_integration()
+    assert hass.states.get("sensor.weather").state == "20"
+    assert hass.states.get("sensor.weather_2").state == "20"
+    assert hass.states.get("sensor.status").state == "ok"
+    endpoints = config_entry.runtime_data.endpoints
+    weather, weather_2, status = (
+        next(iter(endpoints[subentry_id].entities))._renderer  # type: ignore[attr-defined]
+        for subentry_id in ("endpoint_weather", "endpoint_weather_2", "endpoint_status")
+    )
+    assert weather is weather_2
+    assert status is not weather
+    renderers = hass.data[_RENDERERS]
+    assert len(renderers) == 2
+    del weather, weather_2, status
+    await hass.config_entries.async_unload(config_entry.entry_id)
+    gc.collect()
+    assert not renderers  # nothing keeps them once no entity uses them

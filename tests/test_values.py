@@ -12,8 +12,23 @@ from custom_components.oauth2_rest.values import (
     MAX_ATTRIBUTE_SUGGESTIONS,
     attribute_suggestions,
     extract_json_attributes,
+    text_json,
     to_on_off,
 )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a": [1, 2]}', {"a": [1, 2]}),
+        ("12", 12),
+        ("<w>", None),
+        ("[" * 200 + "]" * 200, None),  # nested too deep
+    ],
+)
+def test_text_json(text: str, expected: Any) -> None:
+    """A response text's ``value_json``: its JSON, else None."""
+    assert text_json(text) == expected
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ from .rate_limit import RateBudget, polls_per_second
 from .redact import Secrets
 from .request import RenderedRequest, StoredRequest, async_send, read_values
 from .tls import log_unverified
+from .values import text_json
 
 if TYPE_CHECKING:
     from .controls import Control
@@ -234,22 +235,49 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
         return self._health()
 
 
+# EndpointData.parsed when its JSON is not held.
+UNPARSED: Any = object()
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointData:
     """The last good response of an endpoint.
 
     Two responses are equal when their status and body are: an unchanged answer
     then notifies no entity (the coordinator's ``always_update=False``).
+
+    Its parsed JSON is kept only while entities render it: once they have been
+    told of it, it is let go (:meth:`release_json`) and parsed again from the
+    text if it is ever read again, as core ``rest`` parses at every render.
     """
 
     status: int
     body: bytes
     text: str = field(compare=False)
-    json: Any = field(compare=False)
     fetched_at: datetime = field(compare=False)
     conditional: ConditionalState = field(compare=False)
     # The rendered request it answers: validators only apply to the same one.
     request: RenderedRequest | None = field(default=None, compare=False)
+    # ``value_json`` (None when the text is not usable JSON), or UNPARSED.
+    parsed: Any = field(default=UNPARSED, compare=False, repr=False)
+
+    @property
+    def json(self) -> Any:
+        """What templates see as ``value_json``."""
+        parsed = self.parsed
+        if parsed is UNPARSED:
+            parsed = text_json(self.text)
+            object.__setattr__(self, "parsed", parsed)
+        return parsed
+
+    def release_json(self) -> None:
+        """Let the parsed JSON go; :attr:`json` parses the text again if read.
+
+        The text is the JSON (an XML answer's is its conversion): parsing it
+        again gives the same. None (no JSON) is kept: it costs nothing.
+        """
+        if self.parsed is not None:
+            object.__setattr__(self, "parsed", UNPARSED)
 
 
 class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
@@ -257,6 +285,9 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
 
     Also a switch's own state request (a ``control`` subentry's ``state_poll``).
     """
+
+    # Its own attributes are few: with Home Assistant's, at most 30 fit the
+    # instance's inline values (beyond, they become a dict of their own).
 
     config_entry: OAuth2RestConfigEntry
 
@@ -287,9 +318,6 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         )
         self.subentry_id = subentry.subentry_id
         self._account = account
-        self._auth = account.auth
-        self._polls = account.polls
-        self._listening = 0
         self._request = StoredRequest(hass, self.endpoint)
         self._unverified_logged = False
         self._too_deep_logged = False
@@ -303,20 +331,27 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     def async_add_listener(
         self, update_callback: CALLBACK_TYPE, context: Any = None
     ) -> CALLBACK_TYPE:
-        """Listen for data; the first listener starts the polls, the last stops them."""
+        """Listen for data; the first listener starts the polls.
+
+        Home Assistant's own remover is returned: when it takes the last
+        listener away, ``_unschedule_refresh`` stops the polls.
+        """
         remove = super().async_add_listener(update_callback, context)
-        self._listening += 1
-        if self._listening == 1:
-            self._polls.add(self)
+        if self.data is not None:
+            # An entity added now renders data its listeners were not told of:
+            # once it has, the parsed JSON can go.
+            self.hass.loop.call_soon(self.data.release_json)
+        if len(self._listeners) == 1:
+            self._account.polls.add(self)
+        return remove
 
-        @callback
-        def remove_listener() -> None:
-            remove()
-            self._listening -= 1
-            if not self._listening:
-                self._polls.discard(self)
-
-        return remove_listener
+    @callback
+    @override
+    def _unschedule_refresh(self) -> None:
+        """The last listener is gone (Home Assistant calls this then): stop polling."""
+        super()._unschedule_refresh()
+        if not self._listeners:
+            self._account.polls.discard(self)
 
     @property
     def poll_interval(self) -> timedelta:
@@ -346,7 +381,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
     @override
     async def async_shutdown(self) -> None:
         """Stop polling for good (the endpoint or the account goes away)."""
-        self._polls.discard(self)
+        self._account.polls.discard(self)
         await super().async_shutdown()
 
     async def async_stop(self) -> None:
@@ -366,7 +401,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         Listeners hear of it even when the answer is unchanged: a switch then
         leaves the state it assumed for the one polled.
         """
-        await self._polls.async_poll_now(self)
+        await self._account.polls.async_poll_now(self)
         self.async_update_listeners()
 
     @property
@@ -384,7 +419,7 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
             self._unverified_logged = True
         try:
             sent = await async_send(
-                self._auth,
+                self._account.auth,
                 self._request,
                 conditional=lambda target: (
                     previous.conditional
@@ -423,15 +458,27 @@ class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):
         except RequestFailed as err:
             raise update_failed(err, endpoint.name) from err.__cause__
         self._log_too_deep(json_data, text)
-        return EndpointData(
+        data = EndpointData(
             status=response.status,
             body=response.body,
-            json=json_data,
             text=text,
             fetched_at=datetime.now(UTC),
             conditional=conditional,
             request=request,
+            parsed=json_data,
         )
+        if data == previous:
+            # No entity is told of an equal answer: nobody reads its JSON now.
+            data.release_json()
+        return data
+
+    @callback
+    @override
+    def async_update_listeners(self) -> None:
+        """Tell the listeners, then let the parsed JSON go (they have rendered it)."""
+        super().async_update_listeners()
+        if self.data is not None:
+            self.data.release_json()
 
     def _log_too_deep(self, json_data: Any, text: str) -> None:
         """Log once that the response is JSON nested too deep.

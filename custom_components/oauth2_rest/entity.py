@@ -36,6 +36,8 @@ from .redact import redact_text
 from .values import Extras, ValueRenderer, extract_json_attributes
 
 _NOTHING = object()
+# No template failed (shared: an empty frozenset is an object of its own).
+_NO_FAILURES: frozenset[str] = frozenset()
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,7 +52,12 @@ class WritesWhenChanged[CoordinatorT: DataUpdateCoordinator[Any]](
     asks for a write at every update (``force_update``).
     """
 
-    _written: object = _NOTHING
+    __slots__ = ("_written",)
+
+    def __init__(self, coordinator: CoordinatorT, context: Any = None) -> None:
+        """Nothing written yet."""
+        super().__init__(coordinator, context)
+        self._written: object = _NOTHING
 
     def _shown(self) -> object:
         """What the state shows (compared with ``==``)."""
@@ -71,8 +78,34 @@ class WritesWhenChanged[CoordinatorT: DataUpdateCoordinator[Any]](
             super()._handle_coordinator_update()
 
 
+def endpoint_device_info(coordinator: EndpointCoordinator) -> DeviceInfo:
+    """An endpoint's service device: its values' entities live there."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, coordinator.subentry_id)},
+        name=coordinator.endpoint.name,
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
 class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
     """A value read from an endpoint's last response."""
+
+    # Its own attributes in slots: with Home Assistant's, they would no longer
+    # fit the instance's inline values, which then become a dict of their own.
+    # (Home Assistant keeps an entity's attributes, and every cached property
+    # read, in its instance dict: what is read from the value config is a plain
+    # property, what changes a slot.)
+    __slots__ = (
+        "_failed_templates",
+        "_icon",
+        "_picture",
+        "_rendered",
+        "_rendered_data",
+        "_renderer",
+        "_template_available",
+        "_template_failed",
+        "value",
+    )
 
     _attr_has_entity_name = True
 
@@ -81,25 +114,51 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         super().__init__(coordinator)
         endpoint = coordinator.endpoint
         self.value = value
-        self._renderer = ValueRenderer(coordinator.hass, value)
-        self._attr_force_update = value.force_update
-        self._attr_unique_id = value.unique_id(coordinator.subentry_id)
+        self._renderer = ValueRenderer.shared(coordinator.hass, value)
         # A value named like its endpoint is the endpoint's main entity.
         self._attr_name = value.entity_name(endpoint.name)
         self._attr_entity_registry_enabled_default = value.enabled_by_default
         if value.entity_category:
             self._attr_entity_category = EntityCategory(value.entity_category)
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, coordinator.subentry_id)},
-            name=endpoint.name,
-            entry_type=DeviceEntryType.SERVICE,
-        )
         self._template_failed = False
-        self._failed_templates: set[str] = set()
+        # The templates whose failure was logged (a set once there is one).
+        self._failed_templates: frozenset[str] | set[str] = _NO_FAILURES
         self._template_available = True
+        self._icon: str | None = None
+        self._picture: str | None = None
         # The response last rendered, and what it rendered to.
         self._rendered_data: object = _NOTHING
         self._rendered: str | None = None
+
+    @property
+    @override
+    def unique_id(self) -> str:
+        """The value's unique id in its endpoint."""
+        return self.value.unique_id(self.coordinator.subentry_id)
+
+    @property
+    @override
+    def force_update(self) -> bool:
+        """Whether every poll writes the state (the value's ``force_update``)."""
+        return self.value.force_update
+
+    @property
+    @override
+    def icon(self) -> str | None:
+        """The icon template's last rendering, if it has one."""
+        return self._icon
+
+    @property
+    @override
+    def entity_picture(self) -> str | None:
+        """The picture template's last rendering, if it has one."""
+        return self._picture
+
+    @property
+    @override
+    def device_info(self) -> DeviceInfo:
+        """The endpoint's device (read when the entity is added: not kept)."""
+        return endpoint_device_info(self.coordinator)
 
     def _log_failure(self, key: str, err: TemplateError) -> None:
         """Log a failing template once, until it renders again (redacted)."""
@@ -110,7 +169,7 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
                 self.entity_id,
                 redact_text(str(err), self.coordinator.secrets),
             )
-            self._failed_templates.add(key)
+            self._failed_templates = {*self._failed_templates, key}
 
     def _render_extras(self) -> None:
         """Availability, icon and picture over the last response (ValueRenderer).
@@ -128,12 +187,13 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         )
         for key, err in extras.outcomes.items():
             if err is None:
-                self._failed_templates.discard(key)
+                if key in self._failed_templates:
+                    self._failed_templates = self._failed_templates - {key}
             else:
                 self._log_failure(key, err)
         self._template_available = extras.available
-        self._attr_icon = extras.icon
-        self._attr_entity_picture = extras.picture
+        self._icon = extras.icon
+        self._picture = extras.picture
 
     @override
     @callback
@@ -157,7 +217,12 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
         self._render_extras()
         await super().async_added_to_hass()
         self.coordinator.entities.add(self)
-        self.async_on_remove(lambda: self.coordinator.entities.discard(self))
+
+    @override
+    async def async_will_remove_from_hass(self) -> None:
+        """No longer one of the coordinator's entities."""
+        await super().async_will_remove_from_hass()
+        self.coordinator.entities.discard(self)
 
     def render(self) -> str | None:
         """Render the value template over the last response, or None.
@@ -196,8 +261,8 @@ class EndpointValueEntity(WritesWhenChanged[EndpointCoordinator]):
             self.available,
             self.render(),
             self.extra_state_attributes,
-            self._attr_icon,
-            self._attr_entity_picture,
+            self._icon,
+            self._picture,
         )
 
     @property

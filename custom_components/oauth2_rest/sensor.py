@@ -141,16 +141,23 @@ class AccountHealthSensor(AccountEntity, SensorEntity):
 class EndpointValueSensor(EndpointValueEntity, SensorEntity):
     """A sensor whose state is a template rendered over an endpoint's response."""
 
+    __slots__ = ("_truncation_logged",)
+
     def __init__(self, coordinator: EndpointCoordinator, value: ValueConfig) -> None:
         """Initialise with the value's unit and classes."""
         super().__init__(coordinator, value)
         value = self.value
-        self._attr_native_unit_of_measurement = value.unit_of_measurement
         if value.device_class:
             self._attr_device_class = SensorDeviceClass(value.device_class)
         if value.state_class:
             self._attr_state_class = SensorStateClass(value.state_class)
         self._truncation_logged = False
+
+    @property
+    @override
+    def native_unit_of_measurement(self) -> str | None:
+        """The value's unit."""
+        return self.value.unit_of_measurement
 
     @property
     def _numeric(self) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 import re
 from typing import Any, Final
+from weakref import WeakValueDictionary
 from xml.parsers.expat import ExpatError
 
 from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined]
@@ -30,10 +31,12 @@ from homeassistant.helpers.template import (
     result_as_boolean,
 )
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 from jsonpath import ExprSyntaxError, JSONPathTypeError, search as jsonpath_search  # type: ignore[import-untyped]
 import xmltodict  # type: ignore[import-untyped]
 
 from .client.response import ApiResponse, check_json_depth, loads_json
+from .const import DOMAIN
 from .endpoint import ValueConfig
 from .redact import NO_SECRETS, Secrets, is_secret_key, redact_data, redact_text
 
@@ -77,6 +80,17 @@ def response_values(
         return loads_json(text), text  # bounded depth (client.response)
     except ValueError:
         return None, text
+
+
+def text_json(text: str) -> Any:
+    """``value_json`` of a text :func:`response_values` gave: its JSON, or None.
+
+    A converted XML answer's text is its JSON: this gives the conversion again.
+    """
+    try:
+        return loads_json(text)
+    except ValueError:
+        return None
 
 
 def render_template(template: Template, json_data: Any, text: str | None) -> str:
@@ -209,6 +223,12 @@ def _optional_template(text: str | None, hass: HomeAssistant) -> Template | None
     return Template(text, hass) if text else None
 
 
+# A value's templates (value, availability, icon, picture) -> its shared renderer.
+_RENDERERS: HassKey[
+    WeakValueDictionary[tuple[str, str | None, str | None, str | None], ValueRenderer]
+] = HassKey(f"{DOMAIN}_value_renderers")
+
+
 class ValueRenderer:
     """One value's templates over a response: what its entity shows.
 
@@ -219,7 +239,14 @@ class ValueRenderer:
     may echo the request.
     """
 
-    __slots__ = ("_availability", "_hass", "_icon", "_picture", "_template")
+    __slots__ = (
+        "__weakref__",
+        "_availability",
+        "_hass",
+        "_icon",
+        "_picture",
+        "_template",
+    )
 
     def __init__(self, hass: HomeAssistant, value: ValueConfig) -> None:
         """Prepare the value's templates."""
@@ -228,6 +255,24 @@ class ValueRenderer:
         self._availability = _optional_template(value.availability_template, hass)
         self._icon = _optional_template(value.icon_template, hass)
         self._picture = _optional_template(value.picture_template, hass)
+
+    @classmethod
+    def shared(cls, hass: HomeAssistant, value: ValueConfig) -> ValueRenderer:
+        """A renderer of ``value``'s templates, shared while in use.
+
+        Values with the same templates (endpoints made from one recipe, one
+        document read by many) use one renderer: it keeps nothing of a render.
+        """
+        renderers = hass.data.setdefault(_RENDERERS, WeakValueDictionary())
+        key = (
+            value.value_template,
+            value.availability_template,
+            value.icon_template,
+            value.picture_template,
+        )
+        if (renderer := renderers.get(key)) is None:
+            renderer = renderers[key] = cls(hass, value)
+        return renderer
 
     @property
     def has_extras(self) -> bool:
