@@ -26,11 +26,15 @@ PYTHON = sys.executable
 # Each Home Assistant measured side by side: its YAML, and the server's name for
 # its requests (core rest and the floor send static tokens, ours issued ones).
 KINDS = ("floor", "rest", "ours")
-CLIENTS = {"floor": "floor", "rest": "static", "ours": "oauth"}
+# The tracemalloc pass also has core rest with unique ids (its sensors then in the
+# entity registry, as ours are).
+MEMORY_KINDS = (*KINDS, "rest_uid")
+CLIENTS = {"floor": "floor", "rest": "static", "ours": "oauth", "rest_uid": "static"}
 YAML = {
     "floor": "bench_floor:\nsensor: !include floor.yaml\n",
     "rest": "rest: !include rest.yaml\n",
     "ours": "",
+    "rest_uid": "rest: !include rest_uid.yaml\n",
 }
 # Whose code allocated (tracemalloc, by owner): the innermost frame in these.
 MEMORY_OWNERS = (
@@ -226,7 +230,7 @@ class Bench:
             [1, 10] if args.quick else [1, 50, 200, 500]
         )
         self.only: set[str] = set(args.only or ("bare", *KINDS, "memory"))
-        self.memory_of: set[str] = set(args.memory_of or KINDS)
+        self.memory_of: set[str] = set(args.memory_of or MEMORY_KINDS)
         self.values: list[int] = args.values or [1, 5]
         self.out: Path = args.out
         self.windows = args.windows or (2 if args.quick else 5)
@@ -289,7 +293,7 @@ class Bench:
     ) -> dict[str, HomeAssistant]:
         """A Home Assistant for each of ``kinds``, in config dirs under ``name``."""
         instances = {}
-        for kind in KINDS:
+        for kind in MEMORY_KINDS:
             if kind in kinds:
                 config_dir = self.tmp / f"{kind}-{name}"
                 config_dir.mkdir(parents=True)
@@ -307,8 +311,10 @@ class Bench:
         Returns the seconds until the last one has a state.
         """
         url = self.server.url
-        if kind == "rest":
-            text = flows.rest_yaml(url, size, values, interval)
+        if kind in ("rest", "rest_uid"):
+            text = flows.rest_yaml(
+                url, size, values, interval, unique_ids=kind == "rest_uid"
+            )
             domain, prefix = "rest", "r"
         else:
             text = flows.floor_yaml(url, size, values, interval)
@@ -613,8 +619,9 @@ def main() -> None:
     parser.add_argument(
         "--memory-of",
         action="append",
-        choices=KINDS,
-        help="the Home Assistants of the tracemalloc pass (repeatable; default all)",
+        choices=MEMORY_KINDS,
+        help="the Home Assistants of the tracemalloc pass (repeatable; default all; "
+        "rest_uid: core rest with unique ids)",
     )
     parser.add_argument(
         "--windows",

@@ -27,14 +27,25 @@ INTERVAL = 10  # seconds between polls, for every integration
 
 
 def rest_yaml(
-    api_url: str, endpoints: int, values: int, interval: int = INTERVAL
+    api_url: str,
+    endpoints: int,
+    values: int,
+    interval: int = INTERVAL,
+    *,
+    unique_ids: bool = False,
 ) -> str:
-    """Core ``rest``: ``endpoints`` resources with a static bearer header, ``values`` sensors each."""
+    """Core ``rest``: ``endpoints`` resources with a static bearer header, ``values`` sensors each.
+
+    ``unique_ids``: each sensor has one (as users give them to manage the sensors
+    in the UI): they are then in the entity registry, as ours always are.
+    """
     resources = []
     for index in range(1, endpoints + 1):
         sensors = []
         for name, template, _, unit in VALUES[:values]:
             sensor = {"name": f"r{index:04d} {name}", "value_template": template}
+            if unique_ids:
+                sensor["unique_id"] = f"bench-r{index:04d}-{name}"
             if unit:
                 sensor["unit_of_measurement"] = unit
             sensors.append(sensor)

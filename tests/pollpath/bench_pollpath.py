@@ -169,7 +169,7 @@ async def test_pollpath(hass: HomeAssistant, socket_enabled: None) -> None:
         coordinators = list(entry.runtime_data.endpoints.values())
         assert len(coordinators) == N
         auth = entry.runtime_data.account.auth
-        scheduler = coordinators[0]._polls
+        scheduler = entry.runtime_data.account.polls
         urls = [URL(f"{base}/api/data?n={index}") for index in range(N)]
         headers = {"Authorization": f"Bearer {STATIC_TOKEN}"}
         timeout = ClientTimeout(total=10)
