@@ -110,6 +110,8 @@ TOKEN_FAULTS: dict[str, dict[str, Any]] = {
     "timeout (15 s), then 504": {"delay": 15, "status": 504},
     "connection dropped": {"drop": True},
 }
+# The API refusing the token (a forced refresh follows): on its own clock.
+REFUSAL = "401 invalid_token"
 # What a poll gets instead of the document, now and then.
 API_FAULTS: dict[str, dict[str, Any]] = {
     "500": {"status": 500, "body": '{"error": "boom"}'},
@@ -464,30 +466,43 @@ class Soak:
 
     # -- faults ----------------------------------------------------------------------
     async def inject_forever(self) -> None:
-        """Queue a token or API fault now and then, at most one of each waiting."""
+        """Queue a token or API fault now and then, at most one of each waiting.
+
+        An API 401 (which rightly forces a refresh) comes on its own clock, about
+        once per account per two token lifetimes: often enough to test the
+        forced refresh, rarely enough that most tokens live to their scheduled
+        refresh, which the token-request check counts.
+        """
         polls_per_s = sum(1 / p.interval for p in self.by_tag.values())
         ttl = self.args.token_ttl
         refreshes_per_s = self.args.accounts / (ttl - refresh_margin(ttl))
         api_gap = min(15.0, max(0.3, 1 / (self.args.api_fault_share * polls_per_s)))
         # About 30 % of the refreshes meet a fault (one waits at most).
         token_gap = max(1.0, 1 / (0.3 * refreshes_per_s))
-        next_api, next_token = api_gap, token_gap / 2
+        refusal_gap = 2 * ttl / self.args.accounts
+        others = [name for name in API_FAULTS if name != REFUSAL]
+        clocks = {"api": api_gap, "token": token_gap / 2, "refusal": refusal_gap / 2}
         async with ClientSession(timeout=ClientTimeout(total=10)) as http:
             while True:
-                wait = min(next_api, next_token)
+                which = min(clocks, key=lambda name: clocks[name])
+                wait = clocks[which]
                 await asyncio.sleep(wait)
-                next_api -= wait
-                next_token -= wait
+                for name in clocks:
+                    clocks[name] -= wait
                 body: dict[str, Any] = {"append": True}
-                if next_api <= 0:
-                    name = self.rng.choice(list(API_FAULTS))
+                if which == "api":
+                    name = self.rng.choice(others)
                     body["api"] = [API_FAULTS[name]]
-                    next_api = self.rng.uniform(0.5, 1.5) * api_gap
+                    clocks["api"] = self.rng.uniform(0.5, 1.5) * api_gap
                     kind = f"API {name}"
+                elif which == "refusal":
+                    body["api"] = [API_FAULTS[REFUSAL]]
+                    clocks["refusal"] = self.rng.uniform(0.5, 1.5) * refusal_gap
+                    kind = f"API {REFUSAL}"
                 else:
                     name = self.rng.choice(list(TOKEN_FAULTS))
                     body["token"] = [TOKEN_FAULTS[name]]
-                    next_token = self.rng.uniform(0.5, 1.5) * token_gap
+                    clocks["token"] = self.rng.uniform(0.5, 1.5) * token_gap
                     kind = f"token {name}"
                 with contextlib.suppress(ClientError, OSError, TimeoutError):
                     async with http.post(
