@@ -520,6 +520,9 @@ class Bench:
                     "POST",
                     "/api/services/bench_probe/report?return_response",
                     {"top": 40, "owners": list(MEMORY_OWNERS)},
+                    # The snapshot of 500 x 5 entities under tracing took over 300 s
+                    # on a busy 2-core machine.
+                    timeout=1800,
                 )
                 out[kind] = answer["service_response"]
                 log(

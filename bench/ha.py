@@ -253,14 +253,23 @@ class HomeAssistant:
         path: str,
         payload: Any = None,
         headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> Any:
-        """Call the REST API as the admin; return the JSON answer."""
+        """Call the REST API as the admin; return the JSON answer.
+
+        ``timeout``: seconds, when the session's 300 are too few (a tracemalloc
+        report of thousands of entities).
+        """
         assert self.session is not None
+        extra: dict[str, Any] = {}
+        if timeout is not None:
+            extra["timeout"] = ClientTimeout(total=timeout)
         async with self.session.request(
             method,
             f"{self.url}{path}",
             json=payload,
             headers={"Authorization": f"Bearer {self.token}", **(headers or {})},
+            **extra,
         ) as resp:
             if resp.status >= 400:
                 raise FlowError(f"{method} {path}: {resp.status} {await resp.text()}")
