@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.oauth2_rest.const import CONF_MAX_RESPONSE_BYTES, DOMAIN
-from custom_components.oauth2_rest.coordinator import UNPARSED
+from custom_components.oauth2_rest.values import UNPARSED
 
 from .common import (
     API_BASE,

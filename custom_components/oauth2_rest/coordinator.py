@@ -19,12 +19,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from .api import AccountSession, ConfigEntryAuth, RefreshOutcome
 from .client.errors import ApiForbiddenError
-from .client.response import (
-    ApiResponse,
-    ConditionalState,
-    JsonTooDeepError,
-    json_too_deep,
-)
+from .client.response import ApiResponse, JsonTooDeepError, json_too_deep
 from .const import DOMAIN
 from .control import SUBENTRY_TYPE_CONTROL, ControlConfig
 from .endpoint import SUBENTRY_TYPE_ENDPOINT, EndpointConfig
@@ -34,9 +29,9 @@ from .oauth.token_set import expiry
 from .polling import PollScheduler
 from .rate_limit import RateBudget, polls_per_second
 from .redact import Secrets
-from .request import RenderedRequest, StoredRequest, async_send, read_values
+from .request import StoredRequest, async_send, read_values
 from .tls import log_unverified
-from .values import text_json
+from .values import EndpointData
 
 if TYPE_CHECKING:
     from .controls import Control
@@ -233,51 +228,6 @@ class AccountCoordinator(DataUpdateCoordinator[AccountHealth]):
         finally:
             self.update_interval = self._next_interval()
         return self._health()
-
-
-# EndpointData.parsed when its JSON is not held.
-UNPARSED: Any = object()
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointData:
-    """The last good response of an endpoint.
-
-    Two responses are equal when their status and body are: an unchanged answer
-    then notifies no entity (the coordinator's ``always_update=False``).
-
-    Its parsed JSON is kept only while entities render it: once they have been
-    told of it, it is let go (:meth:`release_json`) and parsed again from the
-    text if it is ever read again, as core ``rest`` parses at every render.
-    """
-
-    status: int
-    body: bytes
-    text: str = field(compare=False)
-    fetched_at: datetime = field(compare=False)
-    conditional: ConditionalState = field(compare=False)
-    # The rendered request it answers: validators only apply to the same one.
-    request: RenderedRequest | None = field(default=None, compare=False)
-    # ``value_json`` (None when the text is not usable JSON), or UNPARSED.
-    parsed: Any = field(default=UNPARSED, compare=False, repr=False)
-
-    @property
-    def json(self) -> Any:
-        """What templates see as ``value_json``."""
-        parsed = self.parsed
-        if parsed is UNPARSED:
-            parsed = text_json(self.text)
-            object.__setattr__(self, "parsed", parsed)
-        return parsed
-
-    def release_json(self) -> None:
-        """Let the parsed JSON go; :attr:`json` parses the text again if read.
-
-        The text is the JSON (an XML answer's is its conversion): parsing it
-        again gives the same. None (no JSON) is kept: it costs nothing.
-        """
-        if self.parsed is not None:
-            object.__setattr__(self, "parsed", UNPARSED)
 
 
 class EndpointCoordinator(DataUpdateCoordinator[EndpointData]):

@@ -27,13 +27,12 @@ from .controls import Control, signal_control_added
 from .coordinator import (
     AccountCoordinator,
     EndpointCoordinator,
-    EndpointData,
     OAuth2RestConfigEntry,
     signal_endpoint_added,
 )
 from .endpoint import ValueConfig
 from .redact import redact_text
-from .values import Extras, ValueRenderer, extract_json_attributes
+from .values import EndpointData, Extras, ValueRenderer, extract_json_attributes
 
 _NOTHING = object()
 # No template failed (shared: an empty frozenset is an object of its own).

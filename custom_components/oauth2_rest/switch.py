@@ -22,10 +22,10 @@ from homeassistant.helpers.restore_state import RestoreEntity
 
 from .control import KIND_SWITCH, TURN_OFF, TURN_ON
 from .controls import Control
-from .coordinator import EndpointCoordinator, EndpointData, OAuth2RestConfigEntry
+from .coordinator import EndpointCoordinator, OAuth2RestConfigEntry
 from .entity import ControlEntity, WritesWhenChanged, async_setup_control_entities
 from .redact import redact_text
-from .values import ValueTemplate, to_on_off
+from .values import EndpointData, ValueTemplate, to_on_off
 
 PARALLEL_UPDATES = 0
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 import re
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from weakref import WeakValueDictionary
 from xml.parsers.expat import ExpatError
 
@@ -35,10 +35,13 @@ from homeassistant.util.hass_dict import HassKey
 from jsonpath import ExprSyntaxError, JSONPathTypeError, search as jsonpath_search  # type: ignore[import-untyped]
 import xmltodict  # type: ignore[import-untyped]
 
-from .client.response import ApiResponse, check_json_depth, loads_json
+from .client.response import ApiResponse, ConditionalState, check_json_depth, loads_json
 from .const import DOMAIN
 from .endpoint import ValueConfig
 from .redact import NO_SECRETS, Secrets, is_secret_key, redact_data, redact_text
+
+if TYPE_CHECKING:
+    from .request import RenderedRequest
 
 # Sensor device classes that fit a templated value (an enum needs its options).
 SENSOR_DEVICE_CLASSES = sorted(
@@ -76,10 +79,7 @@ def response_values(
         except ExpatError, ValueError:  # not XML, or nested too deep
             return None, text
         return converted, json_dumps(converted)
-    try:
-        return loads_json(text), text  # bounded depth (client.response)
-    except ValueError:
-        return None, text
+    return text_json(text), text
 
 
 def text_json(text: str) -> Any:
@@ -91,6 +91,51 @@ def text_json(text: str) -> Any:
         return loads_json(text)
     except ValueError:
         return None
+
+
+# EndpointData.parsed when its JSON is not held.
+UNPARSED: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointData:
+    """The last good response of an endpoint.
+
+    Two responses are equal when their status and body are: an unchanged answer
+    then notifies no entity (the coordinator's ``always_update=False``).
+
+    Its parsed JSON is kept only while entities render it: once they have been
+    told of it, it is let go (:meth:`release_json`) and parsed again from the
+    text if it is ever read again, as core ``rest`` parses at every render.
+    """
+
+    status: int
+    body: bytes
+    text: str = field(compare=False)
+    fetched_at: datetime = field(compare=False)
+    conditional: ConditionalState = field(compare=False)
+    # The rendered request it answers: validators only apply to the same one.
+    request: RenderedRequest | None = field(default=None, compare=False)
+    # ``value_json`` (None when the text is not usable JSON), or UNPARSED.
+    parsed: Any = field(default=UNPARSED, compare=False, repr=False)
+
+    @property
+    def json(self) -> Any:
+        """What templates see as ``value_json``."""
+        parsed = self.parsed
+        if parsed is UNPARSED:
+            parsed = text_json(self.text)
+            object.__setattr__(self, "parsed", parsed)
+        return parsed
+
+    def release_json(self) -> None:
+        """Let the parsed JSON go; :attr:`json` parses the text again if read.
+
+        The text is the JSON (an XML answer's is its conversion): parsing it
+        again gives the same. None (no JSON) is kept: it costs nothing.
+        """
+        if self.parsed is not None:
+            object.__setattr__(self, "parsed", UNPARSED)
 
 
 def render_template(template: Template, json_data: Any, text: str | None) -> str:
